@@ -1,0 +1,204 @@
+"""The published tables, defined once.
+
+Every table councilspend writes is described here as a list of :class:`Column`.
+Parquet schemas (:func:`arrow_schema`), ``datapackage.json`` and the data
+dictionary are all generated from these lists, so a column is added or
+documented in exactly one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+#: Money is exact: pence as decimals, never floats.
+MONEY = pa.decimal128(18, 2)
+
+DATASETS = ("spend_over_500", "purchase_card", "grants")
+DATE_PRECISIONS = ("day", "month", "quarter", "year")
+PARSE_STATUSES = ("ok", "partial", "failed", "not_machine_readable", "not_spend")
+ORG_TYPES = (
+    "company",
+    "cic",
+    "charity",
+    "charitable_company",
+    "cio",
+    "mutual",
+    "public_body",
+    "individual_or_redacted",
+    "unmatched",
+)
+MATCH_METHODS = ("published_id", "exact", "fuzzy", "override", "none")
+COMPLIANCE_STATUSES = ("compliant", "late", "missing", "incomplete", "not_machine_readable", "unknown")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a published table."""
+
+    name: str
+    type: pa.DataType
+    description: str
+    required: bool = False
+
+    def field(self) -> pa.Field:
+        return pa.field(self.name, self.type, nullable=not self.required)
+
+
+def _c(name: str, type_: pa.DataType, description: str, required: bool = False) -> Column:
+    return Column(name, type_, description, required)
+
+
+S, D, B, I, TS = pa.string(), pa.date32(), pa.bool_(), pa.int64(), pa.timestamp("us", tz="UTC")
+
+SPEND = [
+    _c("row_id", S, "Stable id of the transaction: the same published row gets the same id on every run and in every file that repeats it.", True),
+    _c("council_code", S, "mySociety three-letter council code, e.g. BIR.", True),
+    _c("gss_code", S, "ONS GSS code of the council."),
+    _c("dataset", S, "spend_over_500 | purchase_card | grants.", True),
+    _c("payment_date", D, "Date the expenditure was incurred (first day of the period when only a month or quarter is published)."),
+    _c("date_precision", S, "day | month | quarter | year: how precise payment_date is."),
+    _c("transaction_id", S, "Transaction or invoice number as published."),
+    _c("amount", MONEY, "Amount in GBP, net of VAT where the file gives both; signed, credit notes negative.", True),
+    _c("irrecoverable_vat", MONEY, "VAT that cannot be recovered, where published."),
+    _c("vat_amount", MONEY, "VAT amount, where published."),
+    _c("gross_amount", MONEY, "Gross amount, where published."),
+    _c("supplier_name", S, "Beneficiary as published (trimmed)."),
+    _c("supplier_key", S, "Normalised supplier name used for grouping and matching."),
+    _c("supplier_id_published", S, "The council's own supplier id, where published."),
+    _c("company_number_published", S, "Companies House number as published, normalised to 8 characters where valid."),
+    _c("charity_number_published", S, "Charity number as published."),
+    _c("redacted", B, "True where the beneficiary was withheld (personal data, commercial confidentiality).", True),
+    _c("department", S, "Directorate or department."),
+    _c("service_area", S, "Service area or expense area."),
+    _c("expense_type", S, "Expense type or account description."),
+    _c("purpose", S, "Summary of purpose or narrative."),
+    _c("merchant_category", S, "Merchant category (procurement-card files)."),
+    _c("source_sha256", S, "sha256 of the original file this row was read from.", True),
+    _c("source_url", S, "URL the original file was downloaded from."),
+    _c("source_sheet", S, "Worksheet name, for workbooks."),
+    _c("source_row", I, "1-based row number in the original file or sheet.", True),
+    _c("also_published_in", pa.list_(S), "sha256 of other files that published the same transaction."),
+]
+
+REJECTS = [
+    _c("council_code", S, "Council the file belongs to."),
+    _c("dataset", S, "Dataset the file was read as."),
+    _c("source_sha256", S, "sha256 of the original file.", True),
+    _c("source_url", S, "URL of the original file."),
+    _c("source_sheet", S, "Worksheet name, for workbooks."),
+    _c("source_row", I, "1-based row number in the original file or sheet.", True),
+    _c("reason", S, "Why the row is not in spend, e.g. footer_total, unparseable_amount, missing_amount, duplicate.", True),
+    _c("detail", S, "Human-readable detail (the offending value, or the row_id a duplicate repeats)."),
+    _c("raw", S, "The original cells of the row, as a JSON array of strings."),
+]
+
+FILES = [
+    _c("council_code", S, "Council the file was found for.", True),
+    _c("url", S, "URL of the file.", True),
+    _c("landing_url", S, "Page the link was found on."),
+    _c("link_text", S, "Text of the link."),
+    _c("first_seen_at", TS, "When the link was first seen."),
+    _c("last_seen_at", TS, "When the link was last seen."),
+    _c("fetched_at", TS, "When the file was last downloaded (or revalidated)."),
+    _c("http_status", I, "HTTP status of the last fetch."),
+    _c("etag", S, "ETag header of the last fetch."),
+    _c("last_modified", S, "Last-Modified header of the last fetch."),
+    _c("content_type", S, "Content-Type header."),
+    _c("size", I, "Size in bytes."),
+    _c("sha256", S, "sha256 of the content; the original is stored at raw/<sha256[:2]>/<sha256>.<ext>."),
+    _c("format", S, "csv | xlsx | xls | ods | zip | pdf | html | json | unknown, sniffed from the bytes."),
+    _c("period_start", D, "First day of the period the file covers (from link text, name or rows)."),
+    _c("period_end", D, "Last day of the period the file covers."),
+    _c("dataset", S, "spend_over_500 | purchase_card | grants, as guessed from the link or the content."),
+    _c("parse_status", S, "ok | partial | failed | not_machine_readable | not_spend; null until parsed."),
+    _c("rows", I, "Rows written to spend."),
+    _c("rows_rejected", I, "Rows written to rejects."),
+    _c("error", S, "Why a fetch or parse failed."),
+]
+
+RUNS = [
+    _c("run_id", S, "Id of the run.", True),
+    _c("flow", S, "crawl | normalise | match | compliance | publish | national.", True),
+    _c("started_at", TS, "Start time.", True),
+    _c("finished_at", TS, "End time."),
+    _c("requests", I, "HTTP requests made."),
+    _c("bytes_downloaded", I, "Bytes downloaded."),
+    _c("files_new", I, "Files seen for the first time."),
+    _c("files_changed", I, "Files whose content changed."),
+    _c("files_unchanged", I, "Files revalidated unchanged."),
+    _c("files_failed", I, "Files that could not be fetched or parsed."),
+    _c("errors", I, "Errors logged."),
+]
+
+SUPPLIERS = [
+    _c("council_code", S, "Council paying the supplier.", True),
+    _c("supplier_key", S, "Normalised supplier name.", True),
+    _c("supplier_name", S, "Most common published form of the name."),
+    _c("transactions", I, "Number of transactions."),
+    _c("total_amount", MONEY, "Total amount paid."),
+    _c("org_id", S, "360Giving org-id of the matched organisation (GB-COH-, GB-CHC-, GB-SC-, GB-NIC-, GB-MPR-, GB-LAE-, ...)."),
+    _c("org_name", S, "Registered name of the matched organisation."),
+    _c("org_type", S, "company | cic | charity | charitable_company | cio | mutual | public_body | individual_or_redacted | unmatched."),
+    _c("match_method", S, "published_id | exact | fuzzy | override | none."),
+    _c("match_score", pa.float64(), "Match score, 0-100 (100 for ids and exact names)."),
+    _c("alternatives", S, "Runner-up candidates as JSON [{org_id, org_name, score}], kept where a match was ambiguous."),
+]
+
+COMPLIANCE = [
+    _c("council_code", S, "Council.", True),
+    _c("period", S, "Quarter, e.g. 2025-Q3.", True),
+    _c("dataset", S, "Dataset the duty applies to.", True),
+    _c("published", B, "Whether any file covering the period was found."),
+    _c("first_seen_at", TS, "When councilspend first saw a file covering the period."),
+    _c("deadline", D, "Last day the Transparency Code allows (one month after the quarter ends)."),
+    _c("on_time", B, "first_seen_at on or before the deadline; null where unknowable (first seen on our first crawl)."),
+    _c("months_covered", I, "Months of the quarter with at least one transaction."),
+    _c("machine_readable", B, "Whether the data was published in a machine-readable format."),
+    _c("required_fields_missing", pa.list_(S), "Transparency Code fields absent from the published files."),
+    _c("rows", I, "Transactions in the period."),
+    _c("total_amount", MONEY, "Total amount in the period."),
+    _c("status", S, "compliant | late | missing | incomplete | not_machine_readable | unknown.", True),
+]
+
+TABLES: dict[str, list[Column]] = {
+    "spend": SPEND,
+    "rejects": REJECTS,
+    "files": FILES,
+    "runs": RUNS,
+    "suppliers": SUPPLIERS,
+    "compliance": COMPLIANCE,
+}
+
+
+def arrow_schema(table: str) -> pa.Schema:
+    """The pyarrow schema of a published table.
+
+    >>> arrow_schema("runs").field("run_id").type
+    DataType(string)
+    """
+    return pa.schema([c.field() for c in TABLES[table]])
+
+
+def empty_table(table: str) -> pa.Table:
+    """A table with the right schema and no rows."""
+    return arrow_schema(table).empty_table()
+
+
+def conform(data: pa.Table, table: str) -> pa.Table:
+    """Reorder, add missing (as nulls) and cast columns so ``data`` has exactly the schema of ``table``.
+
+    Extra columns are an error: every published column is declared above.
+    """
+    schema = arrow_schema(table)
+    extra = set(data.column_names) - set(schema.names)
+    if extra:
+        raise ValueError(f"columns not in the {table} schema: {sorted(extra)}")
+    arrays = []
+    for f in schema:
+        if f.name in data.column_names:
+            arrays.append(data.column(f.name).cast(f.type))
+        else:
+            arrays.append(pa.nulls(len(data), f.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
