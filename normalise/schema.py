@@ -113,6 +113,7 @@ FILES = [
     _c("period_end", D, "Last day of the period the file covers."),
     _c("dataset", S, "spend_over_500 | purchase_card | grants, as guessed from the link or the content."),
     _c("parse_status", S, "ok | partial | failed | not_machine_readable | not_spend; null until parsed."),
+    _c("columns_mapped", pa.list_(S), "Canonical spend columns the file provides (after column mapping)."),
     _c("rows", I, "Rows written to spend."),
     _c("rows_rejected", I, "Rows written to rejects."),
     _c("error", S, "Why a fetch or parse failed."),
