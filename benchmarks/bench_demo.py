@@ -1,0 +1,63 @@
+"""Demo wall time and peak memory: ``python benchmarks/bench_demo.py [--councils 12 50]``.
+
+Runs ``councilspend demo`` in a fresh output folder for each size, samples the resident memory
+of the whole process tree (CLI, crawler subprocess, parser processes, Prefect's server) every
+0.2 s, then runs it a second time into the same folder to time the incremental re-run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+
+def tree_rss(process: psutil.Process) -> int:
+    """Resident bytes of a process and all its descendants."""
+    total = 0
+    for p in [process, *process.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def run_demo(out: Path, councils: int) -> tuple[float, int, int]:
+    """Wall seconds, peak tree RSS and exit code of one demo run."""
+    cmd = [sys.executable, "-m", "flows.cli", "demo", "--out", str(out), "--councils", str(councils), "--port", "0"]
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    watched, peak = psutil.Process(proc.pid), 0
+    while proc.poll() is None:
+        peak = max(peak, tree_rss(watched))
+        time.sleep(0.2)
+    stderr = proc.stderr.read() if proc.stderr else ""
+    if proc.returncode != 0:
+        print(stderr[-3000:], file=sys.stderr)
+    return time.monotonic() - started, peak, proc.returncode
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--councils", type=int, nargs="+", default=[12, 50])
+    args = parser.parse_args()
+    print(f"{'councils':>8} {'run':>12} {'seconds':>8} {'peak MiB':>9} {'exit':>4}")
+    for n in args.councils:
+        out = Path(tempfile.mkdtemp(prefix=f"bench-demo-{n}-"))
+        try:
+            for label in ("first", "incremental"):
+                seconds, peak, code = run_demo(out, n)
+                print(f"{n:>8} {label:>12} {seconds:>8.1f} {peak / 2**20:>9.0f} {code:>4}", flush=True)
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,299 @@
+"""The ``councilspend`` command line.
+
+Every command takes its settings from flags or ``COUNCILSPEND_*`` environment variables
+(``COUNCILSPEND_OUT``, ``COUNCILSPEND_SOURCES``, ``COUNCILSPEND_WORKERS``). User mistakes end
+with a one-line message and exit code 2, never a traceback (``COUNCILSPEND_DEBUG=1`` shows it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    help="Crawl, normalise, match and publish UK council spending data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+registers_app = typer.Typer(help="Load and inspect register bulk files.", no_args_is_help=True)
+app.add_typer(registers_app, name="registers")
+console = Console(stderr=True)
+
+Out = Annotated[Path, typer.Option("--out", envvar="COUNCILSPEND_OUT", help="Output folder.")]
+Sources = Annotated[
+    Optional[Path],
+    typer.Option("--sources", envvar="COUNCILSPEND_SOURCES", help="Sources config (YAML); default: the bundled one."),
+]
+Workers = Annotated[int, typer.Option("--workers", envvar="COUNCILSPEND_WORKERS", help="Parser processes.")]
+Councils = Annotated[Optional[str], typer.Option("--councils", help="Comma-separated council codes (default: all configured).")]
+
+
+class UserError(Exception):
+    """A mistake the user can fix; shown as one line."""
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    from flows.crawl import CrawlFailed
+    from normalise.sources import SourcesError
+
+    return (UserError, SourcesError, CrawlFailed, FileNotFoundError, KeyError, ValueError)
+
+
+def friendly(command: Callable) -> Callable:
+    """Turn user mistakes into a clear message and exit code 2."""
+
+    @wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except _user_errors() as exc:
+            if os.environ.get("COUNCILSPEND_DEBUG"):
+                raise
+            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            console.print(f"[red]error:[/red] {message}", soft_wrap=True, highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _council_list(councils: str | None) -> list[str] | None:
+    return [c.strip().upper() for c in councils.split(",") if c.strip()] if councils else None
+
+
+def _sources_path(sources: Path | None) -> Path:
+    if sources is not None:
+        if not sources.exists():
+            raise UserError(f"sources config {sources} does not exist")
+        return sources
+    from importlib import resources
+
+    return Path(str(resources.files("normalise").joinpath("data/sources.yaml")))
+
+
+def _no_heartbeat():
+    """Prefect's per-run heartbeat thread costs ~1 s a run and tells us nothing locally (NOTES.md)."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    return temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+
+
+@app.command()
+@friendly
+def crawl(out: Out = Path("data"), sources: Sources = None, councils: Councils = None) -> None:
+    """Crawl the configured councils' pages and download new or changed files (incremental)."""
+    from flows.crawl import crawl_flow
+
+    with _no_heartbeat():
+        record = crawl_flow(out, _sources_path(sources), _council_list(councils))
+    console.print(f"crawl: {record.files_new} new, {record.files_changed} changed, "
+                  f"{record.files_unchanged} unchanged, {record.files_failed} failed files -> {out}")
+
+
+@app.command()
+@friendly
+def discover(
+    page: Annotated[Path, typer.Argument(help="A saved council web page (HTML).")],
+    base_url: Annotated[str, typer.Option("--base-url", help="The URL the page was saved from.")],
+) -> None:
+    """Show which files link discovery would fetch from a saved page."""
+    from crawler.discovery import discover_links
+
+    for link in discover_links(page.read_bytes(), base_url):
+        period = f"{link.period_start or '?'}..{link.period_end or '?'}"
+        typer.echo(f"{link.format_guess:7} {link.dataset or '?':15} {period:23} {link.url}")
+
+
+@app.command()
+@friendly
+def normalise(out: Out = Path("data"), sources: Sources = None, workers: Workers = 2) -> None:
+    """Parse every fetched file not yet parsed and rebuild the spend dataset."""
+    from flows.normalise_files import normalise_flow
+
+    with _no_heartbeat():
+        record = normalise_flow(out, _sources_path(sources), workers)
+    console.print(f"normalise: {record.files_new} files parsed, {record.files_failed} not usable -> {out}")
+
+
+@app.command()
+@friendly
+def parse(
+    file: Annotated[Path, typer.Argument(help="A spend file (CSV, XLSX, XLS, ODS, ZIP, ...).")],
+    council: Annotated[Optional[str], typer.Option("--council", help="Council code, e.g. BIR.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the canonical rows here (Parquet).")] = None,
+) -> None:
+    """Parse one file to the canonical schema and print a JSON summary."""
+    from normalise.parse import parse_file, parse_to_parquet
+
+    if not file.exists():
+        raise UserError(f"{file} does not exist")
+    code = council.upper() if council else None
+    if out is not None:
+        summary = parse_to_parquet(file, out, council_code=code)
+    else:
+        summary = parse_file(file, council_code=code).summary
+    typer.echo(json.dumps(summary, indent=2, default=str))
+    if summary.get("status") not in ("ok", "partial"):
+        raise typer.Exit(1)
+
+
+@registers_app.command("load")
+@friendly
+def registers_load(
+    out: Out = Path("data"),
+    companies: Annotated[Optional[list[str]], typer.Option(help="Companies House BasicCompanyData (path or URL).")] = None,
+    charities: Annotated[Optional[list[str]], typer.Option(help="Charity Commission public extract.")] = None,
+    oscr: Annotated[Optional[list[str]], typer.Option(help="OSCR charity register export.")] = None,
+    ccni: Annotated[Optional[list[str]], typer.Option(help="Charity Commission for Northern Ireland CSV.")] = None,
+    mutuals: Annotated[Optional[list[str]], typer.Option(help="FCA Mutuals Public Register export.")] = None,
+) -> None:
+    """Load register bulk files (paths or URLs, zipped or not) into Parquet under OUT/registers."""
+    from flows.match import registers_flow
+
+    with _no_heartbeat():
+        counts = registers_flow(out, companies or (), charities or (), oscr or (), ccni or (), mutuals or ())
+    for name, n in counts.items():
+        console.print(f"{name}: {n:,} organisations")
+
+
+@app.command()
+@friendly
+def match(
+    out: Out = Path("data"),
+    overrides: Annotated[Optional[Path], typer.Option(help="CSV supplier_name,org_id of your own corrections.")] = None,
+) -> None:
+    """Match every council's suppliers to the loaded registers (writes suppliers.parquet)."""
+    from flows.match import match_flow
+
+    with _no_heartbeat():
+        match_flow(out, overrides)
+    console.print(f"suppliers -> {out / 'suppliers.parquet'}")
+
+
+@app.command("match-names")
+@friendly
+def match_names(
+    names: Annotated[Path, typer.Argument(help="CSV of names: a column 'name', or the first column.")],
+    registers: Annotated[Path, typer.Option(help="Folder of loaded registers.")] = Path("data/registers"),
+    out: Annotated[Optional[Path], typer.Option(help="Write results here (CSV); default: standard output.")] = None,
+    overrides: Annotated[Optional[Path], typer.Option(help="CSV supplier_name,org_id of corrections.")] = None,
+) -> None:
+    """Reconcile your own list of names against the registers."""
+    import pandas as pd
+
+    from normalise.matching import Matcher
+
+    if not names.exists():
+        raise UserError(f"{names} does not exist")
+    if not any(registers.glob("*.parquet")):
+        raise UserError(f"no registers in {registers}: run `councilspend registers load` first")
+    table = pd.read_csv(names, dtype=str, keep_default_na=False)
+    column = "name" if "name" in table.columns else table.columns[0]
+    query = pd.DataFrame({"supplier_name": table[column]})
+    result = Matcher.from_dir(registers, overrides=overrides).match(query)
+    result.insert(0, "name", table[column].to_numpy())
+    columns = ["name", "org_id", "org_name", "org_type", "match_method", "match_score"]
+    result[columns].to_csv(out if out is not None else sys.stdout, index=False)
+
+
+@app.command()
+@friendly
+def compliance(
+    out: Out = Path("data"),
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Judge deadlines as of this date (YYYY-MM-DD).")] = None,
+) -> None:
+    """Compute the compliance table and HTML report."""
+    from flows.publish import compliance_flow
+
+    with _no_heartbeat():
+        index = compliance_flow(out, _as_of(as_of))
+    console.print(f"compliance report: {index}")
+
+
+def _as_of(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"--as-of must be a date like 2025-10-31, not {value!r}") from None
+
+
+@app.command()
+@friendly
+def publish(out: Out = Path("data")) -> None:
+    """Write datapackage.json, the data dictionary and councilspend.duckdb over the Parquet files."""
+    from flows.publish import publish_flow
+
+    with _no_heartbeat():
+        paths = publish_flow(out)
+    for name, path in paths.items():
+        console.print(f"{name}: {path}")
+
+
+@app.command()
+@friendly
+def run(
+    out: Out = Path("data"),
+    sources: Sources = None,
+    councils: Councils = None,
+    workers: Workers = 2,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Judge compliance as of this date.")] = None,
+) -> None:
+    """The national flow: crawl -> normalise -> match -> compliance -> publish."""
+    from flows.national import NationalRun, national_flow
+
+    job = NationalRun(out=out, sources=_sources_path(sources), councils=_council_list(councils),
+                      as_of=_as_of(as_of), workers=workers)
+    with _no_heartbeat():
+        report = national_flow(job)
+    console.print(f"done: report at {report}")
+
+
+@app.command()
+@friendly
+def mockweb(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
+    councils: Annotated[int, typer.Option(help="How many synthetic councils.")] = 12,
+    faults: Annotated[bool, typer.Option(help="Add hostile cases (broken files, errors, slow responses).")] = False,
+    root: Annotated[Path, typer.Option(help="Where to generate the site.")] = Path("mockweb-site"),
+) -> None:
+    """Serve the mock council web on 127.0.0.1 until interrupted."""
+    from mockweb.generate import generate
+    from mockweb.server import MockWeb
+
+    site = generate(root, councils=councils, faults=faults)
+    web = MockWeb(site.root, port=port)
+    console.print(f"mock council web for {len(site.council_codes)} councils at http://127.0.0.1:{port}/ "
+                  f"(sources config: {root / 'sources.yaml'}); Ctrl-C stops it")
+    (root / "sources.yaml").write_text(site.sources_yaml(f"http://127.0.0.1:{port}"))
+    try:
+        web.serve_forever()
+    except KeyboardInterrupt:
+        console.print("stopped")
+
+
+@app.command()
+@friendly
+def demo(
+    out: Out = Path("data"),
+    councils: Annotated[int, typer.Option(help="How many synthetic councils.")] = 12,
+    port: Annotated[int, typer.Option(help="Port for the mock web on 127.0.0.1 (0: any free port).")] = 8765,
+    workers: Workers = 2,
+) -> None:
+    """Run the whole national flow offline against the bundled mock council web."""
+    from flows.demo import run_demo
+
+    run_demo(out, councils=councils, port=port, workers=workers, console=console)
+
+
+if __name__ == "__main__":
+    app()

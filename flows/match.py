@@ -1,0 +1,88 @@
+"""Registers and match flows: load register bulk files, then match every council's suppliers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+from prefect import flow, get_run_logger, task
+
+from flows.runs import RunRecord, append_run
+from normalise.matching import Matcher
+from normalise.parquet_io import write_table
+from normalise.registers import load_registers
+
+_SUPPLIERS_SQL = """
+SELECT council_code,
+       coalesce(supplier_key, '') AS supplier_key,
+       mode(supplier_name) AS supplier_name,
+       count(*) AS transactions,
+       sum(amount) AS total_amount,
+       mode(company_number_published) AS company_number_published,
+       mode(charity_number_published) AS charity_number_published,
+       bool_and(redacted) AS redacted
+FROM read_parquet(?, hive_partitioning = true, union_by_name = true)
+GROUP BY ALL
+ORDER BY council_code, supplier_key
+"""
+
+
+def supplier_totals(out: Path) -> pd.DataFrame:
+    """One row per council and supplier key, aggregated by DuckDB straight from the spend Parquet."""
+    files = sorted((Path(out) / "spend").glob("council=*/year=*/*.parquet"))
+    if not files:
+        return pd.DataFrame(columns=["council_code", "supplier_key", "supplier_name", "transactions",
+                                     "total_amount", "company_number_published",
+                                     "charity_number_published", "redacted"])
+    with duckdb.connect() as con:
+        return con.sql(_SUPPLIERS_SQL, params=[[str(f) for f in files]]).to_arrow_table().to_pandas()
+
+
+@task
+def match_suppliers(out: Path, overrides: Path | None) -> pd.DataFrame:
+    """Match each distinct (name, published ids) once, then spread the answers to every council."""
+    logger = get_run_logger()
+    suppliers = supplier_totals(out)
+    registers_dir = Path(out) / "registers"
+    identity = ["supplier_name", "company_number_published", "charity_number_published"]
+    named = suppliers[~suppliers["redacted"] & suppliers["supplier_name"].notna()]
+    distinct = named[identity].drop_duplicates().reset_index(drop=True)
+    if registers_dir.is_dir() and any(registers_dir.glob("*.parquet")):
+        matcher = Matcher.from_dir(registers_dir, overrides=overrides)
+        answers = pd.concat([distinct, matcher.match(distinct)], axis=1)
+    else:
+        logger.warning("no registers in %s: run `councilspend registers load` first; suppliers stay unmatched",
+                       registers_dir)
+        answers = distinct.assign(org_id=None, org_name=None, org_type="unmatched",
+                                  match_method="none", match_score=None, alternatives=None)
+    merged = suppliers.merge(answers, on=identity, how="left")
+    merged.loc[merged["redacted"], ["org_type", "match_method"]] = ["individual_or_redacted", "none"]
+    merged["org_type"] = merged["org_type"].fillna("unmatched")
+    merged["match_method"] = merged["match_method"].fillna("none")
+    logger.info("matched %d of %d supplier names", int(merged["org_id"].notna().sum()), len(merged))
+    return merged.drop(columns=["company_number_published", "charity_number_published", "redacted"])
+
+
+@flow(name="registers")
+def registers_flow(out: Path, companies: Sequence[str] = (), charities: Sequence[str] = (),
+                   oscr: Sequence[str] = (), ccni: Sequence[str] = (),
+                   mutuals: Sequence[str] = ()) -> dict[str, int]:
+    """Load register bulk files (paths or URLs) into ``<out>/registers``."""
+    counts = load_registers(Path(out) / "registers", companies=companies, charities=charities,
+                            oscr=oscr, ccni=ccni, mutuals=mutuals)
+    get_run_logger().info("registers loaded: %s", counts)
+    return counts
+
+
+@flow(name="match")
+def match_flow(out: Path, overrides: Path | None = None) -> RunRecord:
+    """Write ``suppliers.parquet``: every council's suppliers with their register match."""
+    record = RunRecord(flow="match")
+    suppliers = match_suppliers(Path(out), overrides)
+    write_table(pa.Table.from_pandas(suppliers, preserve_index=False), Path(out) / "suppliers.parquet",
+                schema_of="suppliers")
+    append_run(Path(out), record)
+    return record

@@ -1,0 +1,57 @@
+"""The national flow: crawl -> normalise -> (registers) -> match -> compliance -> publish."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from prefect import flow
+
+from flows.crawl import crawl_flow
+from flows.match import match_flow, registers_flow
+from flows.normalise_files import normalise_flow
+from flows.publish import compliance_flow, publish_flow
+
+
+@dataclass(frozen=True)
+class RegisterSources:
+    """Register bulk files (paths or URLs) to load before matching; empty means keep what is loaded."""
+
+    companies: tuple[str, ...] = ()
+    charities: tuple[str, ...] = ()
+    oscr: tuple[str, ...] = ()
+    ccni: tuple[str, ...] = ()
+    mutuals: tuple[str, ...] = ()
+
+    def any(self) -> bool:
+        return any((self.companies, self.charities, self.oscr, self.ccni, self.mutuals))
+
+
+@dataclass(frozen=True)
+class NationalRun:
+    """Everything one national run needs."""
+
+    out: Path
+    sources: Path
+    councils: list[str] | None = None
+    registers: RegisterSources = field(default_factory=RegisterSources)
+    as_of: date | None = None
+    workers: int = 2
+    overrides: Path | None = None
+    reload_registers: bool = False
+
+
+@flow(name="national")
+def national_flow(run: NationalRun) -> Path:
+    """Run every stage in order; returns the compliance report's index page."""
+    crawl_flow(run.out, run.sources, run.councils)
+    normalise_flow(run.out, run.sources, run.workers)
+    loaded = any((Path(run.out) / "registers").glob("*.parquet"))
+    if run.registers.any() and (run.reload_registers or not loaded):
+        r = run.registers
+        registers_flow(run.out, r.companies, r.charities, r.oscr, r.ccni, r.mutuals)
+    match_flow(run.out, run.overrides)
+    report = compliance_flow(run.out, run.as_of, run.councils)
+    publish_flow(run.out)
+    return report

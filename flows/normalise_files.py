@@ -1,0 +1,257 @@
+"""Normalise flow: parse every fetched file not yet parsed, then rebuild the touched councils.
+
+Layout of the work it keeps between runs (so a re-run parses only new or changed files)::
+
+    _work/parsed/<COUNCIL>/<sha256>.parquet           spend rows of one file, as parsed
+    _work/parsed/<COUNCIL>/<sha256>.rejects.parquet   its rejected rows
+    _work/parsed/<COUNCIL>/<sha256>.json              the parse summary
+    _work/rejects/<COUNCIL>.parquet                   every reject of the council, duplicates included
+
+and the published outputs ``spend/council=<C>/year=<Y>/part-0.parquet`` and ``files.parquet``.
+A council's spend partitions are rewritten whole from its parsed files, so the overlap between a
+month file and a later year file is resolved over everything the council ever published.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from prefect import flow, get_run_logger, task, unmapped
+
+from flows.runs import RunRecord, append_run
+from normalise.overlap import merge_overlapping
+from normalise.parquet_io import read_table, write_table
+from normalise.parse import parse_to_parquet
+from normalise.schema import empty_table
+from normalise.sources import CouncilSource, load_sources
+
+PARSED_OK = ("ok", "partial")
+_NEVER = datetime.max.replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class ParseJob:
+    """One stored original to parse for one council."""
+
+    council_code: str
+    sha256: str
+    raw_path: Path
+    url: str | None
+    dataset: str | None
+    columns: dict
+    encoding: str | None
+
+    def staged(self, out: Path, suffix: str) -> Path:
+        return staged_path(out, self.council_code, self.sha256, suffix)
+
+
+def staged_path(out: Path, council_code: str, sha256: str, suffix: str) -> Path:
+    return Path(out) / "_work" / "parsed" / council_code / f"{sha256}{suffix}"
+
+
+def raw_path(out: Path, sha256: str) -> Path | None:
+    """Where the crawl stored the original with this hash (any extension)."""
+    matches = sorted((Path(out) / "raw" / sha256[:2]).glob(f"{sha256}.*"))
+    return matches[0] if matches else None
+
+
+def pending_jobs(out: Path, sources: dict[str, CouncilSource]) -> list[ParseJob]:
+    """Stored files whose content has not been parsed yet (one job per council and hash)."""
+    files = read_table(Path(out) / "files.parquet", "files").to_pylist()
+    jobs: dict[tuple[str, str], ParseJob] = {}
+    for f in files:
+        if not f["sha256"] or f["parse_status"] is not None:
+            continue
+        key = (f["council_code"], f["sha256"])
+        path = raw_path(out, f["sha256"])
+        if key in jobs or path is None:
+            continue
+        source = sources.get(f["council_code"])
+        jobs[key] = ParseJob(
+            council_code=f["council_code"], sha256=f["sha256"], raw_path=path, url=f["url"],
+            dataset=f["dataset"], columns=dict(source.columns) if source else {},
+            encoding=source.encoding if source else None,
+        )
+    return list(jobs.values())
+
+
+def parse_job(job: ParseJob, out: Path) -> dict:
+    """Parse one file into the work area (run in a worker process); returns its summary."""
+    target = job.staged(out, ".parquet")
+    summary_path = job.staged(out, ".json")
+    if summary_path.exists():  # parsed by an earlier run that stopped before recording it
+        return json.loads(summary_path.read_text())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    summary = parse_to_parquet(
+        job.raw_path, target, council_code=job.council_code, source_url=job.url,
+        sha256=job.sha256, dataset=job.dataset, columns=job.columns or None, encoding=job.encoding,
+    )
+    summary_path.write_text(json.dumps(summary, default=str))
+    return summary
+
+
+@task
+def parse_files(jobs: list[ParseJob], out: Path, workers: int) -> list[dict]:
+    """Parse the pending files on a process pool (parsing is CPU-bound)."""
+    logger = get_run_logger()
+    if not jobs:
+        return []
+    if workers <= 1 or len(jobs) == 1:
+        summaries = [parse_job(job, out) for job in jobs]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            summaries = list(pool.map(parse_job, jobs, [out] * len(jobs), chunksize=4))
+    failed = sum(1 for s in summaries if s.get("status") not in PARSED_OK)
+    logger.info("parsed %d files (%d not usable as transactions)", len(summaries), failed)
+    return summaries
+
+
+def _preference_order(files: list[dict]) -> list[dict]:
+    """Which copy of a repeated transaction to keep: the narrowest period, then the earliest seen, then by URL."""
+
+    def key(f: dict) -> tuple:
+        if f["period_start"] and f["period_end"]:
+            span = (f["period_end"] - f["period_start"]).days
+        else:
+            span = 10**6
+        return (span, f["first_seen_at"] or _NEVER, f["url"])
+
+    return sorted(files, key=key)
+
+
+@task
+def rebuild_council(out: Path, council_code: str) -> dict[str, tuple[int, int]]:
+    """Rewrite one council's spend partitions and rejects from its parsed files.
+
+    Returns rows in spend and rows in rejects per source sha256.
+    """
+    out = Path(out)
+    files = read_table(out / "files.parquet", "files").filter(
+        pc.equal(pc.field("council_code"), council_code)
+    ).to_pylist()
+    seen: set[str] = set()
+    spend_parts, reject_parts = [], []
+    for f in _preference_order(files):
+        sha = f["sha256"]
+        if not sha or sha in seen or not staged_path(out, council_code, sha, ".json").exists():
+            continue
+        seen.add(sha)
+        spend_file = staged_path(out, council_code, sha, ".parquet")
+        rejects_file = staged_path(out, council_code, sha, ".rejects.parquet")
+        if spend_file.exists():
+            spend_parts.append(read_table(spend_file, "spend"))
+        if rejects_file.exists():
+            reject_parts.append(read_table(rejects_file, "rejects"))
+    spend = pa.concat_tables(spend_parts) if spend_parts else empty_table("spend")
+    spend, duplicates = merge_overlapping(spend)
+    rejects = pa.concat_tables([*reject_parts, duplicates]) if reject_parts else duplicates
+    _write_partitions(out, council_code, spend)
+    write_table(rejects, out / "_work" / "rejects" / f"{council_code}.parquet", schema_of="rejects")
+    return _counts_by_source(spend, rejects)
+
+
+def _write_partitions(out: Path, council_code: str, spend: pa.Table) -> None:
+    """Replace ``spend/council=<C>/`` with one file per year (undated rows under year=unknown)."""
+    council_dir = out / "spend" / f"council={council_code}"
+    staging = out / "spend" / f".council={council_code}.new"
+    shutil.rmtree(staging, ignore_errors=True)
+    years = pc.year(spend.column("payment_date")) if len(spend) else pa.array([], pa.int64())
+    for year in pc.unique(years).to_pylist():
+        mask = pc.is_null(years) if year is None else pc.equal(years, year)
+        part = spend.filter(mask).sort_by([("payment_date", "ascending"), ("row_id", "ascending")])
+        label = "unknown" if year is None else str(year)
+        write_table(part, staging / f"year={label}" / "part-0.parquet")
+    shutil.rmtree(council_dir, ignore_errors=True)
+    if staging.exists():
+        staging.rename(council_dir)
+
+
+def _counts_by_source(spend: pa.Table, rejects: pa.Table) -> dict[str, tuple[int, int]]:
+    counts: dict[str, list[int]] = {}
+    for index, table in enumerate((spend, rejects)):
+        if len(table) == 0:
+            continue
+        grouped = table.group_by("source_sha256").aggregate([("source_sha256", "count")])
+        for sha, n in zip(grouped["source_sha256"].to_pylist(), grouped["source_sha256_count"].to_pylist()):
+            counts.setdefault(sha, [0, 0])[index] = n
+    return {sha: (a, b) for sha, (a, b) in counts.items()}
+
+
+@task
+def record_parse_results(out: Path, summaries: list[dict], counts: dict[str, tuple[int, int]]) -> None:
+    """Write parse status, row counts and what the rows say about each file into ``files.parquet``."""
+    path = Path(out) / "files.parquet"
+    files = read_table(path, "files").to_pylist()
+    by_key = {(s.get("council_code"), s.get("sha256")): s for s in summaries}
+    for f in files:
+        if not f["sha256"]:
+            continue
+        summary = by_key.get((f["council_code"], f["sha256"]))
+        if summary is not None:
+            f["parse_status"] = summary.get("status")
+            f["error"] = summary.get("error")
+            f["columns_mapped"] = summary.get("columns_mapped") or []
+            f["format"] = summary.get("format") or f["format"]
+            f["dataset"] = f["dataset"] or summary.get("dataset")
+            f["period_start"] = f["period_start"] or _date(summary.get("period_start"))
+            f["period_end"] = f["period_end"] or _date(summary.get("period_end"))
+        if f["sha256"] in counts and f["parse_status"] is not None:
+            f["rows"], f["rows_rejected"] = counts[f["sha256"]]
+        elif f["parse_status"] is not None and f["rows"] is None:
+            f["rows"], f["rows_rejected"] = 0, 0
+    write_table(pa.Table.from_pylist(files, schema=read_table(path, "files").schema), path)
+
+
+def _date(value: object) -> date | None:
+    return date.fromisoformat(str(value)[:10]) if value else None
+
+
+@task
+def publish_rejects(out: Path) -> int:
+    """Gather every council's rejects into ``rejects.parquet``, streaming council by council."""
+    out = Path(out)
+    parts = sorted((out / "_work" / "rejects").glob("*.parquet"))
+    target = out / "rejects.parquet"
+    tmp = out / ".rejects.parquet.tmp"
+    schema = empty_table("rejects").schema
+    total = 0
+    with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+        for part in parts:
+            table = read_table(part, "rejects")
+            total += len(table)
+            writer.write_table(table)
+    tmp.replace(target)
+    return total
+
+
+@flow(name="normalise")
+def normalise_flow(out: Path, sources: Path | None = None, workers: int = 2) -> RunRecord:
+    """Parse new files and rebuild the councils they belong to."""
+    logger = get_run_logger()
+    out = Path(out)
+    record = RunRecord(flow="normalise")
+    jobs = pending_jobs(out, load_sources(sources) if sources else {})
+    summaries = parse_files(jobs, out, workers)
+    for job, summary in zip(jobs, summaries):
+        summary.setdefault("council_code", job.council_code)
+        summary["sha256"] = job.sha256
+    touched = sorted({job.council_code for job in jobs})
+    record_parse_results(out, summaries, {})  # statuses first: rebuild reads them
+    counts: dict[str, tuple[int, int]] = {}
+    for result in rebuild_council.map(unmapped(out), touched).result():
+        counts.update(result)
+    record_parse_results(out, [], counts)
+    publish_rejects(out)
+    record.files_new = len(jobs)
+    record.files_failed = sum(1 for s in summaries if s.get("status") not in PARSED_OK)
+    append_run(out, record)
+    logger.info("normalised %d files for %d councils", len(jobs), len(touched))
+    return record

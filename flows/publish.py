@@ -1,0 +1,41 @@
+"""Compliance and publish flows: the compliance table and report, then the descriptors researchers use."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+
+from flows.runs import RunRecord, append_run
+from normalise.compliance import compute_compliance
+from normalise.parquet_io import write_table
+from normalise.publish import write_data_dictionary, write_datapackage, write_duckdb
+from normalise.report import write_report
+
+
+@flow(name="compliance")
+def compliance_flow(out: Path, as_of: date | None = None, councils: list[str] | None = None) -> Path:
+    """Write ``compliance.parquet`` and the HTML report; returns the report's index page."""
+    out, as_of = Path(out), as_of or date.today()
+    record = RunRecord(flow="compliance")
+    table = compute_compliance(out, as_of=as_of, councils=councils)
+    write_table(table, out / "compliance.parquet", schema_of="compliance")
+    index = write_report(out, table, as_of=as_of)
+    append_run(out, record)
+    get_run_logger().info("compliance: %d council-quarters, report at %s", len(table), index)
+    return index
+
+
+@flow(name="publish")
+def publish_flow(out: Path) -> dict[str, Path]:
+    """Write ``datapackage.json``, the data dictionary and ``councilspend.duckdb`` over the Parquet files."""
+    out = Path(out)
+    record = RunRecord(flow="publish")
+    paths = {
+        "datapackage": write_datapackage(out),
+        "dictionary": write_data_dictionary(out),
+        "duckdb": write_duckdb(out),
+    }
+    append_run(out, record)
+    return paths

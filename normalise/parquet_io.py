@@ -1,0 +1,35 @@
+"""Small Parquet helpers shared by every stage: atomic writes and tolerant reads."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from normalise.schema import conform, empty_table
+
+
+def write_table(table: pa.Table, path: Path, *, schema_of: str | None = None) -> Path:
+    """Write ``table`` to ``path`` atomically (a reader never sees half a file).
+
+    With ``schema_of`` the table is first conformed to that published table's schema.
+    """
+    if schema_of:
+        table = conform(table, schema_of)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+    return path
+
+
+def read_table(path: Path, table: str) -> pa.Table:
+    """Read a published table, or an empty one with the right schema when the file is absent."""
+    path = Path(path)
+    if not path.exists():
+        return empty_table(table)
+    return conform(pq.read_table(path), table)

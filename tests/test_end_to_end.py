@@ -1,0 +1,135 @@
+"""The whole national flow against the mock council web, checked against the generator's answer key.
+
+One demo run (and a second, incremental one) is shared by the tests of this module.
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from rich.console import Console
+
+from mockweb.answers import load_answer_key
+from normalise.evaluation import evaluate
+from normalise.names import supplier_key
+
+COUNCILS = 8
+TABLES = ("spend", "files", "rejects", "suppliers", "compliance", "runs")
+
+
+def _run(out: Path) -> str:
+    from flows.demo import run_demo
+
+    buffer = io.StringIO()
+    run_demo(out, councils=COUNCILS, port=0, workers=2, console=Console(file=buffer, width=200))
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, prefect_harness):
+    """Output folder, answer key and the state after the first run (before the second)."""
+    out = tmp_path_factory.mktemp("demo")
+    printed = _run(out)
+    first = {
+        "raw": sorted(p.name for p in (out / "raw").rglob("*") if p.is_file()),
+        "spend_rows": pq.ParquetDataset(out / "spend").read().num_rows,
+        "files": pq.read_table(out / "files.parquet").num_rows,
+        "printed": printed,
+    }
+    return out, load_answer_key(out / "_mockweb"), first
+
+
+@pytest.fixture(scope="module")
+def con(demo):
+    out, _, _ = demo
+    with duckdb.connect(str(out / "councilspend.duckdb"), read_only=True) as connection:
+        yield connection
+
+
+def _files(con) -> pd.DataFrame:
+    files = con.execute("SELECT * FROM files").fetch_df()
+    files["url_path"] = files["url"].map(lambda u: urlsplit(u).path)
+    return files
+
+
+def test_every_generated_file_is_accounted_for_row_by_row(demo, con):
+    _, key, _ = demo
+    files = _files(con)
+    counts = con.execute(
+        "SELECT source_sha256, count(*) AS n, sum(amount) AS total FROM spend GROUP BY 1"
+    ).fetch_df().set_index("source_sha256")
+    rejects = con.execute("SELECT source_sha256, count(*) AS n FROM rejects GROUP BY 1").fetch_df().set_index(
+        "source_sha256")
+    fetched = key.files[key.files["http_status"] == 200]
+    merged = fetched.merge(files, on="url_path", how="left", suffixes=("_key", ""))
+    assert merged["sha256"].notna().all(), merged.loc[merged["sha256"].isna(), "url_path"].tolist()
+    problems = []
+    for f in merged.itertuples():
+        in_spend = int(counts["n"].get(f.sha256, 0))
+        in_rejects = int(rejects["n"].get(f.sha256, 0))
+        total = counts["total"].get(f.sha256, Decimal(0))
+        if f.parse_status != f.expected_status:
+            problems.append((f.url_path, "status", f.parse_status, f.expected_status))
+        if in_spend + in_rejects != f.rows_total:
+            problems.append((f.url_path, "rows", in_spend + in_rejects, f.rows_total))
+        if not f.republishes:
+            if in_spend != f.transactions:
+                problems.append((f.url_path, "transactions", in_spend, f.transactions))
+            if Decimal(str(total or 0)) != Decimal(f.total_amount or "0"):
+                problems.append((f.url_path, "total", total, f.total_amount))
+    assert problems == []
+
+
+def test_repeated_transactions_appear_once_with_both_sources(con):
+    assert con.execute("SELECT count(*) - count(DISTINCT row_id) FROM spend").fetchone()[0] == 0
+
+
+def test_duckdb_reads_every_table(con):
+    for table in TABLES:
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0, table
+
+
+def test_compliance_matches_the_answer_key(demo, con):
+    _, key, _ = demo
+    got = con.execute("SELECT council_code, period, dataset, status, months_covered FROM compliance").fetch_df()
+    want = key.compliance[["council_code", "period", "dataset", "status", "months_covered"]]
+    merged = want.merge(got, on=["council_code", "period", "dataset"], how="outer", suffixes=("_want", "_got"))
+    wrong = merged[(merged["status_want"] != merged["status_got"])
+                   | (merged["months_covered_want"] != merged["months_covered_got"])]
+    assert wrong.empty, wrong.to_string()
+    assert set(want["status"]) >= {"compliant", "late", "missing"}
+
+
+def test_suppliers_are_matched_to_their_true_organisations(con, demo):
+    _, key, _ = demo
+    truth = key.suppliers[key.suppliers["org_type"] != "individual_or_redacted"].copy()
+    truth["name"] = truth["council_code"] + "|" + truth["supplier_name"].map(supplier_key)
+    suppliers = con.execute("SELECT council_code, supplier_key, org_id FROM suppliers").fetch_df()
+    suppliers["name"] = suppliers["council_code"] + "|" + suppliers["supplier_key"]
+    metrics = evaluate(suppliers[["name", "org_id"]],
+                       truth[["name", "org_id"]].replace({"org_id": {"": None}}))
+    assert metrics["names"] > 50, metrics
+    assert metrics["precision"] >= 0.98, metrics
+    assert metrics["recall"] >= 0.95, metrics
+
+
+def test_second_run_downloads_and_adds_nothing(demo):
+    out, _, first = demo
+    printed = _run(out)
+    runs = pq.read_table(out / "runs.parquet").to_pandas()
+    crawls = runs[runs["flow"] == "crawl"].sort_values("started_at")
+    assert len(crawls) == 2
+    last = crawls.iloc[-1]
+    assert (last["files_new"], last["files_changed"]) == (0, 0)
+    assert last["files_unchanged"] > 0
+    assert sorted(p.name for p in (out / "raw").rglob("*") if p.is_file()) == first["raw"]
+    assert pq.ParquetDataset(out / "spend").read().num_rows == first["spend_rows"]
+    assert pq.read_table(out / "files.parquet").num_rows == first["files"]
+    assert "0 new" in printed
