@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -29,9 +30,16 @@ def tree_rss(process: psutil.Process) -> int:
     return total
 
 
-def run_demo(out: Path, councils: int) -> tuple[float, int, int]:
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_demo(out: Path, councils: int, port: int) -> tuple[float, int, int]:
     """Wall seconds, peak tree RSS and exit code of one demo run."""
-    cmd = [sys.executable, "-m", "flows.cli", "demo", "--out", str(out), "--councils", str(councils), "--port", "0"]
+    cmd = [sys.executable, "-m", "flows.cli", "demo", "--out", str(out), "--councils", str(councils),
+           "--port", str(port)]
     started = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     watched, peak = psutil.Process(proc.pid), 0
@@ -51,9 +59,10 @@ def main() -> None:
     print(f"{'councils':>8} {'run':>12} {'seconds':>8} {'peak MiB':>9} {'exit':>4}")
     for n in args.councils:
         out = Path(tempfile.mkdtemp(prefix=f"bench-demo-{n}-"))
+        port = free_port()  # the same port for both runs, so the second one is incremental
         try:
             for label in ("first", "incremental"):
-                seconds, peak, code = run_demo(out, n)
+                seconds, peak, code = run_demo(out, n, port)
                 print(f"{n:>8} {label:>12} {seconds:>8.1f} {peak / 2**20:>9.0f} {code:>4}", flush=True)
         finally:
             shutil.rmtree(out, ignore_errors=True)

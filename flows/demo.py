@@ -6,11 +6,11 @@ import os
 import time
 from pathlib import Path
 
-import duckdb
 from rich.console import Console
 from rich.table import Table
 
 from flows.national import NationalRun, RegisterSources, national_flow
+from normalise.publish import connect
 
 #: The mock web's fixed seed: the same URLs and files on every run, so a second run is incremental.
 DEMO_SEED = 2026
@@ -66,7 +66,7 @@ def run_demo(out: Path, *, councils: int, port: int, workers: int, console: Cons
 
 def print_summary(out: Path, report: Path, seconds: float, console: Console) -> None:
     """What the run produced, read back through the DuckDB views a researcher would use."""
-    with duckdb.connect(str(out / "councilspend.duckdb"), read_only=True) as con:
+    with connect(out) as con:
         spend_rows, spend_total = con.execute("SELECT count(*), coalesce(sum(amount), 0) FROM spend").fetchone()
         files, failed = con.execute(
             "SELECT count(*), count(*) FILTER (parse_status NOT IN ('ok', 'partial')) FROM files").fetchone()
@@ -89,5 +89,5 @@ def print_summary(out: Path, report: Path, seconds: float, console: Console) -> 
     console.print(table)
     console.print(f"outputs in {out.resolve()}")
     console.print(f"  report:   {report.resolve()}")
-    console.print(f"  DuckDB:   duckdb {(out / 'councilspend.duckdb').resolve()}")
+    console.print(f"  DuckDB:   cd {out.resolve()} && duckdb councilspend.duckdb")
     console.print(f"  Parquet:  {(out / 'spend').resolve()} (hive partitions council=/year=)")

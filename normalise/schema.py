@@ -30,7 +30,10 @@ ORG_TYPES = (
     "unmatched",
 )
 MATCH_METHODS = ("published_id", "exact", "fuzzy", "override", "none")
-COMPLIANCE_STATUSES = ("compliant", "late", "missing", "incomplete", "not_machine_readable", "unknown")
+COMPLIANCE_STATUSES = (
+    "compliant", "late", "missing", "incomplete", "not_machine_readable", "unknown",
+    "not_applicable",  # outside England: the Transparency Code's duty does not apply
+)
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,7 @@ COMPLIANCE = [
     _c("required_fields_missing", pa.list_(S), "Transparency Code fields absent from the published files."),
     _c("rows", I, "Transactions in the period."),
     _c("total_amount", MONEY, "Total amount in the period."),
-    _c("status", S, "compliant | late | missing | incomplete | not_machine_readable | unknown.", True),
+    _c("status", S, "compliant | late | missing | incomplete | not_machine_readable | unknown | not_applicable (outside England: no statutory duty).", True),
 ]
 
 TABLES: dict[str, list[Column]] = {

@@ -20,11 +20,7 @@ def sniff_format(head: bytes) -> str:
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return "xls"
     if head.startswith(b"PK\x03\x04"):
-        if b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet" in head[:200]:
-            return "ods"
-        if b"[Content_Types].xml" in head or b"xl/" in head:
-            return "xlsx"
-        return "zip"
+        return _zip_kind(head)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         head = head[2:].replace(b"\x00", b"")  # UTF-16 text: judge the ASCII it spells
     elif b"\x00" in head:
@@ -37,3 +33,23 @@ def sniff_format(head: bytes) -> str:
     if not text:
         return "unknown"
     return "csv"
+
+
+_OOXML_FIRST_ENTRIES = (b"[Content_Types].xml", b"_rels/", b"docProps/", b"xl/")
+
+
+def _zip_kind(head: bytes) -> str:
+    """ods, xlsx or a plain zip, from the name of the archive's first entry.
+
+    >>> _zip_kind(b"PK\\x03\\x04" + bytes(22) + (8).to_bytes(2, "little") + bytes(2) + b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet")
+    'ods'
+    >>> _zip_kind(b"PK\\x03\\x04" + bytes(22) + (9).to_bytes(2, "little") + bytes(2) + b"month.csv")
+    'zip'
+    """
+    name_length = int.from_bytes(head[26:28], "little")
+    name = head[30 : 30 + name_length]
+    if name == b"mimetype" and b"opendocument.spreadsheet" in head[30 + name_length : 30 + name_length + 120]:
+        return "ods"
+    if name.startswith(_OOXML_FIRST_ENTRIES):
+        return "xlsx"
+    return "zip"

@@ -6,11 +6,11 @@ One demo run (and a second, incremental one) is shared by the tests of this modu
 from __future__ import annotations
 
 import io
+import socket
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -19,16 +19,24 @@ from rich.console import Console
 from mockweb.answers import load_answer_key
 from normalise.evaluation import evaluate
 from normalise.names import supplier_key
+from normalise.publish import connect
 
 COUNCILS = 8
 TABLES = ("spend", "files", "rejects", "suppliers", "compliance", "runs")
 
 
-def _run(out: Path) -> str:
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _run(out: Path, port: int) -> str:
+    """One demo run; the same port each time, as a user's demo has, so the URLs stay the same."""
     from flows.demo import run_demo
 
     buffer = io.StringIO()
-    run_demo(out, councils=COUNCILS, port=0, workers=2, console=Console(file=buffer, width=200))
+    run_demo(out, councils=COUNCILS, port=port, workers=2, console=Console(file=buffer, width=200))
     return buffer.getvalue()
 
 
@@ -36,8 +44,10 @@ def _run(out: Path) -> str:
 def demo(tmp_path_factory, prefect_harness):
     """Output folder, answer key and the state after the first run (before the second)."""
     out = tmp_path_factory.mktemp("demo")
-    printed = _run(out)
+    port = _free_port()
+    printed = _run(out, port)
     first = {
+        "port": port,
         "raw": sorted(p.name for p in (out / "raw").rglob("*") if p.is_file()),
         "spend_rows": pq.ParquetDataset(out / "spend").read().num_rows,
         "files": pq.read_table(out / "files.parquet").num_rows,
@@ -49,7 +59,7 @@ def demo(tmp_path_factory, prefect_harness):
 @pytest.fixture(scope="module")
 def con(demo):
     out, _, _ = demo
-    with duckdb.connect(str(out / "councilspend.duckdb"), read_only=True) as connection:
+    with connect(out) as connection:
         yield connection
 
 
@@ -122,7 +132,7 @@ def test_suppliers_are_matched_to_their_true_organisations(con, demo):
 
 def test_second_run_downloads_and_adds_nothing(demo):
     out, _, first = demo
-    printed = _run(out)
+    printed = _run(out, first["port"])
     runs = pq.read_table(out / "runs.parquet").to_pandas()
     crawls = runs[runs["flow"] == "crawl"].sort_values("started_at")
     assert len(crawls) == 2

@@ -1,0 +1,153 @@
+"""The base of every councilspend spider: council selection, file requests, file items.
+
+Rules for spiders (the pipelines do the rest):
+
+* a spider finds file links and fetches them; it yields one :class:`~crawler.items.FileItem`
+  per file link, whatever happened (a 404, a timeout or a robots.txt refusal is an
+  item with ``error`` set, so the manifest records it and the crawl goes on);
+* it never writes files, hashes content or reads the manifest: the pipelines store
+  and record, :mod:`crawler.middlewares` revalidates.
+
+Subclasses set the class attributes below and implement ``start``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import scrapy
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from twisted.internet import error as net_error
+
+from crawler.discovery import DiscoveredLink
+from crawler.items import FileItem
+from crawler.middlewares import FILE_REQUEST
+from normalise.sources import CouncilSource, SourcesError, load_sources
+
+#: Statuses handed to ``parse_file`` rather than dropped: 304 and every error.
+#: Redirects (3xx except 304) stay with Scrapy's redirect middleware.
+FILE_STATUSES = [304, *range(400, 600)]
+
+
+def select_sources(
+    sources: dict[str, CouncilSource], councils: Iterable[str] | str | None
+) -> dict[str, CouncilSource]:
+    """The configured councils to crawl: all of them, or the named ones (an unknown code is an error).
+
+    >>> from normalise.sources import parse_sources
+    >>> sources = parse_sources({"councils": {"BIR": {}, "MAN": {}}})
+    >>> list(select_sources(sources, "man"))
+    ['MAN']
+    >>> select_sources(sources, ["XYZ"])
+    Traceback (most recent call last):
+    normalise.sources.SourcesError: no sources configured for council XYZ (configured: BIR, MAN)
+    """
+    if councils is None:
+        return dict(sources)
+    codes = [c.strip().upper() for c in (councils.split(",") if isinstance(councils, str) else councils)]
+    missing = [code for code in codes if code and code not in sources]
+    if missing:
+        raise SourcesError(
+            f"no sources configured for council {', '.join(missing)} (configured: {', '.join(sorted(sources))})"
+        )
+    return {code: sources[code] for code in codes if code}
+
+
+def now() -> str:
+    """The current UTC time as ISO 8601, the form items carry."""
+    return datetime.now(UTC).isoformat()
+
+
+class BaseCouncilSpider(scrapy.Spider):
+    """Crawl the councils of a sources config.
+
+    Spider arguments: ``sources`` (path of a sources YAML; the bundled config when
+    omitted) and ``councils`` (codes, comma-separated or a list; every configured
+    council when omitted).
+    """
+
+    #: Which part of a council's config this spider reads: a :class:`CouncilSource` field name.
+    source_kind: str = ""
+
+    def __init__(self, sources: str | Path | None = None, councils: Iterable[str] | str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        selected = select_sources(load_sources(Path(sources) if sources else None), councils)
+        #: The selected councils that have something for this spider.
+        self.councils = {code: s for code, s in selected.items() if getattr(s, self.source_kind)}
+
+    def file_request(self, council_code: str, link: DiscoveredLink, landing_url: str) -> scrapy.Request:
+        """A request for one discovered file; its item travels in the request meta."""
+        item = FileItem(
+            council_code=council_code,
+            url=link.url,
+            landing_url=landing_url,
+            link_text=link.text,
+            format_guess=link.format_guess,
+            dataset=link.dataset,
+            period_start=link.period_start,
+            period_end=link.period_end,
+            seen_at=now(),
+        )
+        return scrapy.Request(
+            link.url,
+            callback=self.parse_file,
+            errback=self.file_failed,
+            meta={FILE_REQUEST: True, "item": item, "handle_httpstatus_list": FILE_STATUSES},
+        )
+
+    def parse_file(self, response):
+        """The item for a fetched file: its bytes on success, its status otherwise."""
+        item: FileItem = response.meta["item"]
+        item.fetched_at = now()
+        item.http_status = response.status
+        item.etag = _header(response, b"ETag")
+        item.last_modified = _header(response, b"Last-Modified")
+        item.content_type = _header(response, b"Content-Type")
+        if 200 <= response.status < 300:
+            item.body = response.body
+        elif response.status >= 400:
+            item.error = f"HTTP {response.status}"
+        yield item
+
+    def file_failed(self, failure):
+        """The item for a file that could not be fetched at all."""
+        item: FileItem = failure.request.meta["item"]
+        item.fetched_at = now()
+        item.error = describe_failure(failure)
+        self.logger.warning("%s: %s (%s)", item.council_code, item.error, item.url)
+        yield item
+
+    def page_failed(self, failure):
+        """Log a page (landing page, portal API) that could not be read; the crawl goes on."""
+        code = failure.request.meta.get("council_code", "?")
+        self.crawler.stats.inc_value("councilspend/pages_failed")
+        self.logger.error("%s: could not read %s: %s", code, failure.request.url, describe_failure(failure))
+
+
+def describe_failure(failure) -> str:
+    """A one-line reason for a failed request.
+
+    >>> from twisted.python.failure import Failure
+    >>> describe_failure(Failure(IgnoreRequest("Forbidden by robots.txt")))
+    'forbidden by robots.txt'
+    """
+    error = failure.value
+    response = getattr(error, "response", None)
+    if response is not None:
+        return f"HTTP {response.status}"
+    if isinstance(error, IgnoreRequest):
+        return "forbidden by robots.txt" if "robots" in str(error).lower() else f"ignored: {error}"
+    if isinstance(error, DownloadCancelledError) and "max size" in str(error):
+        return f"too large: {error}"
+    if isinstance(error, (net_error.TimeoutError, net_error.TCPTimedOutError)):
+        return "timed out"
+    if isinstance(error, (net_error.DNSLookupError, net_error.ConnectionRefusedError)):
+        return f"connection failed: {type(error).__name__}"
+    return f"{type(error).__name__}: {error}".rstrip(": ")
+
+
+def _header(response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None

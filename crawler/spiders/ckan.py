@@ -1,0 +1,77 @@
+"""CKAN portals: list a dataset's resources through the CKAN action API and fetch them."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote, urljoin
+
+import scrapy
+
+from crawler.discovery import FORMATS, DiscoveredLink, guess_dataset, guess_format, guess_period
+from crawler.spiders.base import BaseCouncilSpider
+
+
+class CkanSpider(BaseCouncilSpider):
+    """Fetch every resource of each configured CKAN dataset.
+
+    ``GET {base_url}/api/3/action/package_show?id={dataset_id}`` answers
+    ``{"success": true, "result": {"title": ..., "resources": [{"url", "format",
+    "name", "description", "last_modified"}, ...]}}``.
+    """
+
+    name = "ckan"
+    source_kind = "ckan"
+    #: Path of the CKAN action that describes one dataset.
+    package_show_path: str = "/api/3/action/package_show"
+
+    async def start(self):
+        for code, source in self.councils.items():
+            for portal in source.ckan:
+                base = portal.base_url.rstrip("/")
+                for dataset_id in portal.dataset_ids:
+                    yield scrapy.Request(
+                        f"{base}{self.package_show_path}?id={quote(dataset_id)}",
+                        callback=self.parse_package,
+                        errback=self.page_failed,
+                        meta={"council_code": code, "dataset_page": f"{base}/dataset/{quote(dataset_id)}"},
+                    )
+
+    def parse_package(self, response):
+        code = response.meta["council_code"]
+        try:
+            answer = json.loads(response.body)
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict) or not answer.get("success") or not isinstance(answer.get("result"), dict):
+            self.crawler.stats.inc_value("councilspend/pages_failed")
+            self.logger.error("%s: %s is not a successful CKAN package_show answer", code, response.url)
+            return
+        package = answer["result"]
+        hint = guess_dataset(" ".join(filter(None, [package.get("title"), package.get("name")])))
+        for resource in package.get("resources") or []:
+            link = resource_link(resource, response.url, hint)
+            if link:
+                yield self.file_request(code, link, landing_url=response.meta["dataset_page"])
+
+
+def resource_link(resource: dict, api_url: str, dataset_hint: str | None) -> DiscoveredLink | None:
+    """A CKAN resource as a discovered link (None when it has no URL).
+
+    >>> resource_link({"url": "http://p/r/1/spend-2025-03.csv", "format": "CSV", "name": "March 2025"},
+    ...               "http://p/api/3/action/package_show?id=x", "spend_over_500").period_start
+    datetime.date(2025, 3, 1)
+    """
+    if not resource.get("url"):
+        return None
+    url = urljoin(api_url, resource["url"])
+    text = " ".join(filter(None, [resource.get("name"), resource.get("description")]))
+    declared = (resource.get("format") or "").strip().lower().lstrip(".")
+    start, end = guess_period(text, url)
+    return DiscoveredLink(
+        url=url,
+        text=resource.get("name") or text,
+        format_guess=declared if declared in FORMATS else guess_format(url, text),
+        dataset=guess_dataset(text, url, dataset_hint),
+        period_start=start,
+        period_end=end,
+    )

@@ -1,0 +1,155 @@
+"""The answer key: what a perfect run over the mock council web must find.
+
+Written by :func:`mockweb.generate.generate` under ``<root>/answers/`` as CSV, read back with
+:func:`load_answer_key`. Compliance truth follows COMPLIANCE_RULES.md (see :func:`compute_compliance`).
+
+``files``: one row per link on the site (and per portal resource).
+  ``url_path`` the path of the link as published (a redirecting link keeps its own path; ``redirect_to``
+  names where it leads); ``rows_total`` every non-blank data row a parser must account for (transactions
+  plus junk: footer totals, a row whose amount is ``#VALUE!``), never title, header or blank rows;
+  ``transactions`` rows that belong in spend; ``total_amount`` their net amounts summed exactly;
+  ``expected_status`` ok (footer totals only) | partial (a row with a bad value) | failed |
+  not_machine_readable | not_spend, empty for links that never answer 200 (``http_status`` 404/500);
+  ``republishes`` the file whose transactions this one repeats (same rows, another format);
+  ``columns`` the canonical spend columns the file provides (';'-joined); ``fault`` names a hostile case.
+``suppliers``: each council's supplier names as written in machine-readable transaction rows, with the
+  true ``org_id`` (empty for redacted names, sole traders, NHS bodies and card merchants) and ``org_type``
+  (``unmatched`` for card merchants no register holds).
+``compliance``: council x quarter; ``on_time`` is true/false/empty; ``required_fields_missing`` lists the
+  Transparency Code fields no machine-readable covering file provides (all of them when none covers).
+``disallowed``: links robots.txt forbids; a polite crawler never fetches them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from mockweb.files import missing_code_fields
+
+MACHINE_READABLE = ("csv", "xlsx", "xls", "ods", "json", "zip")
+FILE_COLUMNS = [
+    "url_path", "council_code", "dataset", "format", "period_start", "period_end", "published_at",
+    "rows_total", "transactions", "total_amount", "expected_status", "republishes",
+    "columns", "link_text", "http_status", "fault", "redirect_to",
+]
+
+
+@dataclass(frozen=True)
+class AnswerKey:
+    """The generator's truth about one mock council web."""
+
+    files: pd.DataFrame
+    suppliers: pd.DataFrame
+    compliance: pd.DataFrame
+    disallowed: pd.DataFrame  # links robots.txt forbids (a polite crawler never fetches them)
+
+
+class AnswerKeyError(FileNotFoundError):
+    """The folder holds no generated mock web."""
+
+
+def load_answer_key(root: Path) -> AnswerKey:
+    """Read the answer key of the mock web generated under ``root``."""
+    folder = Path(root) / "answers"
+    if not (folder / "files.csv").exists():
+        raise AnswerKeyError(f"{root} holds no mock web answer key (run mockweb.generate.generate first)")
+
+    def read(name: str) -> pd.DataFrame:
+        return pd.read_csv(folder / name, dtype=str, keep_default_na=False)
+
+    files = read("files.csv")
+    for col in ("period_start", "period_end"):
+        files[col] = pd.to_datetime(files[col]).dt.date
+    files["published_at"] = pd.to_datetime(files["published_at"].replace("", None), utc=True)
+    for col in ("rows_total", "transactions", "http_status"):
+        files[col] = files[col].astype("int64")
+    compliance = read("compliance.csv")
+    compliance["months_covered"] = compliance["months_covered"].astype("int64")
+    return AnswerKey(files=files, suppliers=read("suppliers.csv"), compliance=compliance,
+                     disallowed=read("disallowed.csv"))
+
+
+def quarter_bounds(label: str) -> tuple[date, date]:
+    """First and last day of a quarter label.
+
+    >>> quarter_bounds("2025-Q4")
+    (datetime.date(2025, 10, 1), datetime.date(2025, 12, 31))
+    """
+    year, q = int(label[:4]), int(label[-1])
+    start = date(year, q * 3 - 2, 1)
+    end = date(year + 1, 1, 1) if q == 4 else date(year, q * 3 + 1, 1)
+    return start, date.fromordinal(end.toordinal() - 1)
+
+
+def quarter_deadline(label: str) -> date:
+    """The last day of the month after the quarter ends.
+
+    >>> quarter_deadline("2025-Q3")
+    datetime.date(2025, 10, 31)
+    """
+    end = quarter_bounds(label)[1]
+    nxt = date(end.year + (end.month == 12), end.month % 12 + 1, 1)
+    return date.fromordinal(date(nxt.year + (nxt.month == 12), nxt.month % 12 + 1, 1).toordinal() - 1)
+
+
+def quarters_between(first: date, as_of: date) -> list[str]:
+    """Quarter labels from the one holding ``first`` through the last whose deadline is on or before ``as_of``.
+
+    >>> quarters_between(date(2026, 2, 3), date(2026, 10, 15))
+    ['2026-Q1', '2026-Q2']
+    """
+    out, year, q = [], first.year, (first.month - 1) // 3 + 1
+    while True:
+        label = f"{year}-Q{q}"
+        if quarter_deadline(label) > as_of:
+            return out
+        out.append(label)
+        year, q = (year + 1, 1) if q == 4 else (year, q + 1)
+
+
+def compute_compliance(files: pd.DataFrame, row_months: dict[str, set[tuple[int, int]]],
+                       outside_england: set[str], as_of: date) -> pd.DataFrame:
+    """Every council's compliance state per quarter, by the rules of COMPLIANCE_RULES.md.
+
+    ``files`` has the key.files columns (``columns`` holds the ';'-joined canonical columns a file
+    provides); ``row_months`` gives, per council, the (year, month)s with spend_over_500 rows.
+    Files never served (HTTP errors) do not count as published.
+    """
+    spend = files[(files["dataset"] == "spend_over_500") & (files["http_status"] == 200)]
+    councils = sorted(files["council_code"].unique())
+    quarters = quarters_between(min(spend["period_start"]), as_of)
+    records = []
+    for code in councils:
+        own = spend[spend["council_code"] == code]
+        for label in quarters:
+            start, end = quarter_bounds(label)
+            deadline = quarter_deadline(label)
+            covering = own[(own["period_start"] <= end) & (own["period_end"] >= start)]
+            readable = covering[covering["format"].isin(MACHINE_READABLE)
+                                & covering["expected_status"].isin(("ok", "partial"))]
+            months = sum(1 for m in range(start.month, end.month + 1) if (start.year, m) in row_months.get(code, set()))
+            provided = {c for cols in readable["columns"] for c in cols.split(";") if c}
+            missing = missing_code_fields(provided)  # every field when no machine-readable file covers it
+            evidence = min(covering["published_at"], default=None)
+            on_time = None if evidence is None else evidence <= datetime.combine(deadline, time.max, timezone.utc)
+            ladder = (  # the first that holds (COMPLIANCE_RULES.md)
+                ("not_applicable", code in outside_england),
+                ("missing", covering.empty),
+                ("not_machine_readable", readable.empty),
+                ("incomplete", bool(missing) or months < 3),
+                ("late", on_time is False),
+                ("unknown", on_time is None),
+                ("compliant", True),
+            )
+            status = next(name for name, holds in ladder if holds)
+            records.append({
+                "council_code": code, "period": label, "dataset": "spend_over_500", "status": status,
+                "on_time": "" if on_time is None else str(on_time).lower(), "months_covered": months,
+                "required_fields_missing": ";".join(missing), "deadline": deadline.isoformat(),
+                "published": str(not covering.empty).lower(), "machine_readable": str(not readable.empty).lower(),
+            })
+    return pd.DataFrame.from_records(records)

@@ -1,0 +1,293 @@
+"""The synthetic economy: who councils pay, and the many ways councils write their names.
+
+Everything is drawn from a seeded :class:`random.Random`, so the same seed gives the same economy.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date
+
+from normalise.councils import Council
+from normalise.names import supplier_key
+
+from mockweb.orgs import Organisation
+
+PLACES = (
+    "Abbey", "Ashford", "Beacon", "Bramley", "Brook", "Castle", "Cedar", "Chapel", "Clifton", "Dale",
+    "Derwent", "Eden", "Elmwood", "Fairfield", "Fern", "Glen", "Hartley", "Hazel", "Heath", "Highfield",
+    "Holme", "Kestrel", "Kings", "Lakeside", "Linden", "Marsh", "Meadow", "Mill", "Moor", "Northgate",
+    "Oak", "Orchard", "Pennine", "Priory", "Quarry", "Riverside", "Rowan", "Saxon", "Severn", "Sherwood",
+    "Stone", "Summit", "Thames", "Tyne", "Valley", "Wessex", "Westfield", "Willow", "Windmill", "Wolds",
+)
+SURNAMES = (
+    "Ainsworth", "Barker", "Bennett", "Carter", "Dawson", "Ellis", "Fletcher", "Garner", "Hughes", "Ingram",
+    "Jackson", "Kirby", "Lawson", "Marshall", "Newton", "Owen", "Parker", "Quinn", "Riley", "Shaw",
+    "Turner", "Underwood", "Vickers", "Walsh", "Yates", "Holt", "Pickering", "Crossley", "Moss", "Atkinson",
+)
+TRADES = (
+    "Facilities", "Plumbing", "Electrical", "Roofing", "Cleaning Services", "Consulting", "Construction",
+    "Highways", "Landscapes", "Catering", "Care Services", "Home Care", "Transport", "Taxis", "Security",
+    "IT Solutions", "Software", "Print", "Office Supplies", "Waste Management", "Recycling", "Legal Services",
+    "Training", "Engineering", "Surveying", "Fencing", "Glazing", "Fostering", "Supported Living", "Fuels",
+)
+CAUSES = (
+    "Community Trust", "Foundation", "Youth Project", "Carers Centre", "Food Bank", "Citizens Advice",
+    "Mind", "Hospice", "Women's Aid", "Play Association", "Heritage Trust", "Arts Centre", "Sports Club",
+    "Disability Forum", "Wildlife Trust", "Homeless Project", "Befriending Service", "Credit Union",
+)
+MUTUAL_KINDS = ("Housing Co-operative", "Community Energy", "Community Shop", "Credit Union", "Allotment Society")
+NHS_KINDS = (
+    "{p} Teaching Hospitals NHS Foundation Trust", "NHS {p} Integrated Care Board",
+    "{p} Community Healthcare NHS Trust", "{p} and {q} Partnership NHS Foundation Trust",
+)
+REDACTIONS = (
+    "REDACTED PERSONAL DATA", "Redacted - Personal Data", "REDACTED - PERSONAL DATA",
+    "Redacted personal data", "REDACTED UNDER DP ACT",
+)
+INDIVIDUAL_TYPE = "individual_or_redacted"
+
+
+@dataclass(frozen=True)
+class Payee:
+    """Someone a council pays: a registered organisation, an NHS body, or a withheld individual."""
+
+    name: str
+    org_type: str
+    organisation: Organisation | None = None  # None for NHS bodies and individuals
+    trading_as: str | None = None  # a sole trader's or company's trading name
+
+    @property
+    def org_id(self) -> str:
+        """The org-id the matcher should find ('' where no register holds it)."""
+        return self.organisation.org_id if self.organisation else ""
+
+
+@dataclass
+class Economy:
+    """The organisations councils pay, the decoys nobody pays, and the payees built on them."""
+
+    payees: list[Payee]
+    decoys: list[Organisation]
+    keys_taken: set[str] = field(default_factory=set)
+
+    @property
+    def organisations(self) -> list[Organisation]:
+        """Every organisation a register file must hold (paid ones and decoys)."""
+        seen, out = set(), []
+        for org in [p.organisation for p in self.payees if p.organisation] + self.decoys:
+            if org.org_id not in seen:
+                seen.add(org.org_id)
+                out.append(org)
+        return out
+
+
+def _company_number(rng: random.Random, scottish: bool = False) -> str:
+    return f"SC{rng.randrange(100000, 999999)}" if scottish else f"{rng.randrange(1000000, 15999999):08d}"
+
+
+def _registered_on(rng: random.Random) -> date:
+    return date(rng.randrange(1975, 2022), rng.randrange(1, 13), rng.randrange(1, 29))
+
+
+def _postcode(rng: random.Random, area: str = "") -> str:
+    letters = "ABDEFGHJLNPQRSTUWXYZ"
+    area = area or rng.choice(("LS", "M", "B", "NE", "BS", "S", "L", "NG", "LE", "CV", "YO", "HU"))
+    return f"{area}{rng.randrange(1, 30)} {rng.randrange(1, 10)}{rng.choice(letters)}{rng.choice(letters)}"
+
+
+class _Namer:
+    """Draws organisation names no other organisation in the economy shares (by supplier key)."""
+
+    def __init__(self, rng: random.Random, taken: set[str]):
+        self.rng, self.taken = rng, taken
+
+    def unique(self, make) -> str:
+        for _ in range(200):
+            name = make(self.rng)
+            key = supplier_key(name)
+            if key and key not in self.taken:
+                self.taken.add(key)
+                return name
+        raise RuntimeError("could not draw a unique organisation name")
+
+
+def _org(kind: str, name: str, rng: random.Random) -> Organisation:
+    """An Organisation of ``kind`` with fresh register numbers."""
+    common = dict(registered_on=_registered_on(rng), postcode=_postcode(rng))
+    if kind == "company":
+        number = _company_number(rng, scottish=rng.random() < 0.05)
+        return Organisation(f"GB-COH-{number}", name, "company", "companies", company_number=number,
+                            category="Private Limited Company", **common)
+    if kind == "cic":
+        number = _company_number(rng)
+        return Organisation(f"GB-COH-{number}", name, "cic", "companies", company_number=number,
+                            category="Community Interest Company", **common)
+    if kind == "charity":
+        number = str(rng.randrange(200000, 1150000))
+        return Organisation(f"GB-CHC-{number}", name, "charity", "ccew", charity_number=number,
+                            category="Other", **common)
+    if kind == "cio":
+        number = str(rng.randrange(1150000, 1210000))
+        return Organisation(f"GB-CHC-{number}", name, "cio", "ccew", charity_number=number,
+                            category="CIO", **common)
+    if kind == "charitable_company":
+        number, company = str(rng.randrange(500000, 1150000)), _company_number(rng)
+        return Organisation(f"GB-CHC-{number}", name, "charitable_company", "ccew", charity_number=number,
+                            company_number=company, category="Charitable company", **common)
+    if kind == "oscr":
+        number = f"SC{rng.randrange(0, 52000):06d}"
+        return Organisation(f"GB-SC-{number}", name, "charity", "oscr", charity_number=number,
+                            category="Trust (founding deed)", registered_on=common["registered_on"],
+                            postcode=_postcode(rng, rng.choice(("EH", "G", "AB", "DD", "KY"))))
+    if kind == "ccni":
+        number = str(rng.randrange(100001, 108000))
+        return Organisation(f"GB-NIC-{number}", name, "charity", "ccni", charity_number=f"NIC{number}",
+                            category="Charitable Trust", registered_on=common["registered_on"],
+                            postcode=_postcode(rng, "BT"))
+    if kind == "mutual":
+        number = f"{rng.randrange(10000, 32000)}R"
+        return Organisation(f"GB-MPR-{number}", name, "mutual", "mutuals", mutual_number=number,
+                            category="Registered Society", **common)
+    raise ValueError(kind)
+
+
+_MAKERS = {
+    "company": lambda r: f"{r.choice(PLACES + SURNAMES)} {r.choice(TRADES)} {r.choice(('Ltd', 'Limited', 'Ltd', 'UK Ltd', 'Group Ltd', 'PLC'))}",
+    "cic": lambda r: f"{r.choice(PLACES)} {r.choice(TRADES)} CIC",
+    "charity": lambda r: f"{r.choice(PLACES)} {r.choice(CAUSES)}",
+    "cio": lambda r: f"{r.choice(PLACES)} {r.choice(CAUSES)}",
+    "charitable_company": lambda r: f"{r.choice(PLACES)} {r.choice(CAUSES)} Limited",
+    "oscr": lambda r: f"{r.choice(('Glen', 'Loch', 'Strath', 'Ben', 'Kirk'))}{r.choice(PLACES).lower()} {r.choice(CAUSES)}",
+    "ccni": lambda r: f"{r.choice(('Bally', 'Carrick', 'Derry', 'Lisburn', 'Newry'))} {r.choice(CAUSES)}",
+    "mutual": lambda r: f"{r.choice(PLACES)} {r.choice(MUTUAL_KINDS)} Limited",
+}
+_KIND_WEIGHTS = {
+    "company": 60, "cic": 5, "charity": 8, "cio": 4, "charitable_company": 8, "oscr": 2, "ccni": 1, "mutual": 3,
+}
+
+
+def _near_name(name: str, rng: random.Random) -> str:
+    """A different but confusingly close name (a decoy for precision)."""
+    words = name.split()
+    choice = rng.randrange(3)
+    if choice == 0 and any(w.endswith("s") and len(w) > 4 for w in words):
+        i = next(i for i, w in enumerate(words) if w.endswith("s") and len(w) > 4)
+        words[i] = words[i][:-1]
+    elif choice == 1:
+        words.insert(1 if len(words) > 2 else len(words), rng.choice(("North", "South", "East", "West")))
+    else:
+        words[0] = rng.choice(PLACES + SURNAMES)
+    return " ".join(words)
+
+
+def build_economy(rng: random.Random, councils: list[Council], size: int) -> Economy:
+    """``size`` paid registered organisations, NHS bodies, councils, individuals, sole traders and decoys."""
+    taken: set[str] = set()
+    namer = _Namer(rng, taken)
+    payees: list[Payee] = []
+    kinds = list(_KIND_WEIGHTS)
+    for _ in range(size):
+        kind = rng.choices(kinds, weights=[_KIND_WEIGHTS[k] for k in kinds])[0]
+        org = _org(kind, namer.unique(_MAKERS[kind]), rng)
+        payees.append(Payee(org.name, org.org_type, org))
+    # Companies trading under another name.
+    for payee in rng.sample([p for p in payees if p.org_type == "company"], k=max(2, size // 60)):
+        trade = namer.unique(lambda r: f"{r.choice(SURNAMES)}s {r.choice(TRADES)}")
+        payees.append(Payee(payee.name, "company", payee.organisation, trading_as=trade))
+    # Sole traders: individuals, not in any register.
+    for _ in range(max(3, size // 40)):
+        surname = rng.choice(SURNAMES)
+        trade = namer.unique(lambda r, s=surname: f"{s}s {r.choice(TRADES)}")
+        payees.append(Payee(f"{rng.choice('ABCDJKMPRST')} {surname}", INDIVIDUAL_TYPE, trading_as=trade))
+    for _ in range(max(3, size // 50)):
+        name = namer.unique(lambda r: r.choice(NHS_KINDS).format(p=r.choice(PLACES), q=r.choice(PLACES)))
+        payees.append(Payee(name, "public_body"))
+    for c in councils:
+        if c.nation == "England":
+            org = Organisation(f"GB-LAE-{c.code}", c.official_name, "public_body", "councils")
+            taken.add(supplier_key(c.official_name))
+            payees.append(Payee(c.official_name, "public_body", org))
+    decoys = _decoys(rng, payees, taken)
+    return Economy(payees, decoys, taken)
+
+
+def _decoys(rng: random.Random, payees: list[Payee], taken: set[str]) -> list[Organisation]:
+    """Organisations in the registers that nobody pays, named close to paid ones."""
+    decoys = []
+    registered = [p for p in payees if p.organisation and p.organisation.register != "councils" and not p.trading_as]
+    for payee in rng.sample(registered, k=max(3, len(registered) // 8)):
+        name = _near_name(payee.name, rng)
+        key = supplier_key(name)
+        if not key or key in taken:
+            continue
+        taken.add(key)
+        kind = {"cio": "charity"}.get(payee.org_type, payee.org_type)
+        decoys.append(_org(kind if kind in _MAKERS else "company", name, rng))
+    # The same charity name in another jurisdiction (Scotland for an English charity, and back).
+    charities = [p for p in registered if p.organisation.register == "ccew" and p.org_type == "charity"]
+    for payee in rng.sample(charities, k=min(len(charities), 3)):
+        decoys.append(_org("oscr", payee.name, rng))
+    return decoys
+
+
+# ---------------------------------------------------------------- how councils write names
+
+
+@dataclass(frozen=True)
+class NameStyle:
+    """One council's house style for supplier names."""
+
+    case: str  # asis | upper | title
+    limited: str  # keep | ltd | limited
+    ampersand: str  # keep | and | amp
+    truncate: int | None  # cut names at this many characters
+    typo_rate: float
+
+
+def draw_style(rng: random.Random) -> NameStyle:
+    """A council's house style for writing supplier names."""
+    return NameStyle(
+        case=rng.choice(("asis", "upper", "upper", "title")),
+        limited=rng.choice(("keep", "keep", "ltd", "limited")),
+        ampersand=rng.choice(("keep", "keep", "and", "amp")),
+        truncate=rng.choice((None, None, 30, 35, 40)),
+        typo_rate=rng.choice((0.0, 0.03, 0.06)),
+    )
+
+
+def _typo(name: str, rng: random.Random) -> str:
+    letters = [i for i, ch in enumerate(name) if ch.isalpha() and 0 < i < len(name) - 1]
+    i = rng.choice(letters)
+    if rng.random() < 0.5:
+        return name[:i] + name[i + 1 :]  # a dropped letter
+    return name[:i] + name[i + 1] + name[i] + name[i + 2 :]  # two letters swapped
+
+
+def written_name(payee: Payee, style: NameStyle, rng: random.Random, economy: Economy) -> str:
+    """How a council with ``style`` writes ``payee``; never a form that belongs to another organisation."""
+    if payee.org_type == INDIVIDUAL_TYPE and not payee.trading_as:
+        return payee.name
+    base = payee.name
+    if payee.trading_as:
+        base = f"{payee.name} T/A {payee.trading_as}"
+    text = base
+    if style.limited == "ltd":
+        text = text.replace(" Limited", " Ltd")
+    elif style.limited == "limited":
+        text = text.replace(" Ltd", " Limited")
+    if style.ampersand == "and":
+        text = text.replace(" & ", " and ")
+    elif style.ampersand == "amp":
+        text = text.replace(" and ", " & ")
+    if style.typo_rate and rng.random() < style.typo_rate and not payee.trading_as:
+        text = _typo(text, rng)
+    text = {"upper": text.upper(), "title": text.title()}.get(style.case, text)
+    if style.truncate and len(text) > style.truncate:
+        text = text[: style.truncate].rstrip(" &-,")
+    own = supplier_key(payee.name)
+    key = supplier_key(text)
+    if key != own and (not key or key in economy.keys_taken or len(key) < 8):
+        return base.upper() if style.case == "upper" else base  # the variant would be ambiguous: write it plainly
+    return text

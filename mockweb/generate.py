@@ -1,0 +1,552 @@
+"""Generate the mock council web: sites, files, portal, registers and the answer key.
+
+>>> # site = generate(Path("/tmp/mock"), councils=12, seed=2026)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import shutil
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from email.utils import format_datetime
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from normalise.councils import councils as all_councils
+
+from mockweb import files as fmt
+from mockweb.answers import FILE_COLUMNS, compute_compliance
+from mockweb.economy import Economy, build_economy
+from mockweb.plan import AS_OF, Ledger, Profile, build_profiles, months, month_end, pick_councils, publication_time, quarter_of
+from mockweb.site import (
+    Link, Resource, ckan_package, ckan_routes, landing_pages, page, portal_pointer_page, size_text,
+)
+
+GENERATOR_VERSION = 1
+META = "mockweb.json"
+REGISTER_FILLER = 5000
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+               "October", "November", "December")
+CONTENT_TYPES = {
+    "csv": "text/csv; charset={charset}", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet", "pdf": "application/pdf",
+    "html": "text/html; charset=utf-8", "json": "application/json", "zip": "application/zip",
+}
+LINK_TEMPLATES = (
+    "Spending over £500 – {label} ({fmt}, {size})",
+    "{label} {fmt}",
+    "Expenditure over £500 {label} ({fmt})",
+    "{label} supplier spend - {fmt} file",
+)
+FAULT_PAGE = (b"<!DOCTYPE html>\n<html><head><title>Error</title></head><body><h1>Sorry, something went wrong"
+              b"</h1><p>The document you requested is temporarily unavailable.</p></body></html>\n")
+
+
+@dataclass
+class FileSpec:
+    """One published file (or broken link) and what a perfect parser must make of it."""
+
+    council_code: str
+    dataset: str
+    format: str
+    period_start: date
+    period_end: date
+    published_at: datetime
+    url_path: str
+    link_text: str = ""
+    section: str = "spend"  # spend | gpc | grants: the page that links it
+    label: str = ""  # the period as the council names it ("March 2025")
+    body: bytes = b""
+    records: list[dict] = field(default_factory=list)
+    junk_rows: int = 0
+    columns: frozenset[str] = frozenset()
+    expected_status: str = "ok"
+    republishes: str = ""
+    fault: str = ""
+    http_status: int = 200
+    redirect_to: str = ""
+    delay: float = 0.0
+    content_type: str = ""
+
+    @property
+    def total(self) -> Decimal:
+        return sum((r["amount"] for r in self.records), Decimal("0.00"))
+
+
+@dataclass(frozen=True)
+class MockSite:
+    """A generated mock council web on disk."""
+
+    root: Path
+    as_of: date
+    council_codes: list[str]
+    seed: int
+    faults: bool
+
+    @property
+    def registers_dir(self) -> Path:
+        """Register bulk files (served under /registers/)."""
+        return self.root / "registers"
+
+    def sources_yaml(self, base_url: str) -> str:
+        """A sources config (normalise/sources.py format) pointing at the site served at ``base_url``."""
+        meta = json.loads((self.root / META).read_text(encoding="utf-8"))
+        base = base_url.rstrip("/")
+        councils = {}
+        for code, entry in meta["sources"].items():
+            entry = json.loads(json.dumps(entry).replace("{base}", base))
+            councils[code] = entry
+        return yaml.safe_dump({"councils": councils}, sort_keys=False, allow_unicode=True)
+
+
+def _http_date(moment: datetime) -> str:
+    return format_datetime(moment.replace(tzinfo=timezone.utc), usegmt=True)
+
+
+class _Builder:
+    """Builds every council's files, pages and routes in memory, then writes them out."""
+
+    def __init__(self, councils: int, seed: int, faults: bool):
+        self.rng = random.Random(f"mockweb:{seed}")
+        self.seed, self.faults = seed, faults
+        chosen = pick_councils(councils, self.rng)
+        english = [c for c in sorted(all_councils().values(), key=lambda c: c.code) if c.nation == "England"]
+        payable = chosen + self.rng.sample(english, k=8)
+        self.economy: Economy = build_economy(self.rng, payable, size=200 + 25 * councils)
+        self.profiles: list[Profile] = build_profiles(chosen, self.economy, self.rng)
+        self.specs: list[FileSpec] = []
+        self.pages: dict[str, tuple[bytes, str, datetime]] = {}  # route -> (body, content type, modified)
+        self.sources: dict[str, dict] = {}
+        self.disallowed: list[dict] = []
+        self.doc_ids = iter(range(4101, 10_000_000, 7))
+
+    # -------------------------------------------------------------- files
+
+    def council_files(self, p: Profile) -> None:
+        rng = random.Random(f"{self.seed}:{p.code}")
+        ledger = Ledger(p, self.economy, rng)
+        periods: list[tuple[date, date, str]] = []
+        if p.cadence == "monthly":
+            for y, m in months():
+                periods.append((date(y, m, 1), month_end(y, m), f"{MONTH_NAMES[m - 1]} {y}"))
+        else:
+            for y, m in months()[::3]:
+                label = f"{MONTH_NAMES[m - 1]} to {MONTH_NAMES[m + 1]} {y}"
+                periods.append((date(y, m, 1), month_end(y, m + 2), label))
+        template = LINK_TEMPLATES[rng.randrange(len(LINK_TEMPLATES))]
+        for start, end, label in periods:
+            quarter = quarter_of(start)
+            if p.role == "skip_quarter" and quarter in p.odd_quarters:
+                continue
+            if p.skip_month == (start.year, start.month):
+                continue
+            late = p.role == "late" and quarter in p.odd_quarters
+            published = publication_time(rng, end, 40, 75) if late else publication_time(rng, end, 14, 28)
+            if published.date() >= AS_OF:
+                continue
+            new_layout = bool(p.layout_change and (start.year, start.month) >= p.layout_change)
+            n = p.rows_per_month * (3 if p.cadence == "quarterly" else 1)
+            records = ledger.spend(start, end, n + rng.randrange(-n // 5, n // 5 + 1), new_layout)
+            family = "erp_no_department" if new_layout else p.family
+            formats = [p.format]
+            if p.role == "pdf_only" and quarter in p.odd_quarters:
+                formats = ["pdf"]
+            elif p.pdf_pairs:
+                formats.append("pdf")
+            if p.xlsx_copies and start.year == 2025 and start.month <= 6 and p.format == "csv":
+                formats.append("xlsx")
+            first = None
+            for f in formats:
+                spec = self.spend_file(p, rng, f, start, end, label, published, records, family, template)
+                if first is None:
+                    first = spec
+                elif f == "xlsx":
+                    spec.republishes = first.url_path
+                self.specs.append(spec)
+        if p.gpc:
+            self.card_files(p, rng, ledger)
+        if p.grants:
+            self.grant_files(p, rng, ledger)
+
+    def spend_file(self, p: Profile, rng: random.Random, f: str, start: date, end: date, label: str,
+                   published: datetime, records: list[dict], family: str, template: str) -> FileSpec:
+        stem = (f"spend-{start:%Y-%m}" if p.cadence == "monthly" else f"spend-{start.year}-q{(start.month - 1) // 3 + 1}")
+        spec = FileSpec(p.code, "spend_over_500", f, start, end, published, self.file_path(p, stem, label, f),
+                        label=label)
+        header_fields = fmt.FAMILIES[family]
+        junk: list[tuple] = []
+        data = [dict(r) for r in records]
+        if f in ("csv", "xlsx") and p.footer_total:
+            junk.append(self.footer_row(header_fields, data, typed=f == "xlsx"))
+        if f == "csv" and p.footer_total and start.month % 4 == 0:
+            bad = dict(rng.choice(data))
+            bad["amount"] = "#VALUE!"
+            bad["transaction_id"] = str(int(bad["transaction_id"]) * 10 + 1)
+            junk.insert(0, ("middle", bad))
+        self.render(spec, p, family, data, junk, title=f"{p.council.official_name} – Expenditure over £500 – {label}")
+        spec.link_text = template.format(label=label, fmt=f.upper(), size=size_text(len(spec.body)))
+        return spec
+
+    def footer_row(self, header_fields, data: list[dict], typed: bool) -> tuple:
+        """A footer total row: only 'Total' and the sum, as Craven's file ends."""
+        fields = [f for _, f in header_fields]
+        total = sum((r["amount"] for r in data), Decimal("0.00"))
+        row: list = [""] * len(fields)
+        i = fields.index("amount")
+        row[i] = float(total) if typed else fmt.format_amount(total, "comma")
+        row[0 if fields[0] not in ("payment_date", "supplier_name") else i - 1] = "Total"
+        return ("end", row)
+
+    def render(self, spec: FileSpec, p: Profile, family: str, data: list[dict], junk: list[tuple], title: str) -> None:
+        """Fill in the file's bytes and its expected parse."""
+        header_fields = fmt.FAMILIES[family]
+        headers = [h for h, _ in header_fields]
+        fields = [f for _, f in header_fields]
+        if spec.format == "pdf":
+            lines = [" | ".join(headers)] + [" | ".join(fmt.text_cells(r, fields, p.style)) for r in data]
+            spec.body = fmt.pdf_bytes(title, lines)
+            spec.expected_status = "not_machine_readable"
+            return
+        spec.records = data
+        spec.columns = frozenset(fields) & fmt.SPEND_COLUMNS
+        typed = spec.format in ("xlsx", "ods")
+        body_rows = [fmt.typed_cells(r, fields) if typed else fmt.text_cells(r, fields, p.style) for r in data]
+        for where, row in junk:
+            if where == "middle":
+                cells = fmt.text_cells({**row, "amount": None}, fields, p.style)
+                cells[fields.index("amount")] = row["amount"]
+                body_rows.insert(len(body_rows) // 2, cells)
+                spec.expected_status = "partial"
+            else:
+                body_rows.append(row)
+        spec.junk_rows = len(junk)
+        top = [[title], []] if p.style.title else []
+        if spec.format == "csv":
+            spec.body = fmt.csv_bytes(top + [headers] + body_rows, p.style)
+        elif spec.format == "xlsx":
+            spec.body = fmt.xlsx_bytes(top + [headers] + body_rows, sheet=title[-28:].strip(" –") or "Sheet1")
+        elif spec.format == "ods":
+            spec.body = fmt.ods_bytes([headers] + body_rows, sheet="Spend")
+        else:
+            raise ValueError(spec.format)
+
+    def file_path(self, p: Profile, stem: str, label: str, f: str) -> str:
+        if p.role == "ckan":
+            return f"/ckan/dataset/{p.slug}-spend/resource/{hashlib.sha1(stem.encode()).hexdigest()[:12]}/download/{stem}.{f}"
+        if p.no_extension:
+            slug = label.lower().replace(" ", "_")
+            return f"/{p.slug}/downloads/file/{next(self.doc_ids)}/{slug}_supplier_spend_-_{f}_file"
+        return f"/{p.slug}/files/{stem}.{f}"
+
+    def card_files(self, p: Profile, rng: random.Random, ledger: Ledger) -> None:
+        family = "gpc_lga" if p.family == "lga" else "gpc"
+        for y, m in months()[::3]:
+            start, end = date(y, m, 1), month_end(y, m + 2)
+            published = publication_time(rng, end, 20, 40)
+            if published.date() >= AS_OF:
+                continue
+            label = f"{MONTH_NAMES[m - 1]} to {MONTH_NAMES[m + 1]} {y}"
+            spec = FileSpec(p.code, "purchase_card", "csv", start, end, published,
+                            f"/{p.slug}/files/purchase-cards-{y}-q{(m - 1) // 3 + 1}.csv", section="gpc")
+            self.render(spec, p, family, ledger.card(start, end, rng.randrange(30, 80)), [], title="Purchase cards")
+            spec.link_text = f"Purchase card transactions – {label} (CSV, {size_text(len(spec.body))})"
+            self.specs.append(spec)
+
+    def grant_files(self, p: Profile, rng: random.Random, ledger: Ledger) -> None:
+        for year in (2024, 2025):
+            start, end = date(year, 4, 1), date(year + 1, 3, 31)
+            published = publication_time(rng, end, 60, 90)
+            fy = f"{year}/{(year + 1) % 100:02d}"
+            spec = FileSpec(p.code, "grants", "csv", start, end, published,
+                            f"/{p.slug}/files/grants-{year}-{(year + 1) % 100:02d}.csv", section="grants")
+            style = fmt.Style("iso", "plain", "utf-8", "\r\n", False)
+            self.render(spec, Profile(**{**p.__dict__, "style": style}), "grants",
+                        ledger.grants(start, end, rng.randrange(15, 40)), [], title="Grants")
+            spec.link_text = f"Grants to voluntary, community and social enterprise organisations {fy} (CSV)"
+            self.specs.append(spec)
+
+    # -------------------------------------------------------------- faults
+
+    def add_faults(self, p: Profile) -> None:
+        """The hostile cases, all on one compliant council, none of them changing its compliance."""
+        rng = random.Random(f"{self.seed}:faults")
+        own = {(s.period_start.year, s.period_start.month): s for s in self.specs
+               if s.council_code == p.code and s.dataset == "spend_over_500" and s.format == p.format}
+
+        def extra(month: tuple[int, int], name: str, f: str, body: bytes, status: str, fault: str,
+                  content_type: str = "", http_status: int = 200) -> None:
+            base = own[month]
+            spec = FileSpec(p.code, "spend_over_500", f, base.period_start, base.period_end,
+                            base.published_at + timedelta(days=10), f"/{p.slug}/files/{name}", body=body,
+                            expected_status=status, fault=fault, content_type=content_type, http_status=http_status)
+            label = f"{MONTH_NAMES[base.period_start.month - 1]} {base.period_start.year}"
+            spec.link_text = f"Spending over £500 – {label} (revised) ({name.rsplit('.', 1)[1].upper()})"
+            self.specs.append(spec)
+
+        extra((2025, 2), "spend-2025-02-revised.csv", "html", FAULT_PAGE, "not_machine_readable", "html_as_csv",
+              content_type="text/csv")
+        good = fmt.xlsx_bytes([["Date", "Supplier Name", "Amount"], [datetime(2025, 4, 14), "X", 1.0]], "Sheet1")
+        extra((2025, 4), "spend-2025-04.xlsx", "xlsx", good[: len(good) // 2], "failed", "corrupt_xlsx")
+        extra((2025, 5), "spend-2025-05-v2.csv", "unknown", b"", "failed", "empty")
+        extra((2025, 6), "spend-2025-06-scan.pdf", "unknown", b"", "", "not_found", http_status=404)
+        extra((2025, 7), "spend-2025-07.ods", "unknown", b"", "", "server_error", http_status=500)
+        # A per-supplier summary: a spreadsheet, but not transactions.
+        totals: dict[str, Decimal] = {}
+        for s in self.specs:
+            if s.council_code == p.code and s.dataset == "spend_over_500" and date(2024, 4, 1) <= s.period_start < date(2025, 4, 1) and s.format == p.format:
+                for r in s.records:
+                    totals[r["supplier_name"]] = totals.get(r["supplier_name"], Decimal(0)) + r["amount"]
+        rows = [["Supplier", "Total Spend 2024/25", "Number of Payments"]]
+        rows += [[name, float(total), rng.randrange(1, 40)] for name, total in sorted(totals.items())]
+        summary = FileSpec(p.code, "spend_over_500", "xlsx", date(2024, 4, 1), date(2025, 3, 31),
+                           datetime(2025, 6, 2, 10, 0), f"/{p.slug}/files/supplier-summary-2024-25.xlsx",
+                           link_text="Supplier spend summary 2024/25 (XLSX)", body=fmt.xlsx_bytes(rows, "Summary"),
+                           expected_status="not_spend", fault="summary")
+        self.specs.append(summary)
+        # An old link that redirects to the file, and a slow file.
+        moved = own[(2025, 8)]
+        moved.redirect_to, moved.fault = moved.url_path, "redirect"
+        moved.url_path = f"/{p.slug}/files/legacy/{moved.url_path.rsplit('/', 1)[1]}"
+        slow = own[(2025, 9)]
+        slow.delay, slow.fault = 2.0, "slow"
+
+    # -------------------------------------------------------------- pages
+
+    def council_pages(self, p: Profile) -> None:
+        rng = random.Random(f"{self.seed}:{p.code}:pages")
+        relative = rng.random() < 0.6
+        mine = [s for s in self.specs if s.council_code == p.code]
+        base = f"/{p.slug}/spending"
+        entry: dict = {}
+        spend = [s for s in mine if s.section == "spend"]
+        if p.role == "ckan":
+            self.ckan_dataset(p, spend)
+            entry["ckan"] = [{"base_url": "{base}/ckan", "dataset_ids": [f"{p.slug}-spend"]}]
+            self.add_page(base, portal_pointer_page("Spending over £500", p.council.official_name,
+                                                    f"/ckan/dataset/{p.slug}-spend"), mine)
+        else:
+            links = [self.link(s) for s in sorted(spend, key=lambda s: (s.period_start, s.format))]
+            links += [Link(d["url_path"], d["link_text"], _fy(AS_OF)) for d in self.disallowed if d["council_code"] == p.code]
+            for key, html in landing_pages(p.shape, base, "Spending over £500", p.council.official_name, links, relative).items():
+                self.add_page(key, html, spend)
+            entry["landing_pages"] = [{"url": "{base}" + base, "dataset": "spend_over_500"}]
+            if p.shape in ("years", "paged"):
+                entry["follow_pattern"] = r"spending-\d{4}-\d{2}$|\?page=\d+$"
+        for section, path, title, dataset in (("gpc", "purchase-cards", "Purchase card transactions", "purchase_card"),
+                                               ("grants", "grants", "Grants to voluntary organisations", "grants")):
+            found = [s for s in mine if s.section == section]
+            if found:
+                key = f"/{p.slug}/{path}"
+                pages = landing_pages("list", key, title, p.council.official_name, [self.link(s) for s in found], relative)
+                for k, html in pages.items():
+                    self.add_page(k, html, found)
+                entry.setdefault("landing_pages", []).append({"url": "{base}" + key, "dataset": dataset})
+        self.sources[p.code] = entry
+
+    def link(self, s: FileSpec) -> Link:
+        title = s.url_path.rsplit("/", 1)[1] if "/files/" in s.url_path else ""
+        return Link(s.url_path, s.link_text, _fy(s.period_start), title=title)
+
+    def add_page(self, key: str, html: str, specs: list[FileSpec]) -> None:
+        modified = max((s.published_at for s in specs), default=datetime(2024, 1, 1))
+        self.pages[key] = (html.encode("utf-8"), CONTENT_TYPES["html"], modified)
+
+    def ckan_dataset(self, p: Profile, spend: list[FileSpec]) -> None:
+        resources = [
+            Resource(hashlib.sha1(s.url_path.encode()).hexdigest()[:16],
+                     f"Spend {s.label}",
+                     s.url_path, s.format.upper(), s.published_at, len(s.body), CONTENT_TYPES[s.format].split(";")[0])
+            for s in sorted(spend, key=lambda s: (s.period_start, s.format))
+        ]
+        self.ckan_packages.append(ckan_package(f"{p.slug}-spend", f"{p.council.official_name}: payments over £500",
+                                               p.council.official_name, resources))
+
+    # -------------------------------------------------------------- everything
+
+    def build(self) -> None:
+        self.ckan_packages: list[dict] = []
+        for p in self.profiles:
+            self.council_files(p)
+        if self.faults:
+            self.add_faults(self.profiles[0])
+        first = self.profiles[0]  # a draft file robots.txt forbids: a polite crawler never fetches it
+        self.disallowed.append({"council_code": first.code, "url_path": f"/private/drafts/{first.slug}-spend-2026-10.csv",
+                                "link_text": "Draft spending data – October 2026 (CSV)"})
+        for p in self.profiles:
+            self.council_pages(p)
+        for key, body in ckan_routes(self.ckan_packages).items():
+            self.pages[key] = (body, CONTENT_TYPES["json"] if "/api/" in key else CONTENT_TYPES["html"],
+                               max((s.published_at for s in self.specs if s.url_path.startswith("/ckan/")),
+                                   default=datetime(2024, 1, 1)))
+        index = "<ul>" + "".join(
+            f'<li><a href="/{p.slug}/spending">{p.council.official_name}</a></li>' for p in self.profiles) + "</ul>"
+        self.pages["/"] = (page("Mock council web", index).encode(), CONTENT_TYPES["html"], datetime(2024, 1, 1))
+        self.pages["/robots.txt"] = (b"User-agent: *\nDisallow: /private/\nCrawl-delay: 0\n", "text/plain; charset=utf-8",
+                                     datetime(2024, 1, 1))
+        for d in self.disallowed:
+            body = b"Date,Supplier Name,Amount\r\n14/10/2026,DRAFT - DO NOT USE,999.99\r\n"
+            self.pages[d["url_path"]] = (body, "text/csv; charset=utf-8", datetime(2026, 10, 14, 9))
+
+    def content_type(self, s: FileSpec) -> str:
+        if s.content_type:
+            return s.content_type
+        if s.format == "csv":
+            profile = next((p for p in self.profiles if p.code == s.council_code), None)
+            encoding = profile.style.encoding if profile and s.dataset != "grants" else "utf-8"
+            if profile and profile.no_extension and s.period_start.month % 2:
+                return "application/octet-stream"  # a CMS that does not know what it serves
+            return CONTENT_TYPES["csv"].format(charset={"utf-8-sig": "utf-8", "cp1252": "windows-1252"}.get(encoding, encoding))
+        return CONTENT_TYPES.get(s.format, "application/octet-stream")
+
+
+def _fy(d: date) -> str:
+    """The financial year label a date falls in.
+
+    >>> _fy(date(2025, 3, 31)), _fy(date(2025, 4, 1))
+    ('2024/25', '2025/26')
+    """
+    start = d.year if d.month >= 4 else d.year - 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def _disk_name(route: str) -> str:
+    """Where a route's body is stored under site/.
+
+    >>> _disk_name("/leeds/spending?page=2"), _disk_name("/leeds/files/a.csv")
+    ('leeds/spending@page=2.body', 'leeds/files/a.csv')
+    """
+    path, _, query = route.partition("?")
+    name = path.strip("/") or "index"
+    if query:
+        name += "@" + query
+    last = name.rsplit("/", 1)[-1]
+    if query or "." not in last:
+        name += ".body"
+    return name
+
+
+def _write(root: Path, b: _Builder) -> None:
+    site = root / "site"
+    routes: dict[str, dict] = {}
+
+    def put(route: str, body: bytes, content_type: str, modified: datetime, **extra) -> None:
+        rel = _disk_name(route)
+        target = site / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+        routes[route] = {"file": f"site/{rel}", "type": content_type, "last_modified": _http_date(modified),
+                         "etag": '"' + hashlib.sha256(body).hexdigest()[:20] + '"', "status": 200, **extra}
+
+    for route, (body, ctype, modified) in b.pages.items():
+        put(route, body, ctype, modified, **({"template": True} if route.startswith("/ckan/api/") else {}))
+    for s in b.specs:
+        if s.http_status == 404:
+            continue
+        if s.http_status == 500:
+            routes[s.url_path] = {"status": 500}
+            continue
+        target = s.redirect_to or s.url_path
+        put(target, s.body, b.content_type(s), s.published_at, **({"delay": s.delay} if s.delay else {}))
+        if s.redirect_to:
+            routes[s.url_path] = {"status": 301, "location": s.redirect_to}
+    reg_dir = root / "registers"
+    for path in sorted(reg_dir.glob("*")):
+        routes[f"/registers/{path.name}"] = {
+            "file": f"registers/{path.name}", "status": 200,
+            "type": "application/zip" if path.suffix == ".zip" else "text/csv",
+            "last_modified": _http_date(datetime.combine(AS_OF, datetime.min.time())),
+            "etag": '"' + hashlib.sha256(path.read_bytes()).hexdigest()[:20] + '"',
+        }
+    (root / "routes.json").write_text(json.dumps(routes, indent=1, sort_keys=True), encoding="utf-8")
+
+
+def _answers(root: Path, b: _Builder) -> None:
+    folder = root / "answers"
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for s in b.specs:
+        rows.append({
+            "url_path": s.url_path, "council_code": s.council_code, "dataset": s.dataset, "format": s.format,
+            "period_start": s.period_start, "period_end": s.period_end,
+            "published_at": s.published_at.replace(tzinfo=timezone.utc) if s.http_status == 200 else None,
+            "rows_total": len(s.records) + s.junk_rows, "transactions": len(s.records), "total_amount": f"{s.total:.2f}",
+            "expected_status": s.expected_status, "republishes": s.republishes,
+            "columns": ";".join(sorted(s.columns)), "link_text": s.link_text, "http_status": s.http_status,
+            "fault": s.fault, "redirect_to": s.redirect_to,
+        })
+    files = pd.DataFrame.from_records(rows, columns=FILE_COLUMNS)
+    out = files.copy()
+    out["published_at"] = ["" if pd.isna(t) else t.isoformat() for t in files["published_at"]]
+    out.to_csv(folder / "files.csv", index=False)
+
+    suppliers: dict[tuple[str, str], dict] = {}
+    row_months: dict[str, set[tuple[int, int]]] = {}
+    for s in b.specs:
+        for r in s.records:
+            payee = r["_payee"]
+            name = r["supplier_name"].strip()
+            suppliers.setdefault((s.council_code, name), {
+                "council_code": s.council_code, "supplier_name": name, "org_id": payee.org_id,
+                "org_type": payee.org_type,
+            })
+            if s.dataset == "spend_over_500":
+                row_months.setdefault(s.council_code, set()).add((r["payment_date"].year, r["payment_date"].month))
+    pd.DataFrame.from_records(sorted(suppliers.values(), key=lambda d: (d["council_code"], d["supplier_name"])),
+                              columns=["council_code", "supplier_name", "org_id", "org_type"]
+                              ).to_csv(folder / "suppliers.csv", index=False)
+    outside = {p.code for p in b.profiles if p.council.nation != "England"}
+    compute_compliance(files, row_months, outside, AS_OF).to_csv(folder / "compliance.csv", index=False)
+    pd.DataFrame.from_records(b.disallowed, columns=["council_code", "url_path", "link_text"]).to_csv(
+        folder / "disallowed.csv", index=False)
+
+
+def _registers(root: Path, b: _Builder) -> bool:
+    try:
+        from mockweb.registers import write_registers
+    except ImportError:  # written by another part of the project; the site works without it
+        return False
+    write_registers(root / "registers", b.economy.organisations, filler=REGISTER_FILLER, seed=b.seed, as_of=AS_OF)
+    return True
+
+
+def generate(root: Path, *, councils: int = 12, seed: int = 2026, faults: bool = False) -> MockSite:
+    """Generate (or reuse, when already generated with the same arguments) a mock council web under ``root``."""
+    root = Path(root)
+    if councils < 1:
+        raise ValueError("councils must be at least 1")
+    args = {"version": GENERATOR_VERSION, "councils": councils, "seed": seed, "faults": faults}
+    meta_path = root / META
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta["args"] == args:
+            return _site(root, meta)
+        shutil.rmtree(root)
+    elif root.exists() and any(root.iterdir()):
+        raise FileExistsError(f"{root} is not empty and holds no mock web; choose an empty folder")
+    work = root.with_name(f".{root.name}.partial")
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    builder = _Builder(councils, seed, faults)
+    builder.build()
+    registers = _registers(work, builder)
+    _write(work, builder)
+    _answers(work, builder)
+    meta = {"args": args, "as_of": AS_OF.isoformat(), "council_codes": [p.code for p in builder.profiles],
+            "registers": registers, "sources": builder.sources}
+    (work / META).write_text(json.dumps(meta, indent=1, sort_keys=True), encoding="utf-8")
+    if root.exists():
+        root.rmdir()
+    work.rename(root)
+    return _site(root, meta)
+
+
+def _site(root: Path, meta: dict) -> MockSite:
+    return MockSite(root=root, as_of=date.fromisoformat(meta["as_of"]), council_codes=list(meta["council_codes"]),
+                    seed=meta["args"]["seed"], faults=meta["args"]["faults"])

@@ -1,0 +1,306 @@
+"""Each mock council's habits (its profile) and what it publishes when (its file plan)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from normalise.councils import Council, councils
+from normalise.names import supplier_key
+
+from mockweb.answers import quarter_deadline
+from mockweb.economy import REDACTIONS, Economy, NameStyle, Payee, draw_style, written_name
+from mockweb.files import Style
+
+AS_OF = date(2026, 10, 15)
+FIRST_MONTH = (2024, 4)
+LAST_MONTH = (2026, 9)
+
+#: The role decides a council's compliance story; roles are dealt in this order.
+ROLES = (
+    "compliant", "ckan", "late", "skip_quarter", "pdf_only", "missing_field",
+    "outside_england", "compliant", "skip_month", "ckan", "compliant", "late",
+)
+SHAPES = ("table", "list", "accordion", "years", "paged")
+DEPARTMENTS = ("Adults and Health", "Children and Families", "Place", "Resources", "Neighbourhoods",
+               "Corporate Services", "Public Health")
+SERVICES = ("Highways", "Waste Collection", "Libraries", "Housing Needs", "Adult Social Care", "Schools",
+            "Parks and Open Spaces", "Leisure", "ICT", "Finance", "Planning", "Regeneration")
+EXPENSE_TYPES = ("Third Party Payments", "Supplies and Services", "Premises Related", "Transport Related",
+                 "Professional Fees", "Equipment", "Consultancy", "Grants and Subscriptions", "Agency Staff",
+                 "Software Licences", "Repairs and Maintenance")
+MERCHANT_CATEGORIES = ("Restaurants", "Book Stores", "Computer Software", "Travel Agencies", "Office Supplies",
+                       "Hardware Stores", "Professional Services", "Charitable Organisations", "Postage")
+WEB_MERCHANTS = ("AMAZON MKTPLACE PMTS", "PAYPAL *EBAY", "TRAINLINE.COM", "ZOOM.US", "EVENTBRITE")
+
+
+def quarter_of(d: date) -> str:
+    """The calendar quarter label of a date.
+
+    >>> quarter_of(date(2025, 8, 1))
+    '2025-Q3'
+    """
+    return f"{d.year}-Q{(d.month - 1) // 3 + 1}"
+
+
+def month_end(year: int, month: int) -> date:
+    """The last day of a month.
+
+    >>> month_end(2024, 2)
+    datetime.date(2024, 2, 29)
+    """
+    nxt = date(year + month // 12, month % 12 + 1, 1)
+    return nxt - timedelta(days=1)
+
+
+def months() -> list[tuple[int, int]]:
+    """Every month the mock councils publish data for."""
+    out, (y, m) = [], FIRST_MONTH
+    while (y, m) <= LAST_MONTH:
+        out.append((y, m))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+@dataclass
+class Profile:
+    """One mock council's habits."""
+
+    council: Council
+    role: str
+    shape: str
+    cadence: str  # monthly | quarterly
+    format: str  # csv | xlsx | ods
+    family: str
+    style: Style
+    names: NameStyle
+    rows_per_month: int
+    pdf_pairs: bool = False
+    xlsx_copies: bool = False  # also publishes some months as XLSX (same rows: republished)
+    no_extension: bool = False  # links like downloads/file/4301/2025_march_supplier_spend_-_csv_file
+    footer_total: bool = False
+    gpc: bool = False
+    grants: bool = False
+    redaction: str = REDACTIONS[0]
+    odd_quarters: frozenset[str] = frozenset()  # late / skipped / PDF-only quarters, by role
+    skip_month: tuple[int, int] | None = None
+    layout_change: tuple[int, int] | None = None  # from this month the file loses a required column
+    payees: list[Payee] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)
+
+    @property
+    def code(self) -> str:
+        return self.council.code
+
+    @property
+    def slug(self) -> str:
+        return self.council.slug
+
+
+def pick_councils(n: int, rng: random.Random) -> list[Council]:
+    """``n`` real councils: English ones, plus one from Wales or Scotland when n >= 6, in role order."""
+    everyone = sorted(councils().values(), key=lambda c: c.code)
+    english = [c for c in everyone if c.nation == "England" and c.type not in ("COMB", "SRA")]
+    chosen = rng.sample(english, k=n)
+    if n >= 6:
+        other = rng.choice([c for c in everyone if c.nation in ("Wales", "Scotland")])
+        chosen[ROLES.index("outside_england")] = other
+    return chosen
+
+
+def _in_scope_quarters() -> list[str]:
+    quarters = sorted({quarter_of(date(y, m, 1)) for y, m in months()})
+    return [q for q in quarters if quarter_deadline(q) <= AS_OF]
+
+
+def build_profiles(chosen: list[Council], economy: Economy, rng: random.Random) -> list[Profile]:
+    """Deal roles, page shapes, file habits and payees to the chosen councils."""
+    families = ("guidance", "lga", "calderdale", "directorate", "wakefield")
+    quarters = _in_scope_quarters()
+    profiles = []
+    for i, council in enumerate(chosen):
+        role = ROLES[i % len(ROLES)] if i < len(ROLES) else rng.choice(("compliant", "compliant", "late", "ckan"))
+        if role == "outside_england" and council.nation == "England":
+            role = "compliant"
+        encoding = rng.choice(("utf-8", "utf-8-sig", "cp1252"))
+        family = families[i % len(families)]
+        if family == "directorate":
+            encoding = "cp1252"  # £ in the header, as Hyndburn writes it
+        style = Style(
+            date=rng.choice(("dmy", "dmy", "iso", "dmony")),
+            amount="pound" if encoding == "cp1252" and rng.random() < 0.5 else rng.choice(("plain", "comma")),
+            encoding=encoding,
+            newline=rng.choice(("\r\n", "\n")),
+            title=rng.random() < 0.3,
+        )
+        p = Profile(
+            council=council, role=role,
+            shape="ckan" if role == "ckan" else SHAPES[i % len(SHAPES)],
+            cadence="quarterly" if role == "late" else "monthly",
+            format={3: "xlsx", 7: "ods"}.get(i % 8, "csv"),
+            family=family, style=style, names=draw_style(rng),
+            rows_per_month=rng.randrange(100, 260),
+            pdf_pairs=i % 3 == 0 or role == "pdf_only",
+            xlsx_copies=i % 5 == 1,
+            no_extension=i % 4 == 2,
+            footer_total=i % 4 == 1,
+            gpc=i % 3 != 2, grants=i % 2 == 0,
+            redaction=REDACTIONS[i % len(REDACTIONS)],
+        )
+        if role == "late":
+            p.odd_quarters = frozenset(rng.sample(quarters, k=3))
+        elif role in ("skip_quarter", "pdf_only"):
+            p.odd_quarters = frozenset([rng.choice(quarters[1:-1])])
+        elif role == "skip_month":
+            q = rng.choice(quarters[1:-1])
+            p.skip_month = (int(q[:4]), (int(q[-1]) - 1) * 3 + 2)
+        elif role == "missing_field":
+            p.layout_change = (2025, 7)
+        _deal_payees(p, economy, rng)
+        profiles.append(p)
+    return profiles
+
+
+def _deal_payees(p: Profile, economy: Economy, rng: random.Random) -> None:
+    registered = [x for x in economy.payees if x.organisation and x.organisation.register != "councils"]
+    others = [x for x in economy.payees if x.organisation and x.organisation.register == "councils"
+              and x.organisation.org_id != f"GB-LAE-{p.code}"]
+    unregistered = [x for x in economy.payees if not x.organisation]
+    pool = rng.sample(registered, k=min(len(registered), 70 + p.rows_per_month // 3))
+    pool += rng.sample(others, k=min(2, len(others))) + rng.sample(unregistered, k=min(5, len(unregistered)))
+    rng.shuffle(pool)
+    pool.insert(rng.randrange(3, 8), Payee(p.redaction, "individual_or_redacted"))
+    p.payees = pool
+    p.weights = [1 / (rank + 1) ** 0.8 for rank in range(len(pool))]
+
+
+def _amount(rng: random.Random, low: float, scale: float) -> Decimal:
+    return Decimal(str(round(low + rng.lognormvariate(0, 1.1) * scale, 2))).quantize(Decimal("0.01"))
+
+
+class Ledger:
+    """Draws one council's transactions, keeping its transaction numbers and supplier ids stable."""
+
+    def __init__(self, profile: Profile, economy: Economy, rng: random.Random):
+        self.p, self.economy, self.rng = profile, economy, rng
+        self.counter = rng.randrange(100000, 900000)
+        self.supplier_ids: dict[str, str] = {}
+        self.names: dict[tuple[str, bool], str] = {}
+        self.owners: dict[str, str] = {}  # supplier key of a written name -> the payee it stands for
+
+    def _written(self, payee: Payee, new_layout: bool) -> str:
+        key = (payee.name + (payee.trading_as or ""), new_layout)
+        if key not in self.names:
+            style = self.p.names
+            if new_layout:  # the new finance system writes names in capitals
+                style = NameStyle("upper", style.limited, style.ampersand, style.truncate, 0.0)
+            name = payee.name
+            if payee.org_type != "individual_or_redacted" or payee.trading_as:
+                name = written_name(payee, style, self.rng, self.economy)
+            owner = self.owners.setdefault(supplier_key(name), payee.org_id or payee.name)
+            if owner != (payee.org_id or payee.name):  # two payees cut to the same name: write this one in full
+                name = f"{payee.name} T/A {payee.trading_as}" if payee.trading_as else payee.name
+            self.names[key] = name
+        return self.names[key]
+
+    def spend(self, start: date, end: date, n: int, new_layout: bool = False) -> list[dict]:
+        """``n`` spend-over-£500 transactions dated within [start, end], sorted by date."""
+        rng, p = self.rng, self.p
+        days = (end - start).days
+        rows = []
+        for i in range(n):
+            payee = rng.choices(p.payees, weights=p.weights)[0]
+            day = start + timedelta(days=rng.randrange(days + 1))
+            if i == 0:  # a day above 12 in every file, so day-first dates are decidable
+                day = start.replace(day=rng.randrange(13, 28))
+            amount = _amount(rng, 500, 1500)
+            if rng.random() < 0.03:
+                amount = -amount  # a credit note
+            self.counter += rng.randrange(1, 40)
+            expense = rng.choice(EXPENSE_TYPES)
+            org = payee.organisation
+            row = {
+                "payment_date": day,
+                "transaction_id": f"{self.counter}",
+                "invoice_number": f"INV{self.counter * 7 % 1000003:07d}",
+                "supplier_name": self._written(payee, new_layout),
+                "supplier_id_published": self.supplier_ids.setdefault(payee.name, str(10000 + len(self.supplier_ids))),
+                "amount": amount,
+                "irrecoverable_vat": Decimal("0.00") if rng.random() < 0.9 else (amount * Decimal("0.2")).quantize(Decimal("0.01")),
+                "department": rng.choice(DEPARTMENTS),
+                "service_area": rng.choice(SERVICES),
+                "expense_type": expense,
+                "expense_code": f"{EXPENSE_TYPES.index(expense) + 1:02d}{rng.randrange(10, 99)}",
+                "purpose": f"{expense} - {rng.choice(SERVICES)}",
+                "company_number_published": (org.company_number.lstrip("0") if rng.random() < 0.2 else org.company_number)
+                if org and org.company_number and rng.random() < 0.7 else None,
+                "charity_number_published": org.charity_number if org and org.charity_number and rng.random() < 0.7 else None,
+                "body": p.council.official_name,
+                "body_uri": f"http://opendatacommunities.org/id/local-authority/{p.council.gss_code}",
+                "_payee": payee,
+            }
+            rows.append(row)
+        rows.sort(key=lambda r: (r["payment_date"], int(r["transaction_id"])))
+        return rows
+
+    def card(self, start: date, end: date, n: int) -> list[dict]:
+        """Purchase-card transactions (no lower limit, merchant categories)."""
+        rng = self.rng
+        companies = [x for x in self.p.payees if x.org_type == "company" and not x.trading_as][:25]
+        rows = []
+        for i in range(n):
+            web = rng.random() < 0.3
+            payee = Payee(rng.choice(WEB_MERCHANTS), "unmatched") if web or not companies else rng.choice(companies)
+            day = start + timedelta(days=rng.randrange((end - start).days + 1))
+            if i == 0:
+                day = start.replace(day=rng.randrange(13, 28))
+            self.counter += 1
+            rows.append({
+                "payment_date": day,
+                "supplier_name": payee.name if web else payee.name.upper()[:40].rstrip(),
+                "merchant_category": rng.choice(MERCHANT_CATEGORIES),
+                "amount": _amount(rng, 5, 60),
+                "irrecoverable_vat": Decimal("0.00"),
+                "department": rng.choice(DEPARTMENTS),
+                "purpose": rng.choice(("Stationery", "Training course", "Rail fare", "Catering", "Equipment")),
+                "card_transaction": "GPC",
+                "body": self.p.council.official_name,
+                "_payee": payee,
+            })
+        rows.sort(key=lambda r: r["payment_date"])
+        return rows
+
+    def grants(self, start: date, end: date, n: int) -> list[dict]:
+        """Grants to voluntary, community and social enterprise organisations (360Giving-like)."""
+        rng = self.rng
+        vcse = [x for x in self.economy.payees if x.org_type in ("charity", "cio", "charitable_company", "cic", "mutual")
+                and x.organisation.register in ("ccew", "companies", "mutuals")]
+        rows = []
+        for i, payee in enumerate(rng.sample(vcse, k=min(n, len(vcse)))):
+            org = payee.organisation
+            day = start + timedelta(days=rng.randrange((end - start).days + 1))
+            if i == 0:
+                day = day.replace(day=rng.randrange(13, 28))
+            rows.append({
+                "transaction_id": f"360G-{self.p.code}-{start.year}-{i + 1:04d}",
+                "purpose": rng.choice(("Community Chest", "Holiday Activities Fund", "Warm Spaces", "Cultural Grant")),
+                "currency": "GBP",
+                "amount": Decimal(rng.randrange(5, 250) * 100),
+                "payment_date": day,
+                "supplier_name": payee.name,
+                "charity_number_published": org.charity_number or "",
+                "company_number_published": org.company_number or "",
+                "body": self.p.council.official_name,
+                "department": rng.choice(DEPARTMENTS),
+                "_payee": payee,
+            })
+        rows.sort(key=lambda r: (r["payment_date"], r["transaction_id"]))
+        return rows
+
+
+def publication_time(rng: random.Random, period_end: date, low: int, high: int) -> datetime:
+    """When a file for a period ending ``period_end`` went up: ``low``..``high`` days later, office hours."""
+    day = period_end + timedelta(days=rng.randrange(low, high + 1))
+    return datetime.combine(day, time(rng.randrange(8, 17), rng.randrange(60), rng.randrange(60)))

@@ -1,0 +1,194 @@
+"""The HTML pages and portal JSON of the mock council web, in the shapes real council sites use."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+
+#: Stands for the scheme, host and port in portal JSON; the server fills it in per request.
+BASE_URL_PLACEHOLDER = "__MOCKWEB_BASE_URL__"
+PAGE_SIZE = 10
+
+
+@dataclass(frozen=True)
+class Link:
+    """One link on a page: where it points and what it says."""
+
+    url_path: str
+    text: str
+    group: str  # heading it sits under (a financial year, a section)
+    title: str = ""  # a title= attribute, as Umbraco sites write
+
+
+def href(page_path: str, target: str, relative: bool) -> str:
+    """The href a page writes for ``target``: root-relative, or relative to the page.
+
+    >>> href("/leeds/spending", "/leeds/files/a.csv", True)
+    'files/a.csv'
+    >>> href("/leeds/spending-2024-25", "/leeds/files/a.csv", False)
+    '/leeds/files/a.csv'
+    """
+    if not relative:
+        return target
+    return posixpath.relpath(target, posixpath.dirname(page_path))
+
+
+def size_text(size: int) -> str:
+    """A file size as councils print it.
+
+    >>> size_text(250_880), size_text(2_400_000)
+    ('245KB', '2.3MB')
+    """
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f}MB"
+    return f"{max(1, round(size / 1024))}KB"
+
+
+def page(title: str, body: str, council_name: str = "") -> str:
+    """A whole HTML page with the usual council chrome around ``body``."""
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{escape(title)}{' | ' + escape(council_name) if council_name else ''}</title></head>\n<body>"
+        '<header><a class="skip-link" href="#content">Skip to content</a> '
+        '<nav><a href="/">Home</a> <a href="/news">News</a> <a href="/contact-us">Contact us</a></nav></header>\n'
+        f'<main id="content"><h1>{escape(title)}</h1>\n{body}\n</main>\n'
+        '<footer><a href="/privacy">Privacy</a> <a href="/accessibility">Accessibility</a></footer>'
+        "</body></html>\n"
+    )
+
+
+def _anchor(page_path: str, link: Link, relative: bool) -> str:
+    title = f' title="{escape(link.title)}"' if link.title else ""
+    return f'<a href="{escape(href(page_path, link.url_path, relative))}"{title}>{escape(link.text)}</a>'
+
+
+def _groups(links: list[Link]) -> list[tuple[str, list[Link]]]:
+    order: dict[str, list[Link]] = {}
+    for link in links:
+        order.setdefault(link.group, []).append(link)
+    return list(order.items())
+
+
+INTRO = (
+    "<p>We publish details of every payment over &pound;500 to suppliers, as the Local Government "
+    "Transparency Code requires. Personal data is withheld.</p>"
+)
+
+
+def landing_pages(shape: str, base: str, title: str, council_name: str, links: list[Link],
+                  relative: bool) -> dict[str, str]:
+    """The landing page at ``base`` (and its sub-pages) listing ``links`` in one of the site shapes.
+
+    Returns route key (path, with query) -> HTML.
+    """
+    groups = _groups(links)
+    pages: dict[str, str] = {}
+    if shape == "table":
+        rows = "".join(
+            f"<tr><td>{escape(g)}</td><td><ul>"
+            + "".join(f"<li>{_anchor(base, link, relative)}</li>" for link in ls)
+            + "</ul></td></tr>\n" for g, ls in groups
+        )
+        body = f'{INTRO}<table class="downloads"><thead><tr><th>Year</th><th>Files</th></tr></thead><tbody>\n{rows}</tbody></table>'
+        pages[base] = page(title, body, council_name)
+    elif shape == "list":
+        body = INTRO + "".join(
+            f"<h2>{escape(g)}</h2>\n<ul class=\"list\">"
+            + "".join(f"<li>{_anchor(base, link, relative)}</li>" for link in ls) + "</ul>\n" for g, ls in groups
+        )
+        pages[base] = page(title, body, council_name)
+    elif shape == "accordion":
+        body = INTRO + "".join(
+            f"<details><summary>{escape(g)}</summary><div class=\"accordion__content\"><p>"
+            + "<br>".join(_anchor(base, link, relative) for link in ls) + "</p></div></details>\n" for g, ls in groups
+        )
+        pages[base] = page(title, body, council_name)
+    elif shape == "years":
+        items = []
+        for g, ls in groups:
+            sub = f"{base}-{g.lower().replace('/', '-').replace(' ', '-')}"
+            items.append(f'<li><a href="{escape(href(base, sub, relative))}">{escape(title)} {escape(g)}</a></li>')
+            sub_body = "<ul>" + "".join(f"<li>{_anchor(sub, link, relative)}</li>" for link in ls) + "</ul>"
+            pages[sub] = page(f"{title} {g}", sub_body, council_name)
+        pages[base] = page(title, INTRO + "<ul class=\"years\">" + "".join(items) + "</ul>", council_name)
+    elif shape == "paged":
+        newest_first = list(reversed(links))
+        chunks = [newest_first[i : i + PAGE_SIZE] for i in range(0, len(newest_first), PAGE_SIZE)] or [[]]
+        for n, chunk in enumerate(chunks, start=1):
+            key = base if n == 1 else f"{base}?page={n}"
+            nav = []
+            if n > 1:
+                nav.append(f'<a rel="prev" href="?page={n - 1}">Previous</a>')
+            if n < len(chunks):
+                nav.append(f'<a rel="next" href="?page={n + 1}">Next</a>')
+            body = (INTRO if n == 1 else "") + "<ul class=\"results\">" + "".join(
+                f"<li>{_anchor(base, link, relative)}</li>" for link in chunk
+            ) + f'</ul><nav class="pagination">{" ".join(nav)} <span>Page {n} of {len(chunks)}</span></nav>'
+            pages[key] = page(title, body, council_name)
+    else:
+        raise ValueError(f"unknown page shape {shape!r}")
+    return pages
+
+
+def portal_pointer_page(title: str, council_name: str, dataset_url: str) -> str:
+    """A council page that only points to its open data portal."""
+    body = (f"<p>Our spending data is published on our open data portal.</p>"
+            f'<p><a href="{escape(dataset_url)}">Payments over &pound;500 on the open data portal</a></p>')
+    return page(title, body, council_name)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One CKAN resource: a file in a portal dataset."""
+
+    id: str
+    name: str
+    url_path: str
+    format: str
+    last_modified: datetime
+    size: int
+    mimetype: str
+
+
+def ckan_package(dataset_id: str, title: str, org_name: str, resources: list[Resource]) -> dict:
+    """A package dict as CKAN's action API returns it (``package_show`` result)."""
+    modified = max((r.last_modified for r in resources), default=datetime(2024, 1, 1))
+    return {
+        "id": dataset_id, "name": dataset_id, "title": title, "type": "dataset", "state": "active",
+        "license_id": "uk-ogl", "license_title": "UK Open Government Licence (OGL)",
+        "metadata_modified": modified.isoformat(), "num_resources": len(resources),
+        "organization": {"name": org_name.lower().replace(" ", "-"), "title": org_name},
+        "resources": [
+            {
+                "id": r.id, "package_id": dataset_id, "name": r.name, "format": r.format,
+                "url": BASE_URL_PLACEHOLDER + r.url_path, "mimetype": r.mimetype, "size": r.size,
+                "last_modified": r.last_modified.isoformat(), "created": r.last_modified.isoformat(),
+                "url_type": "upload", "position": i,
+            }
+            for i, r in enumerate(resources)
+        ],
+    }
+
+
+def ckan_routes(packages: list[dict]) -> dict[str, bytes]:
+    """package_show per dataset, package_list, package_search and a dataset HTML page per dataset."""
+    routes: dict[str, bytes] = {}
+    for pkg in packages:
+        routes[f"/ckan/api/3/action/package_show?id={pkg['name']}"] = _ckan_json(pkg)
+        links = "".join(
+            f'<li class="resource-item"><a href="{escape(r["url"].replace(BASE_URL_PLACEHOLDER, ""))}">'
+            f'{escape(r["name"])}</a> <span class="format-label">{escape(r["format"])}</span></li>'
+            for r in pkg["resources"]
+        )
+        routes[f"/ckan/dataset/{pkg['name']}"] = page(pkg["title"], f"<ul class=\"resource-list\">{links}</ul>").encode()
+    routes["/ckan/api/3/action/package_list"] = _ckan_json([p["name"] for p in packages])
+    routes["/ckan/api/3/action/package_search"] = _ckan_json({"count": len(packages), "results": packages})
+    return routes
+
+
+def _ckan_json(result) -> bytes:
+    return json.dumps({"help": "/ckan/api/3/action/help_show", "success": True, "result": result},
+                      indent=None, sort_keys=True).encode()

@@ -1,0 +1,97 @@
+"""The register Parquet layout and a writer that streams record batches into it.
+
+For each register ``R`` (companies, ccew, oscr, ccni, mutuals, public_bodies):
+
+* ``R.parquet``: one row per organisation (``ORGANISATIONS``).
+* ``R_names.parquet``: every name an organisation is known by (``NAMES``): registered, previous,
+  working and known-as names, each with its ``supplier_key``.
+* ``R_links.parquet``: links to other registers (``LINKS``): a charity's company, a registered
+  society's mutuals-register entry, a linked (subsidiary) charity's main charity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from normalise.names import supplier_keys
+
+ORGANISATIONS = pa.schema([
+    ("org_id", pa.string()), ("name", pa.string()), ("register", pa.string()), ("org_type", pa.string()),
+    ("status", pa.string()), ("active", pa.bool_()), ("registered_on", pa.date32()), ("removed_on", pa.date32()),
+    ("postcode", pa.string()), ("company_number", pa.string()), ("charity_number", pa.string()),
+    ("category", pa.string()),
+])
+NAMES = pa.schema([("org_id", pa.string()), ("name", pa.string()), ("name_type", pa.string()), ("key", pa.string())])
+LINKS = pa.schema([("org_id", pa.string()), ("linked_org_id", pa.string()), ("relation", pa.string())])
+REGISTER_NAMES = ("companies", "ccew", "oscr", "ccni", "mutuals", "public_bodies")
+
+
+def blank_to_null(array: pa.Array) -> pa.Array:
+    """Strings with surrounding spaces removed; empty ones null."""
+    stripped = pc.utf8_trim_whitespace(array)
+    return pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()), stripped)
+
+
+def parse_dates(array: pa.Array, *formats: str) -> pa.Array:
+    """Dates from strings in the first of ``formats`` that parses; null where none does."""
+    result = pa.nulls(len(array), pa.date32())
+    text = blank_to_null(array)
+    for fmt in formats:
+        parsed = pc.cast(pc.strptime(text, format=fmt, unit="s", error_is_null=True), pa.date32())
+        result = pc.coalesce(result, parsed)
+    return result
+
+
+def names_batch(org_ids: pa.Array, names: pa.Array, name_type: str) -> pa.RecordBatch:
+    """Name rows for the non-blank ``names`` of ``org_ids``, with their keys."""
+    names = blank_to_null(names)
+    keep = pc.is_valid(names)
+    org_ids, names = pc.filter(org_ids, keep), pc.filter(names, keep)
+    keys = pa.array(supplier_keys(names.to_pylist()), pa.string())
+    return pa.RecordBatch.from_arrays(
+        [org_ids, names, pa.array([name_type] * len(names), pa.string()), keys], schema=NAMES)
+
+
+class RegisterWriter:
+    """Streams one register's organisations, names and links into its three Parquet files."""
+
+    def __init__(self, out_dir: Path, register: str) -> None:
+        self.register = register
+        self.rows = 0
+        self._final = {kind: out_dir / f"{register}{suffix}.parquet"
+                       for kind, suffix in (("orgs", ""), ("names", "_names"), ("links", "_links"))}
+        self._writers = {kind: pq.ParquetWriter(path.with_suffix(".parquet.partial"), schema, compression="zstd")
+                         for (kind, path), schema in zip(self._final.items(), (ORGANISATIONS, NAMES, LINKS))}
+
+    def organisations(self, columns: dict[str, pa.Array]) -> None:
+        length = len(next(iter(columns.values())))
+        arrays = [columns[f.name] if f.name in columns else pa.nulls(length, f.type) for f in ORGANISATIONS]
+        self._writers["orgs"].write_batch(pa.RecordBatch.from_arrays(
+            [pc.cast(a, f.type) for a, f in zip(arrays, ORGANISATIONS)], schema=ORGANISATIONS))
+        self.rows += length
+
+    def names(self, batches: Sequence[pa.RecordBatch]) -> None:
+        for batch in batches:
+            if batch.num_rows:
+                self._writers["names"].write_batch(batch)
+
+    def links(self, org_ids: pa.Array, linked: pa.Array, relation: str) -> None:
+        keep = pc.and_(pc.is_valid(org_ids), pc.is_valid(linked))
+        org_ids, linked = pc.filter(org_ids, keep), pc.filter(linked, keep)
+        if len(org_ids):
+            self._writers["links"].write_batch(pa.RecordBatch.from_arrays(
+                [org_ids, linked, pa.array([relation] * len(org_ids), pa.string())], schema=LINKS))
+
+    def close(self, ok: bool = True) -> None:
+        for kind, writer in self._writers.items():
+            writer.close()
+            partial = self._final[kind].with_suffix(".parquet.partial")
+            if ok:
+                partial.replace(self._final[kind])
+            else:
+                partial.unlink(missing_ok=True)

@@ -1,0 +1,371 @@
+"""Cell grids from CSV, XLSX, XLS, ODS, 360Giving JSON and ZIP files, streamed in batches.
+
+Every source becomes one or more :class:`Grid` (a CSV file, a worksheet, a zip
+member): its first records as lists of strings, for finding the header, and a
+body that yields :class:`Batch` es of string columns with the 1-based record
+number of every row. CSV bodies are cut into byte chunks at record boundaries
+and read by ``pyarrow.csv`` (both cores, no Python per cell); a chunk with
+ragged rows is re-read with the standard ``csv`` module so no row is lost and
+every row keeps its true number.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from python_calamine import CalamineWorkbook
+
+from normalise.encoding import decode_mostly_utf8, detect_encoding
+from normalise.sniff import sniff_format
+
+HEAD_RECORDS = 80
+HEAD_BYTES = 1 << 20
+CHUNK_BYTES = 16 << 20
+EXCEL_BATCH_ROWS = 50_000
+DELIMITERS = (",", ";", "\t", "|")
+
+
+class UnreadableFile(ValueError):
+    """The bytes cannot be read as the format they claim to be (corrupt, encrypted, truncated)."""
+
+
+@dataclass
+class Batch:
+    """Rows of one grid: string columns (all the same length) and their 1-based record numbers."""
+
+    columns: list[pa.Array]
+    source_row: pa.Array
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.source_row)
+
+
+@dataclass
+class Grid:
+    """One table of cells in a file: its first records and a way to stream the rest."""
+
+    sheet: str | None
+    head: list[list[str]]
+    read_body: Callable[[int, int], Iterator[Batch]]
+    format: str
+    encoding: str | None = None
+    notes: dict = field(default_factory=dict)
+
+    def body(self, skip: int, ncols: int) -> Iterator[Batch]:
+        """Batches of the records after the first ``skip``, as ``ncols`` string columns."""
+        return self.read_body(skip, ncols)
+
+
+def open_grids(path: Path, fmt: str | None = None, encoding: str | None = None) -> Iterator[Grid]:
+    """Every grid in a file, from its bytes (the name is never trusted)."""
+    with open(path, "rb") as fh:
+        head = fh.read(8192)
+    fmt = fmt or sniff_format(head)
+    yield from _grids(lambda: open(path, "rb"), fmt, encoding, label=None)
+
+
+def _grids(opener: Callable[[], BinaryIO], fmt: str, encoding: str | None, label: str | None) -> Iterator[Grid]:
+    if fmt == "csv":
+        yield _csv_grid(opener, encoding, label)
+    elif fmt in ("xlsx", "xls", "ods"):
+        with opener() as fh:
+            data = fh.read()
+        yield from _workbook_grids(data, fmt, label)
+    elif fmt == "json":
+        with opener() as fh:
+            data = fh.read()
+        yield _json_grid(data, label)
+    elif fmt == "zip":
+        yield from _zip_grids(opener, encoding)
+    else:
+        raise UnreadableFile(f"{fmt} is not a tabular format")
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def _csv_grid(opener: Callable[[], BinaryIO], encoding: str | None, label: str | None) -> Grid:
+    with opener() as fh:
+        sample = fh.read(HEAD_BYTES)
+        complete = not fh.read(1)
+    enc = encoding or detect_encoding(sample)
+    text = sample.decode(enc, errors="replace")
+    delimiter = detect_delimiter(text)
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    if not complete and len(records) > 1:
+        records = records[:-1]  # the sample may end inside a record
+    grid = Grid(sheet=label, head=records[:HEAD_RECORDS], read_body=None, format="csv", encoding=enc)  # type: ignore[arg-type]
+    grid.notes["delimiter"] = delimiter
+    # Cells with line breaks are rare; when the sample shows none, the faster reader is used and a
+    # chunk that does hold one comes out ragged and is re-read by the csv module.
+    grid.notes["multiline"] = any("\n" in c or "\r" in c for r in records for c in r)
+    grid.read_body = lambda skip, ncols: _csv_batches(opener, enc, delimiter, skip, ncols, grid.notes)
+    return grid
+
+
+def detect_delimiter(text: str) -> str:
+    """The delimiter that splits the first lines most often and most consistently.
+
+    >>> detect_delimiter("a;b;c\\n1;2,5;3\\n"), detect_delimiter("a,b\\n1,2\\n"), detect_delimiter("a\\tb\\n1\\t2\\n")
+    (';', ',', '\\t')
+    """
+    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    best, best_score = ",", 0
+    for delimiter in DELIMITERS:
+        counts = [line.count(delimiter) for line in lines]
+        if not counts or max(counts) == 0:
+            continue
+        mode = max(set(counts), key=counts.count)
+        score = mode * counts.count(mode)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _utf8_chunks(opener: Callable[[], BinaryIO], encoding: str) -> Iterator[bytes]:
+    """The file as UTF-8 bytes in pieces of about CHUNK_BYTES, BOM removed."""
+    with opener() as fh:
+        if encoding in ("utf-8", "utf-8-sig"):
+            first = True
+            while piece := fh.read(CHUNK_BYTES):
+                if first and piece.startswith(codecs.BOM_UTF8):
+                    piece = piece[3:]
+                first = False
+                yield piece
+            return
+        decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        while piece := fh.read(CHUNK_BYTES):
+            yield decoder.decode(piece).lstrip("\ufeff").encode("utf-8")
+        yield decoder.decode(b"", final=True).encode("utf-8")
+
+
+def _record_ends(buf: bytes, start: int = 0) -> Iterator[int]:
+    """Offsets just after each complete record (newline outside quotes) in ``buf``."""
+    pos, quotes = start, 0
+    while (nl := buf.find(b"\n", pos)) >= 0:
+        quotes += buf.count(b'"', pos, nl)
+        pos = nl + 1
+        if quotes % 2 == 0:
+            yield pos
+
+
+def _last_record_end(buf: bytes) -> int:
+    """Offset after the last newline that is outside quotes (0 if none)."""
+    pos = len(buf)
+    while (nl := buf.rfind(b"\n", 0, pos)) >= 0:
+        if buf.count(b'"', 0, nl) % 2 == 0:
+            return nl + 1
+        pos = nl
+    return 0
+
+
+def _record_chunks(opener: Callable[[], BinaryIO], encoding: str, skip: int) -> Iterator[tuple[bytes, bool]]:
+    """UTF-8 pieces that each end at a record boundary, after skipping ``skip`` records.
+
+    Yields (piece, is_utf8_clean) where the second is False when the piece had to be
+    re-decoded as cp1252 because the file is not UTF-8 throughout.
+    """
+    carry = b""
+    for piece in _utf8_chunks(opener, encoding):
+        buf = carry + piece
+        if skip:
+            ends = _record_ends(buf)
+            offset = 0
+            while skip and (end := next(ends, None)) is not None:
+                offset, skip = end, skip - 1
+            buf = buf[offset:]
+            if skip:
+                carry = buf
+                continue
+        cut = _last_record_end(buf)
+        if cut == 0 and len(buf) < 4 * CHUNK_BYTES:
+            carry = buf
+            continue
+        cut = cut or len(buf)
+        carry = buf[cut:]
+        yield buf[:cut]
+    if carry and not skip:
+        yield carry
+
+
+def _csv_batches(
+    opener: Callable[[], BinaryIO], encoding: str, delimiter: str, skip: int, ncols: int, notes: dict
+) -> Iterator[Batch]:
+    names = [f"c{i}" for i in range(ncols)]
+    row = skip + 1
+    for chunk in _record_chunks(opener, encoding, skip):
+        columns = _read_chunk(chunk, names, delimiter, notes)
+        n = len(columns[0]) if columns else 0
+        yield Batch(columns, pa.array(range(row, row + n), pa.int64()))
+        row += n
+
+
+def _read_chunk(chunk: bytes, names: list[str], delimiter: str, notes: dict) -> list[pa.Array]:
+    ragged: list[object] = []
+
+    def on_ragged(_row: object) -> str:
+        ragged.append(_row)
+        return "skip"
+
+    try:
+        chunk.decode("utf-8")
+    except UnicodeDecodeError:  # stray non-UTF-8 bytes in a UTF-8 file: read them as cp1252
+        notes["mixed_encoding"] = "cp1252"
+        chunk = decode_mostly_utf8(chunk).encode("utf-8")
+    try:
+        table = _arrow_read(chunk, names, delimiter, on_ragged, notes["multiline"])
+    except pa.ArrowInvalid:
+        table, ragged = None, [True]
+    if not ragged:
+        return [table.column(i).combine_chunks() for i in range(len(names))]
+    return _read_chunk_slowly(chunk, len(names), delimiter)
+
+
+def _arrow_read(chunk: bytes, names: list[str], delimiter: str, on_ragged: Callable[[object], str], multiline: bool) -> pa.Table:
+    return pacsv.read_csv(
+            io.BytesIO(chunk),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=4 << 20),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=multiline, ignore_empty_lines=False, invalid_row_handler=on_ragged
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False
+            ),
+        )
+
+
+def _read_chunk_slowly(chunk: bytes, ncols: int, delimiter: str) -> list[pa.Array]:
+    """Ragged rows: read the chunk with the csv module, padding or folding rows to the grid's width."""
+    text = decode_mostly_utf8(chunk)
+    rows = [
+        (r + [""] * (ncols - len(r)))[:ncols] if len(r) < ncols else _fold_extra(r, ncols)
+        for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    ]
+    return [pa.array(col, pa.string()) for col in zip(*rows)] if rows else [pa.array([], pa.string())] * ncols
+
+
+def _fold_extra(row: list[str], ncols: int) -> list[str]:
+    """A row wider than the grid: keep its cells, joining the overflow into the last one."""
+    if len(row) == ncols or not any(c.strip() for c in row[ncols:]):
+        return row[:ncols]
+    return row[: ncols - 1] + [delimiter_join(row[ncols - 1 :])]
+
+
+def delimiter_join(cells: list[str]) -> str:
+    """Overflow cells kept readable in one cell.
+
+    >>> delimiter_join(['a', '', 'b'])
+    'a | b'
+    """
+    return " | ".join(c for c in cells if c.strip())
+
+
+# ---------------------------------------------------------------- workbooks
+
+
+def cell_text(value: object) -> str:
+    """A workbook cell as the text a CSV export would hold.
+
+    Dates become ISO dates; a time of 23:00 is the one-hour offset of some
+    exports and belongs to the next day.
+
+    >>> cell_text(4999.9999999999991), cell_text(2000.0), cell_text(dt.datetime(2025, 10, 20, 23, 0)), cell_text(None)
+    ('4999.999999999999', '2000', '2025-10-21', '')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return (value + dt.timedelta(hours=1)).date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _workbook_grids(data: bytes, fmt: str, label: str | None) -> Iterator[Grid]:
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises its own error types for every kind of corruption
+        raise UnreadableFile(f"cannot open the {fmt} workbook: {exc}") from None
+    for name in book.sheet_names:
+        try:
+            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except Exception as exc:
+            raise UnreadableFile(f"cannot read sheet {name!r}: {exc}") from None
+        text_rows = [[cell_text(v) for v in row] for row in rows]
+        sheet = f"{label}!{name}" if label else name
+        yield Grid(
+            sheet=sheet,
+            head=text_rows[:HEAD_RECORDS],
+            read_body=lambda skip, ncols, rows=text_rows: _list_batches(rows, skip, ncols),
+            format=fmt,
+        )
+
+
+def _list_batches(rows: list[list[str]], skip: int, ncols: int) -> Iterator[Batch]:
+    for start in range(skip, len(rows), EXCEL_BATCH_ROWS):
+        part = [(r + [""] * (ncols - len(r)))[:ncols] if len(r) != ncols else r for r in rows[start : start + EXCEL_BATCH_ROWS]]
+        columns = [pa.array(col, pa.string()) for col in zip(*part)]
+        yield Batch(columns, pa.array(range(start + 1, start + 1 + len(part)), pa.int64()))
+
+
+# ---------------------------------------------------------------- 360Giving JSON and zips
+
+
+def _flatten(record: dict, prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in record.items():
+        name = f"{prefix}:{key}" if prefix else key
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if isinstance(value, dict):
+            out.update(_flatten(value, name))
+        else:
+            out[name] = "" if value is None else str(value)
+    return out
+
+
+def _json_grid(data: bytes, label: str | None) -> Grid:
+    try:
+        document = json.loads(data.decode(detect_encoding(data[:HEAD_BYTES]), errors="replace"))
+    except ValueError as exc:
+        raise UnreadableFile(f"invalid JSON: {exc}") from None
+    records = document.get("grants") if isinstance(document, dict) else document
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise UnreadableFile("JSON without a list of records (expected a 360Giving {'grants': [...]} package)")
+    flat = [_flatten(r) for r in records]
+    header = list(dict.fromkeys(k for r in flat for k in r))
+    rows = [header] + [[r.get(k, "") for k in header] for r in flat]
+    return Grid(sheet=label, head=rows[:HEAD_RECORDS], read_body=lambda skip, ncols: _list_batches(rows, skip, ncols), format="json")
+
+
+def _zip_grids(opener: Callable[[], BinaryIO], encoding: str | None) -> Iterator[Grid]:
+    with opener() as fh:
+        data = fh.read()
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX")]
+    except zipfile.BadZipFile as exc:
+        raise UnreadableFile(f"corrupt zip: {exc}") from None
+    for member in members:
+        with archive.open(member) as fh:
+            fmt = sniff_format(fh.read(8192))
+        if fmt in ("csv", "xlsx", "xls", "ods", "json"):
+            yield from _grids(lambda m=member: archive.open(m), fmt, encoding, label=member.filename)

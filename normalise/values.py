@@ -1,0 +1,237 @@
+"""Amounts and dates as councils write them, parsed column-at-a-time.
+
+Amounts are cleaned with ``pyarrow.compute`` (no Python per cell); dates are
+parsed once per distinct value, since a file holds few distinct dates.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from normalise.schema import MONEY
+
+_WIDE = pa.decimal128(38, 18)
+_PLAIN_NUMBER = r"^-?(\d+(\.\d*)?|\.\d+)$"
+
+
+def parse_amount(text: str | None) -> Decimal | None:
+    """One amount as published, to pence; None when it is not an amount.
+
+    >>> parse_amount(' £1,234.50 ')
+    Decimal('1234.50')
+    >>> parse_amount('(12.00)'), parse_amount('393.39-'), parse_amount('4737.2300000000005')
+    (Decimal('-12.00'), Decimal('-393.39'), Decimal('4737.23'))
+    >>> parse_amount('n/a') is None
+    True
+    """
+    result = parse_amounts(pa.array([text], pa.string()))
+    value = result.amounts[0].as_py()
+    return value
+
+
+@dataclass
+class Amounts:
+    """Parsed amounts: ``amounts`` (decimal, null when blank or bad) and ``bad`` (non-blank but unparseable)."""
+
+    amounts: pa.Array
+    blank: pa.Array
+    bad: pa.Array
+
+
+def parse_amounts(texts: pa.Array) -> Amounts:
+    """Parse a column of published amounts to ``decimal128(18, 2)``.
+
+    Handles £/$/€, 'GBP', thousands separators, spaces, brackets and trailing
+    minus for negatives, a leading plus, 'CR' credit suffixes and float noise
+    (rounded half-up to pence).
+    """
+    s = pc.utf8_trim_whitespace(pc.cast(texts, pa.string()))
+    for junk in (",", "£", " ", "\u00a0", "'", "$", "€", "GBP", "gbp", "\u2212"):
+        if pc.any(pc.match_substring(s, junk)).as_py():
+            s = pc.replace_substring(s, junk, "-" if junk == "\u2212" else "")
+    blank = pc.fill_null(pc.equal(s, ""), True)
+    negative = pc.starts_with(s, "-")
+    if pc.any(pc.or_(pc.ends_with(s, ")"), pc.ends_with(s, "-"))).as_py() or pc.any(pc.match_substring(s, "cr", ignore_case=True)).as_py():
+        negative = pc.or_(negative, pc.match_substring_regex(s, r"^\(.*\)$|-$|(?i:cr)$"))
+        s = pc.replace_substring_regex(s, r"^[(+-]+|[)-]+$|(?i:cr)$", "")
+    else:
+        s = pc.utf8_ltrim(s, "+-")
+    if pc.any(pc.or_(pc.starts_with(s, "."), pc.ends_with(s, "."))).as_py():
+        s = pc.replace_substring_regex(pc.replace_substring_regex(s, r"^\.", "0."), r"\.$", "")
+    ok = pc.fill_null(pc.match_substring_regex(s, r"^\d{1,16}(\.\d{0,18})?$"), False)
+    good = pc.if_else(ok, s, pa.scalar(None, pa.string()))
+    if pc.any(pc.match_substring_regex(good, r"\.\d{3}")).as_py():
+        wide = pc.round(pc.cast(good, _WIDE), 2, round_mode="half_up")
+    else:
+        wide = pc.cast(good, MONEY)
+    scientific = pc.fill_null(pc.match_substring_regex(s, r"^\d+(\.\d*)?[eE][+-]?\d{1,2}$"), False)
+    if pc.any(scientific).as_py():  # '1.5E+3' from spreadsheets: exact enough once rounded to pence
+        as_float = pc.cast(pc.if_else(scientific, s, pa.scalar(None, pa.string())), pa.float64())
+        wide = pc.if_else(scientific, pc.cast(pc.round(as_float, 2), MONEY, safe=False), pc.cast(wide, MONEY))
+        ok = pc.or_(ok, scientific)
+    amounts = pc.cast(pc.if_else(pc.fill_null(negative, False), pc.negate(wide), wide), MONEY)
+    bad = pc.and_(pc.invert(blank), pc.invert(ok))
+    return Amounts(amounts=amounts, blank=blank, bad=bad)
+
+
+# ---------------------------------------------------------------- dates
+
+MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+MONTHS["sept"] = 9
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
+
+_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?z?)?$")
+_NUMERIC = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?$")
+_DAY_MONTH_NAME = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[-/ .]+" + _MONTH + r"[-/ .,']+(\d{2}|\d{4})$")
+_MONTH_NAME_DAY = re.compile(r"^" + _MONTH + r" (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})$")
+_MONTH_YEAR = re.compile(r"^" + _MONTH + r"[-/ .,']*(\d{2}|\d{4})$")
+_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
+_RANGE_SEPARATOR = re.compile(r"\s*[-–]\s*|\s+to\s+")
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+@dataclass(frozen=True)
+class ParsedDate:
+    """A date and how precise it is (day, month, quarter or year)."""
+
+    date: dt.date
+    precision: str
+
+
+def _year(text: str) -> int:
+    year = int(text)
+    if len(text) == 2:
+        year += 2000 if year < 70 else 1900
+    return year
+
+
+def _make(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        date = dt.date(year, month, day)
+    except ValueError:
+        return None
+    return date if 1990 <= date.year <= 2100 else None
+
+
+def excel_serial_date(serial: float) -> dt.date | None:
+    """The date of an Excel serial, forgiving the one-hour offset some exports carry.
+
+    >>> excel_serial_date(45951.041666666664), excel_serial_date(45950.958333333336)
+    (datetime.date(2025, 10, 21), datetime.date(2025, 10, 21))
+    """
+    if not 20000 <= serial <= 80000:
+        return None
+    return _EXCEL_EPOCH + dt.timedelta(days=int(serial + 1 / 24 + 1e-6))
+
+
+def parse_date(text: str | None, dayfirst: bool = True) -> ParsedDate | None:
+    """One published date or period; None when it is not one.
+
+    >>> parse_date('05/04/2012'), parse_date('3 Apr 2023').date, parse_date('2019-01-02 00:00:00').date
+    (ParsedDate(date=datetime.date(2012, 4, 5), precision='day'), datetime.date(2023, 4, 3), datetime.date(2019, 1, 2))
+    >>> parse_date('04/05/2012', dayfirst=False).date, parse_date('11-Aug-22').date, parse_date('6.3.2017').date
+    (datetime.date(2012, 4, 5), datetime.date(2022, 8, 11), datetime.date(2017, 3, 6))
+    >>> parse_date('July 2010-September 2010'), parse_date('Dec-13')
+    (ParsedDate(date=datetime.date(2010, 7, 1), precision='quarter'), ParsedDate(date=datetime.date(2013, 12, 1), precision='month'))
+    """
+    if text is None:
+        return None
+    s = " ".join(text.strip().lower().split())
+    if not s:
+        return None
+    if m := _ISO.match(s):
+        d = _make(int(m[1]), int(m[2]), int(m[3]))
+        return ParsedDate(d, "day") if d else None
+    if m := _NUMERIC.match(s):
+        a, b, y = int(m[1]), int(m[2]), _year(m[3])
+        d = _make(y, b, a) if dayfirst else _make(y, a, b)
+        d = d or (_make(y, a, b) if dayfirst else _make(y, b, a))
+        return ParsedDate(d, "day") if d else None
+    if m := _DAY_MONTH_NAME.match(s):
+        d = _make(_year(m[3]), MONTHS[m[2][:3] if m[2] not in MONTHS else m[2]], int(m[1]))
+        return ParsedDate(d, "day") if d else None
+    if m := _MONTH_NAME_DAY.match(s):
+        d = _make(int(m[3]), MONTHS[m[1][:3]], int(m[2]))
+        return ParsedDate(d, "day") if d else None
+    if m := _MONTH_YEAR.match(s):
+        d = _make(_year(m[2]), MONTHS[m[1][:3]], 1)
+        return ParsedDate(d, "month") if d else None
+    if _SERIAL.match(s):
+        d = excel_serial_date(float(s))
+        return ParsedDate(d, "day") if d else None
+    for separator in _RANGE_SEPARATOR.finditer(s):
+        if period := _period(s[: separator.start()], s[separator.end() :], dayfirst):
+            return period
+    return None
+
+
+def _period(first: str, last: str, dayfirst: bool) -> ParsedDate | None:
+    start, end = parse_date(first, dayfirst), parse_date(last, dayfirst)
+    if not start or not end or end.date < start.date:
+        return None
+    months = (end.date.year - start.date.year) * 12 + end.date.month - start.date.month + 1
+    precision = {1: "month", 3: "quarter", 12: "year"}.get(months)
+    if precision is None:
+        return None
+    if precision == "quarter" and start.date.month not in (1, 4, 7, 10):
+        precision = "month"  # a three-month span that is not a calendar quarter: keep its first month
+    return ParsedDate(start.date.replace(day=1), precision)
+
+
+def decide_dayfirst(values: list[str]) -> bool:
+    """Day-first unless the evidence (a middle part above 12) says month-first.
+
+    >>> decide_dayfirst(['01/02/2020', '13/02/2020']), decide_dayfirst(['02/13/2020']), decide_dayfirst(['01/02/2020'])
+    (True, False, True)
+    """
+    first_big = second_big = False
+    for value in values:
+        if value and (m := _NUMERIC.match(value.strip())):
+            first_big |= int(m[1]) > 12
+            second_big |= int(m[2]) > 12
+    return not (second_big and not first_big)
+
+
+@dataclass
+class Dates:
+    """Parsed dates: ``dates`` (date32), ``precision`` (string), ``bad`` (non-blank but unparseable)."""
+
+    dates: pa.Array
+    precision: pa.Array
+    bad: pa.Array
+
+
+def parse_dates(texts: pa.Array, dayfirst: bool = True) -> Dates:
+    """Parse a column of dates, once per distinct value."""
+    encoded = pc.dictionary_encode(pc.cast(texts, pa.string()))
+    parsed = [parse_date(v, dayfirst) for v in encoded.dictionary.to_pylist()]
+    dates = pa.array([p.date if p else None for p in parsed], pa.date32())
+    precision = pa.array([p.precision if p else None for p in parsed], pa.string())
+    blank = pa.array([not (v or "").strip() for v in encoded.dictionary.to_pylist()], pa.bool_())
+    idx = encoded.indices
+    bad_values = pc.and_(pc.is_null(dates), pc.invert(blank))
+    return Dates(
+        dates=pc.take(dates, idx),
+        precision=pc.take(precision, idx),
+        bad=pc.fill_null(pc.take(bad_values, idx), False),
+    )
+
+
+def to_decimal(value: object) -> Decimal | None:
+    """A Python number or text as pence (used for workbook cells and tests).
+
+    >>> to_decimal(4999.9999999999991), to_decimal('12')
+    (Decimal('5000.00'), Decimal('12.00'))
+    """
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    except (InvalidOperation, ValueError):
+        return None

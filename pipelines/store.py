@@ -1,0 +1,68 @@
+"""Store each downloaded original once, addressed by its content.
+
+``<out>/raw/<sha256[:2]>/<sha256>.<ext>``: the same bytes published at two URLs, or
+downloaded on two runs, are one file on disk. The extension comes from the bytes
+(:func:`normalise.sniff.sniff_format`), never from the URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from normalise.sniff import sniff_format
+
+#: Bytes read to sniff the format.
+SNIFF_BYTES = 8192
+
+
+def raw_path(out_dir: Path, sha256: str, fmt: str) -> Path:
+    """Where the original with this sha256 and format lives.
+
+    >>> raw_path(Path("data"), "ab" + "0" * 62, "csv").as_posix()
+    'data/raw/ab/ab00000000000000000000000000000000000000000000000000000000000000.csv'
+    """
+    extension = "bin" if fmt == "unknown" else fmt
+    return out_dir / "raw" / sha256[:2] / f"{sha256}.{extension}"
+
+
+def store_original(out_dir: Path, body: bytes) -> tuple[str, str, Path]:
+    """Write ``body`` under its sha256 unless it is already there; returns (sha256, format, path).
+
+    The write is atomic: a reader never sees half a file, and a crash leaves no
+    file under the final name.
+    """
+    sha256 = hashlib.sha256(body).hexdigest()
+    fmt = sniff_format(body[:SNIFF_BYTES])
+    path = raw_path(out_dir, sha256, fmt)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(body)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    return sha256, fmt, path
+
+
+class StoreOriginalPipeline:
+    """Item pipeline: content-address the body of every fetched file, then drop the body."""
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(Path(crawler.settings["COUNCILSPEND_OUT"]))
+
+    def process_item(self, item):
+        if item.body is not None:
+            item.sha256, item.format, _ = store_original(self.out_dir, item.body)
+            item.size = len(item.body)
+            item.body = None
+        return item
