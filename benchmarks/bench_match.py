@@ -53,7 +53,8 @@ def supplier_names(registers_dir: Path, count: int, seed: int) -> pd.DataFrame:
     rng = random.Random(seed)
     orgs = pd.concat(pq.read_table(registers_dir / f"{r}.parquet", columns=["org_id", "name", "active"]).to_pandas()
                      for r in ("companies", "ccew", "oscr", "ccni", "mutuals"))
-    orgs = orgs[orgs.active & ~orgs.org_id.str.contains(r"-\d+$", regex=True) | orgs.org_id.str.startswith("GB-COH-")]
+    linked_charity = orgs.org_id.str.contains(r"^GB-(?:CHC|NIC)-\d+-\d+$", regex=True)
+    orgs = orgs[orgs.active & ~linked_charity]
     companies_of_charities = set()
     for r in ("ccew", "ccni"):
         links = pq.read_table(registers_dir / f"{r}_links.parquet").to_pandas()

@@ -9,6 +9,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 from prefect import flow, get_run_logger, task
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from flows.runs import RunRecord, append_run
 from normalise.matching import Matcher
@@ -70,9 +71,19 @@ def match_suppliers(out: Path, overrides: Path | None) -> pd.DataFrame:
 def registers_flow(out: Path, companies: Sequence[str] = (), charities: Sequence[str] = (),
                    oscr: Sequence[str] = (), ccni: Sequence[str] = (),
                    mutuals: Sequence[str] = ()) -> dict[str, int]:
-    """Load register bulk files (paths or URLs) into ``<out>/registers``."""
-    counts = load_registers(Path(out) / "registers", companies=companies, charities=charities,
-                            oscr=oscr, ccni=ccni, mutuals=mutuals)
+    """Load register bulk files (paths or URLs) into ``<out>/registers``, with a progress bar per register."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"),
+               TimeElapsedColumn())
+    with Progress(*columns, transient=False) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(register: str, rows: int) -> None:
+            if register not in tasks:
+                tasks[register] = bar.add_task(f"loading {register}", total=None)
+            bar.advance(tasks[register], rows)
+
+        counts = load_registers(Path(out) / "registers", companies=companies, charities=charities,
+                                oscr=oscr, ccni=ccni, mutuals=mutuals, progress=advance)
     get_run_logger().info("registers loaded: %s", counts)
     return counts
 

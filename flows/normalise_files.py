@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import shutil
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -107,7 +108,8 @@ def parse_files(jobs: list[ParseJob], out: Path, workers: int) -> list[dict]:
     if workers <= 1 or len(jobs) == 1:
         summaries = [parse_job(job, out) for job in jobs]
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # forkserver: never fork this process, whose threads (Prefect's) may hold locks
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
             summaries = list(pool.map(parse_job, jobs, [out] * len(jobs), chunksize=4))
     failed = sum(1 for s in summaries if s.get("status") not in PARSED_OK)
     logger.info("parsed %d files (%d not usable as transactions)", len(summaries), failed)
@@ -189,7 +191,8 @@ def _counts_by_source(spend: pa.Table, rejects: pa.Table) -> dict[str, tuple[int
 def record_parse_results(out: Path, summaries: list[dict], counts: dict[str, tuple[int, int]]) -> None:
     """Write parse status, row counts and what the rows say about each file into ``files.parquet``."""
     path = Path(out) / "files.parquet"
-    files = read_table(path, "files").to_pylist()
+    manifest = read_table(path, "files")
+    files = manifest.to_pylist()
     by_key = {(s.get("council_code"), s.get("sha256")): s for s in summaries}
     for f in files:
         if not f["sha256"]:
@@ -207,7 +210,7 @@ def record_parse_results(out: Path, summaries: list[dict], counts: dict[str, tup
             f["rows"], f["rows_rejected"] = counts[f["sha256"]]
         elif f["parse_status"] is not None and f["rows"] is None:
             f["rows"], f["rows_rejected"] = 0, 0
-    write_table(pa.Table.from_pylist(files, schema=read_table(path, "files").schema), path)
+    write_table(pa.Table.from_pylist(files, schema=manifest.schema), path)
 
 
 def _date(value: object) -> date | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -96,7 +98,8 @@ class Profile:
 
     @property
     def slug(self) -> str:
-        return self.council.slug
+        """The council's GOV.UK slug; a few councils have none in the registry, so make one from the name."""
+        return self.council.slug or re.sub(r"[^a-z0-9]+", "-", self.council.nice_name.lower()).strip("-")
 
 
 def pick_councils(n: int, rng: random.Random) -> list[Council]:

@@ -38,6 +38,7 @@ import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
+import itertools
 from itertools import accumulate
 from pathlib import Path
 
@@ -276,12 +277,13 @@ def iter_filler(register: str, count: int, *, seed: int, as_of: date,
         raise ValueError(f"unknown register {register!r}; expected one of {REGISTERS}")
     rng = random.Random(f"{seed}:{register}")
     maker = _NameMaker(rng)
+    llp_numbers = itertools.count(1)
     seen: set[int] = set()  # hashes of the keys written so far: registers rarely hold two same-key names
     made = 0
     serial = 0
     while made < count:
         serial += 1
-        org = _filler_org(register, serial, rng, maker, as_of)
+        org = _filler_org(register, serial, rng, maker, as_of, llp_numbers)
         numbers = {org.company_number, org.charity_number, org.mutual_number} - {None}
         key = supplier_key(org.name)
         if numbers & avoid_numbers or key in avoid_keys or hash(key) in seen:
@@ -294,7 +296,8 @@ def iter_filler(register: str, count: int, *, seed: int, as_of: date,
             yield _linked_charity(org, rng)
 
 
-def _filler_org(register: str, serial: int, rng: random.Random, maker: _NameMaker, as_of: date) -> Organisation:
+def _filler_org(register: str, serial: int, rng: random.Random, maker: _NameMaker, as_of: date,
+                llp_numbers: Iterator[int]) -> Organisation:
     registered_on = maker.day(1960, as_of)
     postcode = maker.postcode()
     if register == "companies":
@@ -304,9 +307,11 @@ def _filler_org(register: str, serial: int, rng: random.Random, maker: _NameMake
         name = f"{maker.company_stem()} {_company_suffix(rng, category)}"
         previous = tuple(f"{maker.company_stem()} {_company_suffix(rng, category)}"
                          for _ in range(rng.choice((1, 1, 2)))) if rng.random() < 0.08 else ()
-        number = (f"SC{serial % 1_000_000:06d}" if serial % 13 == 0 else
-                  f"NI{serial % 1_000_000:06d}" if serial % 29 == 0 else
-                  f"OC{serial % 1_000_000:06d}" if category == CATEGORY_LLP else f"{10_000_000 + serial:08d}")
+        # Unique for every serial below 13 M: SC and NI numbers from multiples of 13 and 29, LLPs
+        # (OC) from a counter of their own, every other company from 10,000,001 up.
+        number = (f"SC{serial // 13:06d}" if serial % 13 == 0 else
+                  f"NI{serial // 29:06d}" if serial % 29 == 0 else
+                  f"OC{next(llp_numbers):06d}" if category == CATEGORY_LLP else f"{10_000_000 + serial:08d}")
         org_type = "cic" if category == CATEGORY_CIC else "company"
         return Organisation(f"GB-COH-{number}", name, org_type, "companies", company_number=number,
                             category=category, registered_on=registered_on, postcode=postcode,
@@ -331,7 +336,7 @@ def _filler_org(register: str, serial: int, rng: random.Random, maker: _NameMake
         number = f"NIC{110_000 + serial}"
         org_id = f"GB-NIC-{110_000 + serial}"
     if roll < 0.10 and register != "oscr":
-        company = f"{'NI' if register == 'ccni' else '09'}{serial % 1_000_000:06d}"
+        company = f"NI{900_000 + serial:06d}" if register == "ccni" else f"09{serial:06d}"
         return Organisation(org_id, name, "charitable_company", register, company_number=company,
                             charity_number=number, category="Charitable company", status=status,
                             registered_on=registered_on, postcode=postcode)

@@ -121,7 +121,8 @@ def landing_pages(shape: str, base: str, title: str, council_name: str, links: l
             key = base if n == 1 else f"{base}?page={n}"
             nav = []
             if n > 1:
-                nav.append(f'<a rel="prev" href="?page={n - 1}">Previous</a>')
+                previous = base if n == 2 else f"?page={n - 1}"  # page 1 lives at the plain address
+                nav.append(f'<a rel="prev" href="{previous}">Previous</a>')
             if n < len(chunks):
                 nav.append(f'<a rel="next" href="?page={n + 1}">Next</a>')
             body = (INTRO if n == 1 else "") + "<ul class=\"results\">" + "".join(

@@ -27,7 +27,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "gross_amount": ("gross amount", "gross", "sum of gross amt", "gross amt", "amount including vat", "amount inc vat", "total inc vat", "gross value"),
     "vat_amount": ("vat amount", "vat", "sum of vat amt", "vat amt", "vat value"),
-    "irrecoverable_vat": ("irrecoverable vat", "irrecoverable vat amount", "irrecoverable vat amt", "non recoverable vat"),
+    "irrecoverable_vat": (
+        "irrecoverable vat", "irrecoverable vat amount", "irrecoverable vat amt", "vat irrecoverable",
+        "non recoverable vat",
+    ),
     "payment_date": (
         "payment date", "date paid", "paid date", "pymt date", "date of payment", "transaction date", "trans date",
         "fin transaction date", "date", "invoice payment date", "voucher date", "posting date", "award date",
@@ -54,14 +57,17 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "supplier registered company number", "company registration number", "company registration",
         "company number", "companies house number", "recipient org company number",
         "recipient organization company number", "beneficiary company number", "registered company number",
+        "companies house registration number",
     ),
     "charity_number_published": (
         "supplier registered charity number", "charity registration number", "charity registration",
         "charity number", "registered charity number", "recipient org charity number",
         "recipient organization charity number", "beneficiary charity number", "beneficiary s registration number",
+        "charity commission number", "charity commission registration number",
     ),
     "department": (
         "directorate", "department", "department area", "organisational unit", "organisation unit",
+        "cardholder department",
         "organisatonal unit", "service label", "function", "portfolio", "division",
     ),
     "service_area": (
@@ -78,7 +84,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "account code", "expenditure code", "expense code",
     ),
     "purpose": (
-        "purpose", "purpose of spend", "summary of purpose", "purpose of expenditure", "purpose of grant",
+        "purpose", "purpose of spend", "purpose of spend summary", "summary of purpose", "purpose of expenditure",
+        "purpose of grant",
         "narrative", "description", "transaction description", "details", "title", "grant purpose",
         "transaction description 2", "item description",
     ),
@@ -199,7 +206,7 @@ def header_score(cells: list[str], overridden: set[str] = frozenset()) -> tuple[
     ((3, True), (2, True))
     """
     wanted = {normalise_header(o) for o in overridden}
-    found = [classify_header(c) for c in cells if c and len(c) < 80]
+    found = [classify_header(c) for c in cells if c and len(c) < 60]
     canon = {f[0] for f in found if f}
     extra = sum(1 for c in cells if c and normalise_header(c) in wanted)
     return len(canon) + extra, "amount" in canon or "gross_amount" in canon or extra > 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from normalise.columns import header_score
+from normalise.encoding import repair_text
 
 MIN_MATCHES = 2
 
@@ -39,7 +40,7 @@ def find_header(head: list[list[str]], overridden: set[str] | None = None) -> He
     if best is None:
         return None
     index = best[1]
-    cells = [c.strip() for c in head[index]]
+    cells = [repair_text(c) for c in head[index]]
     return Header(index=index, cells=cells, width=_width(cells, head[index + 1 :]))
 
 

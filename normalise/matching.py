@@ -74,6 +74,7 @@ class Outcome:
     score: float | None = None
     alternatives: tuple[tuple[int, float], ...] = ()
     org_type: str | None = None
+    org_id: str | None = None  # an override naming a body on none of the loaded registers
 
 
 class Matcher:
@@ -85,8 +86,9 @@ class Matcher:
         self._org_type = orgs["org_type"].combine_chunks()
         self._org_index = pd.Index(self._org_id.to_numpy(zero_copy_only=False), dtype=object)
         if not self._org_index.is_unique:
-            self._org_index = self._org_index.drop_duplicates()
-            raise MatcherError("duplicate org_ids in the registers: reload them")
+            repeated = self._org_index[self._org_index.duplicated()].unique()[:5].tolist()
+            raise MatcherError(f"the registers list {len(self._org_index) - self._org_index.nunique()} org_ids "
+                               f"twice (e.g. {repeated}): reload them from one snapshot of each register")
         active = orgs["active"].combine_chunks().fill_null(True).to_numpy(zero_copy_only=False)
         self._canon = self._canonical(links)
         self._overrides = overrides
@@ -253,7 +255,7 @@ class Matcher:
             return Outcome(None, "override", 100.0, org_type="unmatched")
         position = _position(self._org_index, org_id)
         if position < 0:
-            return Outcome(None, "override", 100.0, org_type=_org_type_of_id(org_id))
+            return Outcome(None, "override", 100.0, org_type=_org_type_of_id(org_id), org_id=org_id)
         return Outcome(int(self._canon[position]), "override", 100.0)
 
     def _resolve(self, code: int) -> list[int]:
@@ -365,7 +367,8 @@ class Matcher:
         orgs = np.array([o.org if o.org is not None else -1 for o in outcomes], dtype=np.int64)
         found = orgs >= 0
         take = pa.array(np.where(found, orgs, 0))
-        org_id = np.where(found, self._org_id.take(take).to_numpy(zero_copy_only=False), None)
+        org_id = np.where(found, self._org_id.take(take).to_numpy(zero_copy_only=False),
+                          np.array([o.org_id for o in outcomes], dtype=object))
         org_name = np.where(found, self._org_name.take(take).to_numpy(zero_copy_only=False), None)
         org_type = np.where(found, self._org_type.take(take).to_numpy(zero_copy_only=False),
                             [o.org_type or "unmatched" for o in outcomes])

@@ -78,6 +78,7 @@ class _Sheet:
     dataset: str
     dayfirst: bool
     period: tuple[dt.date, str, str] | None  # date, precision, title it came from, when no date column
+    dayfirst_settled: bool = False
 
 
 @dataclass
@@ -115,8 +116,17 @@ class ParseRun:
         self.summary: dict = {}
         self._tally = _Tally()
         self._counter = OccurrenceCounter()
+        self._batches: Iterator[tuple[pa.Table, pa.Table]] | None = None
 
-    def __iter__(self) -> Iterator[tuple[pa.Table, pa.Table]]:
+    def __iter__(self) -> ParseRun:
+        return self
+
+    def __next__(self) -> tuple[pa.Table, pa.Table]:
+        if self._batches is None:
+            self._batches = self._run()
+        return next(self._batches)
+
+    def _run(self) -> Iterator[tuple[pa.Table, pa.Table]]:
         summary: dict = {"file": str(self.path), "status": "failed", "format": None, "encoding": None, "sheets": [],
                          "header_row": {}, "columns": {}, "columns_mapped": [], "dataset": self.dataset,
                          "council_code": self.council_code, "error": None}
@@ -227,6 +237,9 @@ class ParseRun:
             precision = pa.array([sheet.period[1]] * n, pa.string())
             bad_date = pa.array([False] * n)
         else:
+            if not sheet.dayfirst_settled:  # the first batch holds far more evidence than the header sample
+                sheet.dayfirst = decide_dayfirst(pc.unique(raw_date).to_pylist(), default=sheet.dayfirst)
+                sheet.dayfirst_settled = True
             parsed = parse_dates(raw_date, sheet.dayfirst)
             date_arr, precision, bad_date = parsed.dates, parsed.precision, parsed.bad
         transaction = _blank_to_null(cell("transaction_id"))

@@ -15,6 +15,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 import zipfile
 from collections.abc import Callable, Iterator
@@ -30,6 +31,7 @@ from normalise.encoding import decode_mostly_utf8, detect_encoding
 from normalise.sniff import sniff_format
 
 HEAD_RECORDS = 80
+SAMPLE_RECORDS = 2000
 HEAD_BYTES = 1 << 20
 CHUNK_BYTES = 16 << 20
 EXCEL_BATCH_ROWS = 50_000
@@ -103,7 +105,7 @@ def _csv_grid(opener: Callable[[], BinaryIO], encoding: str | None, label: str |
     enc = encoding or detect_encoding(sample)
     text = sample.decode(enc, errors="replace")
     delimiter = detect_delimiter(text)
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    records = list(itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), SAMPLE_RECORDS))
     if not complete and len(records) > 1:
         records = records[:-1]  # the sample may end inside a record
     grid = Grid(sheet=label, head=records[:HEAD_RECORDS], read_body=None, format="csv", encoding=enc)  # type: ignore[arg-type]

@@ -186,18 +186,22 @@ def _period(first: str, last: str, dayfirst: bool) -> ParsedDate | None:
     return ParsedDate(start.date.replace(day=1), precision)
 
 
-def decide_dayfirst(values: list[str]) -> bool:
-    """Day-first unless the evidence (a middle part above 12) says month-first.
+def decide_dayfirst(values: list[str | None], default: bool = True) -> bool:
+    """Day-first unless the evidence says month-first (a middle part above 12 and no first part above 12).
 
     >>> decide_dayfirst(['01/02/2020', '13/02/2020']), decide_dayfirst(['02/13/2020']), decide_dayfirst(['01/02/2020'])
     (True, False, True)
+    >>> decide_dayfirst(['01/02/2020'], default=False)
+    False
     """
     first_big = second_big = False
     for value in values:
         if value and (m := _NUMERIC.match(value.strip())):
             first_big |= int(m[1]) > 12
             second_big |= int(m[2]) > 12
-    return not (second_big and not first_big)
+    if first_big != second_big:
+        return first_big
+    return default
 
 
 @dataclass

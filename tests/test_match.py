@@ -142,7 +142,8 @@ def test_people_redactions_and_ambiguity(matcher):
 
 def test_overrides_win_and_row_order_is_kept(world, tmp_path):
     overrides = tmp_path / "overrides.csv"
-    overrides.write_text("supplier_name,org_id\nAcme Widgets Ltd,GB-CHC-1190001\nGlasgow Tenants Together,\n")
+    overrides.write_text("supplier_name,org_id\nAcme Widgets Ltd,GB-CHC-1190001\nGlasgow Tenants Together,\n"
+                         "Leeds Teaching Hospitals,GB-NHS-RR8\n")
     matcher = Matcher.from_dir(world[0], overrides=overrides)
     names = pd.DataFrame({"supplier_name": ["ACME WIDGETS LIMITED", "Glasgow Tenants Together", "Hillside Youth CIC",
                                             "ACME WIDGETS LIMITED", None]}, index=[10, 11, 12, 13, 14])
@@ -151,6 +152,8 @@ def test_overrides_win_and_row_order_is_kept(world, tmp_path):
     assert got.org_id.tolist()[:3] == ["GB-CHC-1190001", None, "GB-COH-08888888"]
     assert got.match_method.tolist() == ["override", "override", "exact", "override", "none"]
     assert got.org_type[10] == "cio"
+    nhs = _one(matcher, "LEEDS TEACHING HOSPITALS")
+    assert (nhs["org_id"], nhs["org_type"], nhs["match_method"]) == ("GB-NHS-RR8", "public_body", "override")
 
 
 def test_bad_overrides_and_registers_are_named(tmp_path):

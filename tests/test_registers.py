@@ -74,6 +74,7 @@ def test_companies_house_file_has_the_real_header(written):
 
 def test_every_organisation_comes_back_with_its_org_id_and_type(loaded):
     orgs = _orgs(loaded).set_index("org_id")
+    assert orgs.index.is_unique
     expected = {o.org_id: o.org_type for o in ORGS}
     assert orgs.loc[list(expected), "org_type"].to_dict() == expected
     assert orgs.loc["GB-SC-SC009999", "active"] == False  # noqa: E712 (numpy bool)
@@ -146,3 +147,19 @@ def test_real_ccni_register_loads(tmp_path):
     assert orgs.loc["GB-NIC-100002", "name"] == "Cancer Lifeline"
     assert orgs.loc["GB-NIC-100002", "postcode"] == "BT14 7PJ"
     assert orgs.name.str.contains("Fírinne").any()
+
+
+def test_ccew_directory_and_broken_files(written, tmp_path):
+    extract = tmp_path / "ccew"
+    extract.mkdir()
+    for kind in ("ccew_charity", "ccew_other_names"):
+        (extract / written[kind].name).write_bytes(written[kind].read_bytes())
+    (extract / "README.md").write_text("not a register table")
+    counts = load_registers(tmp_path / "out", charities=[str(extract)])
+    assert counts["ccew"] > 100
+    names = pd.read_parquet(tmp_path / "out" / "ccew_names.parquet")
+    assert "LFAN" in set(names.name)
+    broken = tmp_path / "BasicCompanyData-part1.zip"
+    broken.write_bytes(written["companies"].read_bytes()[:5000])
+    with pytest.raises(RegisterFileError, match="BasicCompanyData-part1.zip: not a readable zip"):
+        load_registers(tmp_path / "out", companies=[str(broken)])

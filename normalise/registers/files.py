@@ -9,7 +9,7 @@ import tempfile
 import urllib.request
 import zipfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -46,46 +46,38 @@ def opened_members(sources: Sequence[str]) -> Iterator[list[tuple[str, BinaryIO]
 
     The streams are opened lazily: iterate the list in order and read each one once.
     """
-    with tempfile.TemporaryDirectory(prefix="registers-") as tmp, _Members() as members:
+    with tempfile.TemporaryDirectory(prefix="registers-") as tmp, ExitStack() as stack:
+        members: list[tuple[str, BinaryIO]] = []
         for source in sources:
-            members.add(source, Path(tmp))
-        yield members.items
+            path = stack.enter_context(local_copy(source, Path(tmp)))
+            paths = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+            for item in paths:
+                members += _data_files(item, source if item == path else f"{source}/{item.name}", stack)
+        yield members
 
 
-class _Members:
-    def __init__(self) -> None:
-        self.items: list[tuple[str, BinaryIO]] = []
-        self._closers: list = []
+def _data_files(path: Path, label: str, stack: ExitStack) -> list[tuple[str, BinaryIO]]:
+    """The CSV/TXT files a path holds: itself, or the members of a zip."""
+    if zipfile.is_zipfile(path):
+        try:
+            archive = stack.enter_context(zipfile.ZipFile(path))
+        except zipfile.BadZipFile as error:
+            raise RegisterFileError(f"{label}: broken zip ({error})") from error
+        found = [(f"{label}!{info.filename}", _LazyOpen(lambda i=info: archive.open(i)))
+                 for info in archive.infolist()
+                 if not info.is_dir() and info.filename.lower().endswith(_DATA_SUFFIXES)]
+    elif path.suffix.lower() == ".zip":
+        raise RegisterFileError(f"{label}: not a readable zip (truncated or corrupt download?)")
+    elif path.name.lower().endswith(_DATA_SUFFIXES):
+        found = [(label, _LazyOpen(lambda: path.open("rb")))]
+    else:
+        found = []
+    for _, stream in found:
+        stack.callback(stream.close)
+    return found
 
-    def __enter__(self) -> _Members:
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        for closer in reversed(self._closers):
-            closer()
-
-    def add(self, source: str, workdir: Path) -> None:
-        context = local_copy(source, workdir)
-        path = context.__enter__()
-        self._closers.append(lambda: context.__exit__(None, None, None))
-        paths = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
-        for item in paths:
-            self._add_file(item, source if item == path else f"{source}/{item.name}")
-
-    def _add_file(self, path: Path, label: str) -> None:
-        if zipfile.is_zipfile(path):
-            try:
-                archive = zipfile.ZipFile(path)
-            except zipfile.BadZipFile as error:
-                raise RegisterFileError(f"{label}: broken zip ({error})") from error
-            self._closers.append(archive.close)
-            for info in archive.infolist():
-                if not info.is_dir() and info.filename.lower().endswith((".csv", ".txt", ".tsv")):
-                    self.items.append((f"{label}!{info.filename}", _LazyOpen(lambda i=info: archive.open(i))))
-            return
-        if path.suffix.lower() not in (".csv", ".txt", ".tsv"):
-            return
-        self.items.append((label, _LazyOpen(lambda: path.open("rb"))))
+_DATA_SUFFIXES = (".csv", ".txt", ".tsv")
 
 
 class _LazyOpen(io.RawIOBase):
@@ -133,10 +125,11 @@ class _Prefixed(io.RawIOBase):
 
 
 def _encoding(head: bytes) -> str:
+    """utf8, or cp1252 when the first bytes are not UTF-8 (a character cut at the end is fine)."""
     try:
-        head[: len(head) - 4].decode("utf-8") if len(head) >= 1 << 16 else head.decode("utf-8")
-    except UnicodeDecodeError:
-        return "cp1252"
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return "utf8" if error.start >= len(head) - 3 and error.reason == "unexpected end of data" else "cp1252"
     return "utf8"
 
 

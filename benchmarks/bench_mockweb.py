@@ -1,6 +1,6 @@
 """Measure the mock web server: responses per second over keep-alive connections.
 
-Run: ``python -m mockweb.bench [--councils 12] [--connections 16] [--requests 20000]``.
+Run: ``python benchmarks/bench_mockweb.py [--councils 12] [--connections 16] [--requests 20000]``.
 The server runs in its own process (as under a crawl), the client here with asyncio.
 """
 
