@@ -55,11 +55,12 @@ def supplier_names(registers_dir: Path, count: int, seed: int) -> pd.DataFrame:
                      for r in ("companies", "ccew", "oscr", "ccni", "mutuals"))
     linked_charity = orgs.org_id.str.contains(r"^GB-(?:CHC|NIC)-\d+-\d+$", regex=True)
     orgs = orgs[orgs.active & ~linked_charity]
-    companies_of_charities = set()
-    for r in ("ccew", "ccni"):
+    reported_elsewhere = set()  # a charity's company is reported as the charity, a society as its mutual
+    for r in ("ccew", "ccni", "companies"):
         links = pq.read_table(registers_dir / f"{r}_links.parquet").to_pandas()
-        companies_of_charities |= set(links.loc[links.relation == "company", "linked_org_id"])
-    orgs = orgs[~orgs.org_id.isin(companies_of_charities)]  # those are reported as the charity
+        reported_elsewhere |= set(links.loc[links.relation == "company", "linked_org_id"])
+        reported_elsewhere |= set(links.loc[links.relation == "same_as_mutual", "org_id"])
+    orgs = orgs[~orgs.org_id.isin(reported_elsewhere)]
     registered = orgs.sample(n=min(len(orgs), int(count * (1 - UNREGISTERED_SHARE) * 1.1)), random_state=seed)
     rows: dict[str, str | None] = {}
     for org_id, name in zip(registered.org_id, registered.name):

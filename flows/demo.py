@@ -67,21 +67,21 @@ def run_demo(out: Path, *, councils: int, port: int, workers: int, console: Cons
 def print_summary(out: Path, report: Path, seconds: float, console: Console) -> None:
     """What the run produced, read back through the DuckDB views a researcher would use."""
     with connect(out) as con:
-        spend_rows, spend_total = con.execute("SELECT count(*), coalesce(sum(amount), 0) FROM spend").fetchone()
+        spend_rows, spend_total = con.execute("SELECT count(*), coalesce(sum(amount), 0) FROM spend").fetchall()[0]
         files, failed = con.execute(
-            "SELECT count(*), count(*) FILTER (parse_status NOT IN ('ok', 'partial')) FROM files").fetchone()
-        rejects = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
+            "SELECT count(*), count(*) FILTER (parse_status NOT IN ('ok', 'partial')) FROM files").fetchall()[0]
+        rejects = con.execute("SELECT count(*) FROM rejects").fetchall()[0][0]
         matched, suppliers = con.execute(
-            "SELECT count(*) FILTER (org_id IS NOT NULL), count(*) FROM suppliers").fetchone()
+            "SELECT count(*) FILTER (org_id IS NOT NULL), count(*) FROM suppliers").fetchall()[0]
         statuses = con.execute(
             "SELECT status, count(*) FROM compliance GROUP BY status ORDER BY count(*) DESC").fetchall()
         last_crawl = con.execute(
             "SELECT files_new, files_changed, files_unchanged FROM runs WHERE flow = 'crawl' "
-            "ORDER BY started_at DESC LIMIT 1").fetchone()
+            "ORDER BY started_at DESC LIMIT 1").fetchall()
     table = Table(title=f"councilspend demo ({seconds:.0f} s)", show_header=False)
     table.add_row("files", f"{files:,} ({failed:,} not machine-readable or failed)")
-    if last_crawl:
-        table.add_row("this crawl", f"{last_crawl[0]:,} new, {last_crawl[1]:,} changed, {last_crawl[2]:,} unchanged")
+    for new, changed, unchanged in last_crawl:
+        table.add_row("this crawl", f"{new:,} new, {changed:,} changed, {unchanged:,} unchanged")
     table.add_row("spend rows", f"{spend_rows:,} totalling £{spend_total:,.2f}")
     table.add_row("rejected rows", f"{rejects:,}")
     table.add_row("suppliers matched", f"{matched:,} of {suppliers:,}")

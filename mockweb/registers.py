@@ -414,9 +414,18 @@ def write_registers(out_dir: Path, organisations: Sequence[Organisation], *,
     avoid_numbers = frozenset(n for o in organisations
                               for n in (o.company_number, o.charity_number, o.mutual_number) if n)
 
+    # A charity name on two charity registers is one charity registered twice, so filler charities
+    # take names no earlier charity register used.
+    avoid = {register: avoid_keys for register in REGISTERS}
+    taken: set[str] = set()
+    for register in ("ccew", "oscr", "ccni"):
+        avoid[register] = avoid_keys | taken
+        taken |= {supplier_key(o.name) for o in iter_filler(register, counts[register], seed=seed, as_of=as_of,
+                                                            avoid_keys=avoid[register], avoid_numbers=avoid_numbers)}
+
     def fill(register: str) -> Iterator[Organisation]:
         return iter_filler(register, counts[register], seed=seed, as_of=as_of,
-                           avoid_keys=avoid_keys, avoid_numbers=avoid_numbers)
+                           avoid_keys=avoid[register], avoid_numbers=avoid_numbers)
 
     def stream(*registers: str) -> Iterator[Organisation]:
         yield from organisations

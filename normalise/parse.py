@@ -15,6 +15,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -32,11 +33,12 @@ from normalise.header import find_header
 from normalise.names import supplier_key
 from normalise.publisher import infer_council
 from normalise.redaction import redacted_mask
-from normalise.rowid import OccurrenceCounter, identities, row_ids
+from normalise.rowid import OccurrenceCounter, identities, identity_name, row_ids
 from normalise.sniff import sniff_format
-from normalise.tables import Batch, Grid, UnreadableFile, open_grids
+from normalise.tables import Batch, Grid, UnreadableFile, open_grids, prefetched
 from normalise.values import decide_dayfirst, parse_amounts, parse_date, parse_dates
 
+SUPPLIER_CACHE = 200_000
 VALUE_ERRORS = ("missing_amount", "unparseable_amount", "unparseable_date")
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"RIFF")
 _TOTAL = r"(?i)^\s*(grand |sub ?)?totals?\b"
@@ -117,6 +119,7 @@ class ParseRun:
         self._tally = _Tally()
         self._counter = OccurrenceCounter()
         self._batches: Iterator[tuple[pa.Table, pa.Table]] | None = None
+        self._suppliers: dict[str | None, tuple[str | None, str]] = {}
 
     def __iter__(self) -> ParseRun:
         return self
@@ -165,8 +168,9 @@ class ParseRun:
             if sheet is None:
                 continue
             self._record_sheet(summary, sheet)
-            for batch in grid.body(sheet.header_index + 1, sheet.width):
-                yield self._normalise(sheet, batch)
+            # Batch i+1 is normalised (pyarrow, mostly without the GIL) while batch i gets its row ids.
+            for table, rejects in prefetched(self._normalise(sheet, b) for b in grid.body(sheet.header_index + 1, sheet.width)):
+                yield self._finish_spend(sheet, table), rejects
             if grid.notes.get("mixed_encoding"):
                 summary["encoding"] = f"{grid.encoding} (stray {grid.notes['mixed_encoding']} bytes)"
         if not summary["sheets"]:
@@ -207,6 +211,9 @@ class ParseRun:
             summary["columns"].setdefault(canon, choice.summary())
         if sheet.period:
             summary["columns"].setdefault("payment_date", {"source": sheet.period[2], "how": "derived", "score": 100.0})
+        if "charity_number_published" in sheet.choices and "company_number_published" not in sheet.choices:
+            source = sheet.choices["charity_number_published"].source
+            summary["columns"].setdefault("company_number_published", {"source": source, "how": "derived", "score": 100.0})
         summary["dataset"] = self.dataset
         summary["council_code"] = self.council_code
 
@@ -214,11 +221,13 @@ class ParseRun:
 
     def _normalise(self, sheet: _Sheet, batch: Batch) -> tuple[pa.Table, pa.Table]:
         columns = batch.columns
-        joined = pc.binary_join_element_wise(*columns, "") if len(columns) > 1 else columns[0]
-        filled = pc.and_(pc.greater(pc.utf8_length(joined), 0), pc.invert(pc.utf8_is_space(joined)))
-        self._tally.blank_rows += batch.num_rows - pc.sum(filled).as_py() if batch.num_rows else 0
-        columns = [pc.filter(c, filled) for c in columns]
-        source_row = pc.filter(batch.source_row, filled)
+        filled = _any_text(columns)
+        blank = batch.num_rows - (pc.sum(filled).as_py() or 0)
+        self._tally.blank_rows += blank
+        source_row = batch.source_row
+        if blank:
+            columns = [pc.filter(c, filled) for c in columns]
+            source_row = pc.filter(source_row, filled)
         n = len(source_row)
 
         def cell(canon: str) -> pa.Array:
@@ -262,16 +271,22 @@ class ParseRun:
         if "company_number_published" in sheet.choices:
             spend["company_number_published"] = _by_value(cell("company_number_published"), company_number)
         if "charity_number_published" in sheet.choices:
-            spend["charity_number_published"] = _by_value(cell("charity_number_published"), charity_number)
-        table = pa.table(spend).filter(keep)
-        return self._finish_spend(sheet, table), rejects
+            registration = cell("charity_number_published")
+            spend["charity_number_published"] = _by_value(registration, charity_number)
+            if "company_number_published" not in sheet.choices:  # one free-text 'registration number' column
+                spend["company_number_published"] = _by_value(registration, company_from_registration)
+        return pa.table(spend).filter(keep), rejects
 
     def _finish_spend(self, sheet: _Sheet, table: pa.Table) -> pa.Table:
         n = table.num_rows
         supplier = _repair(table.column("supplier_name").combine_chunks()) if n else pa.array([], pa.string())
         table = table.set_column(table.schema.get_field_index("supplier_name"), "supplier_name", supplier)
+        encoded = pc.dictionary_encode(supplier)
+        facts = [self._supplier_facts(name) for name in encoded.dictionary.to_pylist()]
+        keys = pc.take(pa.array([f[0] for f in facts], pa.string()), encoded.indices)
+        folded = pc.take(pa.array([f[1] for f in facts], pa.string()), encoded.indices)
         ids = row_ids(identities(self.council_code, sheet.dataset, table.column("payment_date").combine_chunks(),
-                                 table.column("transaction_id").combine_chunks(), supplier,
+                                 table.column("transaction_id").combine_chunks(), folded,
                                  table.column("amount").combine_chunks()), self._counter)
         council = councils().get(self.council_code)
         extra = {
@@ -279,7 +294,7 @@ class ParseRun:
             "council_code": _repeat(self.council_code, n),
             "gss_code": _repeat(council.gss_code if council else None, n),
             "dataset": _repeat(sheet.dataset, n),
-            "supplier_key": _by_value(supplier, supplier_key),
+            "supplier_key": keys,
             "redacted": redacted_mask(supplier),
             "source_sha256": _repeat(self.sha256, n),
             "source_url": _repeat(self.source_url, n),
@@ -289,6 +304,15 @@ class ParseRun:
             table = table.append_column(name, values)
         self._count(table)
         return schema.conform(table, "spend")
+
+    def _supplier_facts(self, name: str | None) -> tuple[str | None, str]:
+        """(supplier_key, identity name) of a published name, cached across batches (bounded)."""
+        facts = self._suppliers.get(name)
+        if facts is None:
+            if len(self._suppliers) > SUPPLIER_CACHE:
+                self._suppliers.clear()
+            facts = self._suppliers[name] = (supplier_key(name), identity_name(name))
+        return facts
 
     def _rejects(self, sheet: _Sheet, columns: list[pa.Array], source_row: pa.Array, reason: pa.Array,
                  raw_amount: pa.Array, raw_date: pa.Array) -> pa.Table:
@@ -397,12 +421,15 @@ def parse_to_parquet(path: Path, out_path: Path, **kwargs: object) -> dict:
     run = iter_parse(path, **kwargs)
     spend_tmp, rejects_tmp = out_path.with_suffix(".partial"), rejects_path(out_path).with_suffix(".partial")
     with pq.ParquetWriter(spend_tmp, schema.arrow_schema("spend"), compression="zstd", use_dictionary=_REPETITIVE) as spend_out, \
-            pq.ParquetWriter(rejects_tmp, schema.arrow_schema("rejects"), compression="zstd") as rejects_out:
+            pq.ParquetWriter(rejects_tmp, schema.arrow_schema("rejects"), compression="zstd") as rejects_out, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet") as writer:
+        pending = None  # one batch is written (without the GIL) while the next is parsed
         for spend, rejects in run:
-            if spend.num_rows:
-                spend_out.write_table(spend)
-            if rejects.num_rows:
-                rejects_out.write_table(rejects)
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(_write_batch, spend_out, spend, rejects_out, rejects)
+        if pending is not None:
+            pending.result()
     if run.summary["status"] in ("failed", "not_machine_readable", "not_spend"):
         for tmp, kind in ((spend_tmp, "spend"), (rejects_tmp, "rejects")):
             pq.write_table(schema.empty_table(kind), tmp)
@@ -412,6 +439,13 @@ def parse_to_parquet(path: Path, out_path: Path, **kwargs: object) -> dict:
 
 
 # ------------------------------------------------------------------ helpers
+
+
+def _write_batch(spend_out: pq.ParquetWriter, spend: pa.Table, rejects_out: pq.ParquetWriter, rejects: pa.Table) -> None:
+    if spend.num_rows:
+        spend_out.write_table(spend)
+    if rejects.num_rows:
+        rejects_out.write_table(rejects)
 
 
 def _reasons(sheet: _Sheet, columns: list[pa.Array], raw_amount: pa.Array, amounts, has_supplier: pa.Array,
@@ -438,6 +472,15 @@ def _reasons(sheet: _Sheet, columns: list[pa.Array], raw_amount: pa.Array, amoun
     reason = pc.if_else(junk, "junk", reason)
     reason = pc.if_else(footer, "footer_total", reason)
     return pc.if_else(repeated, "repeated_header", reason)
+
+
+def _any_text(columns: list[pa.Array]) -> pa.Array:
+    """Rows with at least one cell holding more than whitespace."""
+    filled = None
+    for column in columns:
+        has_text = pc.and_(pc.greater(pc.utf8_length(column), 0), pc.invert(pc.utf8_is_space(column)))
+        filled = has_text if filled is None else pc.or_(filled, has_text)
+    return pc.fill_null(filled, False)
 
 
 def _repeat(value: str | None, n: int) -> pa.Array:
@@ -482,6 +525,18 @@ def company_number(text: str | None) -> str | None:
     if not _COMPANY.match(value) or not value.strip("0"):
         return None
     return value.zfill(8) if value.isdigit() else value
+
+
+def company_from_registration(text: str | None) -> str | None:
+    """A company number from a free-text registration field, when the text says it is one.
+
+    >>> company_from_registration("Company No. 1234567"), company_from_registration("Charity No. 1103588")
+    ('01234567', None)
+    """
+    if not text or "compan" not in text.lower():
+        return None
+    match = re.search(r"\b(?:[A-Za-z]{2}\d{6}|\d{6,8})\b", text)
+    return company_number(match[0]) if match else None
 
 
 def charity_number(text: str | None) -> str | None:

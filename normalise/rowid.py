@@ -29,18 +29,16 @@ def identity(council_code: str, dataset: str, payment_date: str | None, transact
 
 
 def identities(council_code: str, dataset: str, payment_date: pa.Array, transaction_id: pa.Array,
-               supplier_name: pa.Array, amount: pa.Array) -> pa.Array:
-    """:func:`identity` for whole columns, vectorised (names are folded once per distinct name).
+               folded_name: pa.Array, amount: pa.Array) -> pa.Array:
+    """:func:`identity` for whole columns, vectorised; names already passed through :func:`identity_name`.
 
-    >>> identities("BIR", "grants", pa.array([None], pa.date32()), pa.array(["T1"]), pa.array([" Acme  Ltd"]),
+    >>> identities("BIR", "grants", pa.array([None], pa.date32()), pa.array(["T1"]), pa.array(["acme ltd"]),
     ...            pa.array(["5"]).cast(pa.decimal128(18, 2))).to_pylist()
     ['BIR|grants||T1|acme ltd|5.00']
     """
-    encoded = pc.dictionary_encode(supplier_name)
-    names = pc.take(pa.array([identity_name(v) for v in encoded.dictionary.to_pylist()], pa.string()), encoded.indices)
     n = len(amount)
-    parts = [pa.array([council_code] * n, pa.string()), pa.array([dataset] * n, pa.string()),
-             pc.cast(payment_date, pa.string()), transaction_id, names, pc.cast(amount, pa.string())]
+    parts = [pa.repeat(pa.scalar(council_code), n), pa.repeat(pa.scalar(dataset), n),
+             pc.cast(payment_date, pa.string()), transaction_id, folded_name, pc.cast(amount, pa.string())]
     return pc.binary_join_element_wise(*parts, "|", null_handling="replace", null_replacement="")
 
 
@@ -51,6 +49,15 @@ def row_id(identity_text: str, k: int = 0) -> str:
     '0e003d35bce7aabaf679fdb01238db23'
     """
     return sha256(f"{identity_text}|{k}".encode()).hexdigest()[:32]
+
+
+_HEX = np.array([f"{i:02x}".encode() for i in range(256)], dtype="S2")
+
+
+def _mask(n: int, positions: np.ndarray) -> pa.Array:
+    mask = np.zeros(n, bool)
+    mask[positions] = True
+    return pa.array(mask)
 
 
 class OccurrenceCounter:
@@ -115,10 +122,13 @@ def row_ids(identities: pa.Array, counter: OccurrenceCounter) -> pa.Array:
     if len(identities) == 0:
         return pa.array([], pa.string())
     first_occurrence = pc.binary_join_element_wise(identities, pa.scalar("|0"), "").cast(pa.binary())
-    digests = [sha256(text).digest() for text in first_occurrence.to_pylist()]
-    keys = np.frombuffer(b"".join(d[:8] for d in digests), dtype=np.uint64)
-    ks = counter.take(keys)
-    out = [d[:16].hex() for d in digests]
-    for i in np.flatnonzero(ks):
-        out[i] = row_id(identities[int(i)].as_py(), int(ks[i]))
-    return pa.array(out, pa.string())
+    digests = np.frombuffer(b"".join([sha256(text).digest() for text in first_occurrence.to_pylist()]), np.uint8)
+    digests = digests.reshape(-1, 32)
+    ks = counter.take(np.ascontiguousarray(digests[:, :8]).view(np.uint64).ravel())
+    hexed = _HEX[digests[:, :16]].view("S32").ravel()
+    out = pa.array(hexed, pa.binary(32)).cast(pa.string())
+    if ks.any():
+        later = np.flatnonzero(ks)
+        fixed = [row_id(identities[int(i)].as_py(), int(ks[i])) for i in later]
+        out = pc.replace_with_mask(out, _mask(len(out), later), pa.array(fixed, pa.string()))
+    return out

@@ -19,10 +19,12 @@ import itertools
 import json
 import zipfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from python_calamine import CalamineWorkbook
@@ -33,8 +35,9 @@ from normalise.sniff import sniff_format
 HEAD_RECORDS = 80
 SAMPLE_RECORDS = 2000
 HEAD_BYTES = 1 << 20
-CHUNK_BYTES = 16 << 20
+CHUNK_BYTES = 8 << 20
 EXCEL_BATCH_ROWS = 50_000
+T = TypeVar("T")
 DELIMITERS = (",", ";", "\t", "|")
 
 
@@ -112,6 +115,7 @@ def _csv_grid(opener: Callable[[], BinaryIO], encoding: str | None, label: str |
     grid.notes["delimiter"] = delimiter
     # Cells with line breaks are rare; when the sample shows none, the faster reader is used and a
     # chunk that does hold one comes out ragged and is re-read by the csv module.
+    grid.notes["newline"] = b"\r" if "\r" in text and "\n" not in text else b"\n"  # old Mac exports end lines with CR
     grid.notes["multiline"] = any("\n" in c or "\r" in c for r in records for c in r)
     grid.read_body = lambda skip, ncols: _csv_batches(opener, enc, delimiter, skip, ncols, grid.notes)
     return grid
@@ -153,37 +157,37 @@ def _utf8_chunks(opener: Callable[[], BinaryIO], encoding: str) -> Iterator[byte
         yield decoder.decode(b"", final=True).encode("utf-8")
 
 
-def _record_ends(buf: bytes, start: int = 0) -> Iterator[int]:
-    """Offsets just after each complete record (newline outside quotes) in ``buf``."""
-    pos, quotes = start, 0
-    while (nl := buf.find(b"\n", pos)) >= 0:
+def _record_ends(buf: bytes, newline: bytes = b"\n") -> Iterator[int]:
+    """Offsets just after each complete record (newline outside quotes) in ``buf``.
+
+    >>> list(_record_ends(b'a,"x\\ny"\\nb\\n'))
+    [8, 10]
+    """
+    pos, quotes = 0, 0
+    while (nl := buf.find(newline, pos)) >= 0:
         quotes += buf.count(b'"', pos, nl)
         pos = nl + 1
         if quotes % 2 == 0:
             yield pos
 
 
-def _last_record_end(buf: bytes) -> int:
+def _last_record_end(buf: bytes, newline: bytes = b"\n") -> int:
     """Offset after the last newline that is outside quotes (0 if none)."""
     pos = len(buf)
-    while (nl := buf.rfind(b"\n", 0, pos)) >= 0:
+    while (nl := buf.rfind(newline, 0, pos)) >= 0:
         if buf.count(b'"', 0, nl) % 2 == 0:
             return nl + 1
         pos = nl
     return 0
 
 
-def _record_chunks(opener: Callable[[], BinaryIO], encoding: str, skip: int) -> Iterator[tuple[bytes, bool]]:
-    """UTF-8 pieces that each end at a record boundary, after skipping ``skip`` records.
-
-    Yields (piece, is_utf8_clean) where the second is False when the piece had to be
-    re-decoded as cp1252 because the file is not UTF-8 throughout.
-    """
+def _record_chunks(opener: Callable[[], BinaryIO], encoding: str, skip: int, newline: bytes) -> Iterator[bytes]:
+    """UTF-8 pieces that each end at a record boundary, after skipping ``skip`` records."""
     carry = b""
     for piece in _utf8_chunks(opener, encoding):
         buf = carry + piece
         if skip:
-            ends = _record_ends(buf)
+            ends = _record_ends(buf, newline)
             offset = 0
             while skip and (end := next(ends, None)) is not None:
                 offset, skip = end, skip - 1
@@ -191,7 +195,7 @@ def _record_chunks(opener: Callable[[], BinaryIO], encoding: str, skip: int) -> 
             if skip:
                 carry = buf
                 continue
-        cut = _last_record_end(buf)
+        cut = _last_record_end(buf, newline)
         if cut == 0 and len(buf) < 4 * CHUNK_BYTES:
             carry = buf
             continue
@@ -202,15 +206,31 @@ def _record_chunks(opener: Callable[[], BinaryIO], encoding: str, skip: int) -> 
         yield carry
 
 
+def prefetched(items: Iterator[T]) -> Iterator[T]:
+    """The same items, each fetched in a worker thread while the caller works on the one before.
+
+    pyarrow reads and decodes without the GIL, so reading the next chunk overlaps normalising this one.
+
+    >>> list(prefetched(iter([1, 2, 3])))
+    [1, 2, 3]
+    """
+    end = object()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as pool:
+        future = pool.submit(next, items, end)
+        while (item := future.result()) is not end:
+            future = pool.submit(next, items, end)
+            yield item
+
+
 def _csv_batches(
     opener: Callable[[], BinaryIO], encoding: str, delimiter: str, skip: int, ncols: int, notes: dict
 ) -> Iterator[Batch]:
     names = [f"c{i}" for i in range(ncols)]
     row = skip + 1
-    for chunk in _record_chunks(opener, encoding, skip):
-        columns = _read_chunk(chunk, names, delimiter, notes)
+    chunks = (_read_chunk(chunk, names, delimiter, notes) for chunk in _record_chunks(opener, encoding, skip, notes["newline"]))
+    for columns in prefetched(chunks):
         n = len(columns[0]) if columns else 0
-        yield Batch(columns, pa.array(range(row, row + n), pa.int64()))
+        yield Batch(columns, pa.array(np.arange(row, row + n, dtype=np.int64)))
         row += n
 
 
@@ -325,7 +345,7 @@ def _list_batches(rows: list[list[str]], skip: int, ncols: int) -> Iterator[Batc
     for start in range(skip, len(rows), EXCEL_BATCH_ROWS):
         part = [(r + [""] * (ncols - len(r)))[:ncols] if len(r) != ncols else r for r in rows[start : start + EXCEL_BATCH_ROWS]]
         columns = [pa.array(col, pa.string()) for col in zip(*part)]
-        yield Batch(columns, pa.array(range(start + 1, start + 1 + len(part)), pa.int64()))
+        yield Batch(columns, pa.array(np.arange(start + 1, start + 1 + len(part), dtype=np.int64)))
 
 
 # ---------------------------------------------------------------- 360Giving JSON and zips
@@ -359,15 +379,18 @@ def _json_grid(data: bytes, label: str | None) -> Grid:
 
 
 def _zip_grids(opener: Callable[[], BinaryIO], encoding: str | None) -> Iterator[Grid]:
+    """Every readable member of a zip, each streamed from the archive (never unpacked whole)."""
     with opener() as fh:
-        data = fh.read()
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX")]
-    except zipfile.BadZipFile as exc:
-        raise UnreadableFile(f"corrupt zip: {exc}") from None
-    for member in members:
-        with archive.open(member) as fh:
-            fmt = sniff_format(fh.read(8192))
-        if fmt in ("csv", "xlsx", "xls", "ods", "json"):
-            yield from _grids(lambda m=member: archive.open(m), fmt, encoding, label=member.filename)
+        try:
+            archive = zipfile.ZipFile(fh)
+            members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX")]
+        except (zipfile.BadZipFile, ValueError, OSError) as exc:
+            raise UnreadableFile(f"corrupt zip: {exc}") from None
+        for member in members:
+            try:
+                with archive.open(member) as part:
+                    fmt = sniff_format(part.read(8192))
+            except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError) as exc:
+                raise UnreadableFile(f"corrupt zip member {member.filename}: {exc}") from None
+            if fmt in ("csv", "xlsx", "xls", "ods", "json"):
+                yield from _grids(lambda m=member: archive.open(m), fmt, encoding, label=member.filename)

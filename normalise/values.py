@@ -10,7 +10,7 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -31,9 +31,7 @@ def parse_amount(text: str | None) -> Decimal | None:
     >>> parse_amount('n/a') is None
     True
     """
-    result = parse_amounts(pa.array([text], pa.string()))
-    value = result.amounts[0].as_py()
-    return value
+    return parse_amounts(pa.array([text], pa.string())).amounts[0].as_py()
 
 
 @dataclass
@@ -53,9 +51,10 @@ def parse_amounts(texts: pa.Array) -> Amounts:
     (rounded half-up to pence).
     """
     s = pc.utf8_trim_whitespace(pc.cast(texts, pa.string()))
-    for junk in (",", "£", " ", "\u00a0", "'", "$", "€", "GBP", "gbp", "\u2212"):
-        if pc.any(pc.match_substring(s, junk)).as_py():
-            s = pc.replace_substring(s, junk, "-" if junk == "\u2212" else "")
+    if pc.any(pc.match_substring(s, ",")).as_py():
+        s = pc.replace_substring(s, ",", "")
+    if pc.any(pc.match_substring_regex(s, "[£ \u00a0'$€\u2212]|GBP|gbp")).as_py():
+        s = pc.replace_substring_regex(pc.replace_substring(s, "\u2212", "-"), "[£$€\\s\u00a0']|GBP|gbp", "")
     blank = pc.fill_null(pc.equal(s, ""), True)
     negative = pc.starts_with(s, "-")
     if pc.any(pc.or_(pc.ends_with(s, ")"), pc.ends_with(s, "-"))).as_py() or pc.any(pc.match_substring(s, "cr", ignore_case=True)).as_py():
@@ -227,15 +226,3 @@ def parse_dates(texts: pa.Array, dayfirst: bool = True) -> Dates:
         precision=pc.take(precision, idx),
         bad=pc.fill_null(pc.take(bad_values, idx), False),
     )
-
-
-def to_decimal(value: object) -> Decimal | None:
-    """A Python number or text as pence (used for workbook cells and tests).
-
-    >>> to_decimal(4999.9999999999991), to_decimal('12')
-    (Decimal('5000.00'), Decimal('12.00'))
-    """
-    try:
-        return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    except (InvalidOperation, ValueError):
-        return None

@@ -263,3 +263,41 @@ def test_same_transaction_in_month_and_year_files_is_kept_once(tmp_path: Path) -
 def test_summary_round_trips_through_json(tmp_path: Path) -> None:
     summary = parse_file(write(tmp_path / "spend.csv", GUIDANCE_CSV)).summary
     assert json.loads(json.dumps(summary)) == summary
+
+
+def test_every_mock_council_file_matches_the_answer_key(tmp_path: Path) -> None:
+    """The crawl parses the mock web's files with this code: statuses, counts, totals and columns must agree."""
+    from mockweb.generate import generate
+
+    site = generate(tmp_path / "mockweb", councils=8, faults=True)
+    answers = pd.read_csv(site.root / "answers" / "files.csv", dtype=str, keep_default_na=False)
+    routes = json.loads((site.root / "routes.json").read_text())
+    checked = 0
+    for row in answers[answers.http_status == "200"].itertuples():
+        route = routes[row.redirect_to or row.url_path]
+        summary = parse_file(site.root / route["file"], council_code=row.council_code).summary
+        assert summary["status"] == row.expected_status, (row.url_path, summary["error"])
+        if row.expected_status in ("ok", "partial"):
+            assert (summary["rows"], summary["total_amount"]) == (int(row.transactions), row.total_amount), row.url_path
+            assert summary["rows"] + summary["rows_rejected"] == int(row.rows_total), row.url_path
+            assert summary["dataset"] == row.dataset, row.url_path
+            assert set(filter(None, row.columns.split(";"))) <= set(summary["columns_mapped"]), row.url_path
+        checked += 1
+    assert checked > 100
+
+
+@pytest.mark.parametrize("module", ["values", "tables", "encoding", "columns", "header", "redaction", "datasets",
+                                    "rowid", "publisher", "parse", "sniff"])
+def test_doctests(module: str) -> None:
+    import doctest
+    import importlib
+
+    assert doctest.testmod(importlib.import_module(f"normalise.{module}")).failed == 0
+
+
+def test_carriage_return_line_endings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tables, "CHUNK_BYTES", 64)
+    text = "Date,Supplier,Amount\r" + "".join(f"0{i}/03/2025,Supplier {i},{i}.00\r" for i in range(1, 10))
+    result = parse_file(write(tmp_path / "mac.csv", text))
+    assert result.summary["rows"] == 9 and result.summary["total_amount"] == "45.00"
+    assert result.spend.column("source_row").to_pylist() == list(range(2, 11))

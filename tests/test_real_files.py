@@ -162,3 +162,15 @@ def test_quirks_survive_in_the_values(results: dict) -> None:
     assert len(lancs.summary["sheets"]) == 10
     card = _parse("gpc/trafford__government_procurement_card_transactions_2024-25.csv", results).spend
     assert card.column("merchant_category").null_count == 0
+
+
+def test_a_zip_of_a_real_file_reads_like_the_file(tmp_path: Path, results: dict) -> None:
+    import zipfile
+
+    name = "spend/trafford__trafford-supplier-spend-2026-27.csv"
+    archive = tmp_path / "trafford-supplier-spend-2026-27.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.write(REALDATA / name, "trafford-supplier-spend-2026-27.csv")
+    zipped, plain = parse_file(archive).summary, _parse(name, results).summary
+    assert zipped["format"] == "zip"
+    assert (zipped["rows"], zipped["total_amount"], zipped["date_min"]) == (plain["rows"], plain["total_amount"], plain["date_min"])
