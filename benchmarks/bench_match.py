@@ -13,6 +13,11 @@ process, including the writer's) and precision/recall, and on a sample of the na
 * an exact normalised-name look-up (dict on ``supplier_key``), and
 * ``rapidfuzz.process.extractOne`` over every register key with a cutoff (projected to the
   whole run from the sample's time).
+
+Measured 22 Nov 2026 at scale 1.0 (2 shared cores, other jobs running; numbers are noisy):
+write 288 s; load 42 s; index 57 s; match 81 s (load + index + match 3.0 min); peak RSS 6.5 GiB
+(7.7 GiB with the baselines); councilspend precision 0.998, recall 0.976; exact look-up 0.999 /
+0.746 in 4 s; extractOne 0.937 / 0.831 on 100 names in 74 s, projected 743,000 s (8.6 days).
 """
 
 from __future__ import annotations

@@ -102,11 +102,11 @@ class Profile:
 
 
 def pick_councils(n: int, rng: random.Random) -> list[Council]:
-    """``n`` real councils: English ones, plus one from Wales or Scotland when n >= 6, in role order."""
+    """``n`` real councils in role order: English ones, plus one from Wales or Scotland once n reaches its role."""
     everyone = sorted(councils().values(), key=lambda c: c.code)
     english = [c for c in everyone if c.nation == "England" and c.type not in ("COMB", "SRA")]
     chosen = rng.sample(english, k=n)
-    if n >= 6:
+    if n > ROLES.index("outside_england"):
         other = rng.choice([c for c in everyone if c.nation in ("Wales", "Scotland")])
         chosen[ROLES.index("outside_england")] = other
     return chosen

@@ -295,7 +295,7 @@ class ParseRun:
             "gss_code": _repeat(council.gss_code if council else None, n),
             "dataset": _repeat(sheet.dataset, n),
             "supplier_key": keys,
-            "redacted": redacted_mask(supplier),
+            "redacted": pc.fill_null(pc.take(redacted_mask(encoded.dictionary), encoded.indices), False),
             "source_sha256": _repeat(self.sha256, n),
             "source_url": _repeat(self.source_url, n),
             "source_sheet": _repeat(sheet.grid.sheet, n),
@@ -424,12 +424,15 @@ def parse_to_parquet(path: Path, out_path: Path, **kwargs: object) -> dict:
             pq.ParquetWriter(rejects_tmp, schema.arrow_schema("rejects"), compression="zstd") as rejects_out, \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet") as writer:
         pending = None  # one batch is written (without the GIL) while the next is parsed
-        for spend, rejects in run:
+        try:
+            for spend, rejects in run:
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(_write_batch, spend_out, spend, rejects_out, rejects)
             if pending is not None:
                 pending.result()
-            pending = writer.submit(_write_batch, spend_out, spend, rejects_out, rejects)
-        if pending is not None:
-            pending.result()
+        except (OSError, pa.ArrowException) as exc:
+            run.summary.update(status="failed", error=f"cannot write {out_path}: {exc}")
     if run.summary["status"] in ("failed", "not_machine_readable", "not_spend"):
         for tmp, kind in ((spend_tmp, "spend"), (rejects_tmp, "rejects")):
             pq.write_table(schema.empty_table(kind), tmp)
@@ -454,12 +457,11 @@ def _reasons(sheet: _Sheet, columns: list[pa.Array], raw_amount: pa.Array, amoun
     n = len(raw_amount)
     header_amount = sheet.header[sheet.choices["amount"].index].strip().casefold()
     repeated = pc.fill_null(pc.equal(pc.utf8_lower(raw_amount), header_amount), False)
-    first_cells = [pc.fill_null(pc.match_substring_regex(c, _TOTAL), False) for c in columns[:3]]
-    if "supplier_name" in sheet.choices:
-        first_cells.append(pc.fill_null(pc.match_substring_regex(columns[sheet.choices["supplier_name"].index], _TOTAL), False))
-    says_total = first_cells[0]
-    for flag in first_cells[1:]:
-        says_total = pc.or_(says_total, flag)
+    says_total = pa.repeat(pa.scalar(False), n)
+    candidates = columns[:3] + ([columns[sheet.choices["supplier_name"].index]] if "supplier_name" in sheet.choices else [])
+    for column in candidates:
+        if pc.any(pc.match_substring(column, "total", ignore_case=True)).as_py():
+            says_total = pc.or_(says_total, pc.fill_null(pc.match_substring_regex(column, _TOTAL), False))
     date_blank = pc.fill_null(pc.equal(pc.utf8_length(raw_date), 0), True) if "payment_date" in sheet.choices else pa.array([True] * n)
     amount_ok = pc.is_valid(amounts.amounts)
     lonely_amount = pc.and_(pc.and_(amount_ok, pc.invert(has_supplier)), pc.and_(date_blank, pc.is_null(transaction)))

@@ -53,9 +53,15 @@ def parse_amounts(texts: pa.Array) -> Amounts:
     s = pc.utf8_trim_whitespace(pc.cast(texts, pa.string()))
     if pc.any(pc.match_substring(s, ",")).as_py():
         s = pc.replace_substring(s, ",", "")
+    blank = pc.fill_null(pc.equal(s, ""), True)
+    try:  # the common case, plain numbers with at most two decimals: one cast, no regex
+        amounts = pc.cast(pc.if_else(blank, pa.scalar(None, pa.string()), s), MONEY)
+        return Amounts(amounts=amounts, blank=blank, bad=pa.repeat(pa.scalar(False), len(s)))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
     if pc.any(pc.match_substring_regex(s, "[£ \u00a0'$€\u2212]|GBP|gbp")).as_py():
         s = pc.replace_substring_regex(pc.replace_substring(s, "\u2212", "-"), "[£$€\\s\u00a0']|GBP|gbp", "")
-    blank = pc.fill_null(pc.equal(s, ""), True)
+        blank = pc.fill_null(pc.equal(s, ""), True)
     negative = pc.starts_with(s, "-")
     if pc.any(pc.or_(pc.ends_with(s, ")"), pc.ends_with(s, "-"))).as_py() or pc.any(pc.match_substring(s, "cr", ignore_case=True)).as_py():
         negative = pc.or_(negative, pc.match_substring_regex(s, r"^\(.*\)$|-$|(?i:cr)$"))

@@ -81,6 +81,13 @@ def test_councils_are_real_and_one_is_outside_england(site):
     assert site.as_of.isoformat() == "2026-10-15"
 
 
+@pytest.mark.parametrize("n", [1, 6])
+def test_small_webs_have_every_council_they_ask_for(tmp_path, n):
+    site = generate(tmp_path, councils=n)
+    assert len(set(site.council_codes)) == n
+    assert all(council(code).nation == "England" for code in site.council_codes)  # too few for the outsider role
+
+
 def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
     raw = path.read_bytes()
     text = raw.decode(encoding)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pyarrow.compute as pc
 import pytest
 
+from normalise import schema
 from normalise.parse import parse_file
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
@@ -118,7 +119,10 @@ def test_rows_total_and_dates_match_a_hand_count(name: str, results: dict) -> No
     assert result.rejects.num_rows == sum(rejected.values())
     assert list(summary["header_row"].values())[0] == header_row
     assert summary["dataset"] == dataset
-    assert result.spend.column("row_id").null_count == 0
+    for column in schema.SPEND:
+        if column.required:
+            assert result.spend.column(column.name).null_count == 0, column.name
+    result.spend.cast(schema.arrow_schema("spend"))  # nullability holds
     assert len(pc.unique(result.spend.column("row_id"))) == rows
 
 
@@ -174,3 +178,16 @@ def test_a_zip_of_a_real_file_reads_like_the_file(tmp_path: Path, results: dict)
     zipped, plain = parse_file(archive).summary, _parse(name, results).summary
     assert zipped["format"] == "zip"
     assert (zipped["rows"], zipped["total_amount"], zipped["date_min"]) == (plain["rows"], plain["total_amount"], plain["date_min"])
+
+
+@pytest.mark.parametrize("name", ["spend/wakefield__2014-20.csv", "spend/lancspcc__pcc-2024-25.xlsx",
+                                  "gpc/oxford__procurement-card-spending-february-2018.csv"])
+def test_parquet_output_of_real_files_reads_back(tmp_path: Path, name: str) -> None:
+    import pyarrow.parquet as pq
+
+    from normalise.parse import parse_to_parquet
+
+    summary = parse_to_parquet(REALDATA / name, tmp_path / "out.parquet")
+    table = pq.read_table(tmp_path / "out.parquet")
+    assert summary["status"] == "ok" and table.num_rows == EXPECTED[name][0]
+    assert table.schema == schema.arrow_schema("spend")
