@@ -187,21 +187,31 @@ def match_names(
     overrides: Annotated[Optional[Path], typer.Option(help="CSV supplier_name,org_id of corrections.")] = None,
 ) -> None:
     """Reconcile your own list of names against the registers."""
-    import pandas as pd
-
-    from normalise.matching import Matcher
+    from normalise.matching import match_csv
 
     if not names.exists():
         raise UserError(f"{names} does not exist")
     if not any(registers.glob("*.parquet")):
         raise UserError(f"no registers in {registers}: run `councilspend registers load` first")
-    table = pd.read_csv(names, dtype=str, keep_default_na=False)
-    column = "name" if "name" in table.columns else table.columns[0]
-    query = pd.DataFrame({"supplier_name": table[column]})
-    result = Matcher.from_dir(registers, overrides=overrides).match(query)
-    result.insert(0, "name", table[column].to_numpy())
-    columns = ["name", "org_id", "org_name", "org_type", "match_method", "match_score"]
-    result[columns].to_csv(out if out is not None else sys.stdout, index=False)
+    result = match_csv(names, registers, out, overrides=overrides)
+    if out is None:
+        result.to_csv(sys.stdout, index=False)
+
+
+@app.command("match-eval")
+@friendly
+def match_eval(
+    out: Out = Path("data"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+) -> None:
+    """Score a demo run's supplier matches against the mock web's answer key (precision, recall)."""
+    from mockweb.scoring import metrics_table, score_suppliers
+
+    result = score_suppliers(out)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        typer.echo(metrics_table(result).to_string(float_format=lambda x: f"{x:.3f}"))
 
 
 @app.command()
@@ -270,6 +280,8 @@ def mockweb(
     from mockweb.generate import generate
     from mockweb.server import MockWeb
 
+    from mockweb.server import MockWebError
+
     site = generate(root, councils=councils, faults=faults)
     web = MockWeb(site.root, port=port)
     console.print(f"mock council web for {len(site.council_codes)} councils at http://127.0.0.1:{port}/ "
@@ -277,6 +289,8 @@ def mockweb(
     (root / "sources.yaml").write_text(site.sources_yaml(f"http://127.0.0.1:{port}"))
     try:
         web.serve_forever()
+    except MockWebError as exc:
+        raise UserError(str(exc)) from None
     except KeyboardInterrupt:
         console.print("stopped")
 
@@ -291,8 +305,12 @@ def demo(
 ) -> None:
     """Run the whole national flow offline against the bundled mock council web."""
     from flows.demo import run_demo
+    from mockweb.server import MockWebError
 
-    run_demo(out, councils=councils, port=port, workers=workers, console=console)
+    try:
+        run_demo(out, councils=councils, port=port, workers=workers, console=console)
+    except MockWebError as exc:
+        raise UserError(f"{exc} (choose another with --port)") from None
 
 
 if __name__ == "__main__":

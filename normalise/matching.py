@@ -400,15 +400,32 @@ def _org_type_of_id(org_id: str) -> str:
     return next((t for p, t in prefixes.items() if org_id.startswith(p)), "unmatched")
 
 
-def match_csv(names_csv: Path, registers_dir: Path, out_csv: Path, overrides: Path | None = None) -> pd.DataFrame:
-    """A user's own names list matched to the registers (the reconciliation service behind
-    ``councilspend match-names``): reads a CSV with a ``supplier_name`` column (and optional
-    published numbers), writes it back with the match columns appended, and returns that table."""
+RECONCILED_COLUMNS = ["name", "org_id", "org_name", "org_type", "match_method", "match_score"]
+_PUBLISHED_ID_COLUMNS = {"company_number": "company_number_published", "charity_number": "charity_number_published"}
+
+
+def match_csv(names_csv: Path, registers_dir: Path, out_csv: Path | None = None,
+              overrides: Path | None = None) -> pd.DataFrame:
+    """A user's own list of names reconciled against the registers (``councilspend match-names``).
+
+    The names are the CSV's ``name`` column, or its first column; optional ``company_number`` and
+    ``charity_number`` columns are used as published ids. Returns (and writes to ``out_csv`` when
+    given) the columns of :data:`RECONCILED_COLUMNS`, one row per input row, in input order.
+    """
     try:
-        names = pd.read_csv(names_csv, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
+        table = pd.read_csv(names_csv, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise MatcherError(f"{names_csv}: unreadable CSV ({error})") from error
-    names = names.where(names != "", None)
-    result = pd.concat([names, Matcher.from_dir(registers_dir, overrides).match(names)], axis=1)
-    result.to_csv(out_csv, index=False)
+    if table.columns.empty:
+        raise MatcherError(f"{names_csv}: no columns; put the names in a column called 'name'")
+    column = "name" if "name" in table.columns else table.columns[0]
+    query = pd.DataFrame({"supplier_name": table[column].replace("", None)})
+    for given, published in _PUBLISHED_ID_COLUMNS.items():
+        if given in table.columns:
+            query[published] = table[given].replace("", None)
+    result = Matcher.from_dir(registers_dir, overrides).match(query)
+    result.insert(0, "name", table[column].to_numpy())
+    result = result[RECONCILED_COLUMNS]
+    if out_csv is not None:
+        result.to_csv(out_csv, index=False)
     return result

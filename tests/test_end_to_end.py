@@ -6,6 +6,7 @@ One demo run (and a second, incremental one) is shared by the tests of this modu
 from __future__ import annotations
 
 import io
+import json
 import socket
 from decimal import Decimal
 from pathlib import Path
@@ -17,8 +18,7 @@ import pytest
 from rich.console import Console
 
 from mockweb.answers import load_answer_key
-from normalise.evaluation import evaluate
-from normalise.names import supplier_key
+from mockweb.scoring import score_suppliers
 from normalise.publish import connect
 
 COUNCILS = 8
@@ -132,17 +132,24 @@ def test_compliance_matches_the_answer_key(demo, con):
     assert set(want["status"]) >= {"compliant", "late", "missing"}
 
 
-def test_suppliers_are_matched_to_their_true_organisations(con, demo):
-    _, key, _ = demo
-    truth = key.suppliers[key.suppliers["org_type"] != "individual_or_redacted"].copy()
-    truth["name"] = truth["council_code"] + "|" + truth["supplier_name"].map(supplier_key)
-    suppliers = _df(con, "SELECT council_code, supplier_key, org_id FROM suppliers")
-    suppliers["name"] = suppliers["council_code"] + "|" + suppliers["supplier_key"]
-    metrics = evaluate(suppliers[["name", "org_id"]],
-                       truth[["name", "org_id"]].replace({"org_id": {"": None}}))
-    assert metrics["names"] > 50, metrics
+def test_suppliers_are_matched_to_their_true_organisations(demo):
+    out, _, _ = demo
+    metrics = score_suppliers(out)
+    assert metrics["names"] > 500, metrics
     assert metrics["precision"] >= 0.98, metrics
     assert metrics["recall"] >= 0.95, metrics
+    assert {"charity", "cic", "mutual", "company", "public_body"} <= set(metrics["by_org_type"])
+
+
+def test_match_eval_command_prints_the_scores(demo):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    out, _, _ = demo
+    result = CliRunner().invoke(app, ["match-eval", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["precision"] == score_suppliers(out)["precision"]
 
 
 def test_second_run_downloads_and_adds_nothing(demo):

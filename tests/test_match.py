@@ -190,14 +190,18 @@ def test_real_ccni_names_match_themselves(tmp_path):
     assert (ltd.org_id.to_numpy() == limited.org_id.to_numpy()).mean() >= 0.97
 
 
-def test_match_csv_writes_the_names_back_with_matches(world, tmp_path):
-    from normalise.matching import match_csv
+def test_match_csv_reconciles_a_users_list(world, tmp_path):
+    from normalise.matching import RECONCILED_COLUMNS, match_csv
 
-    (tmp_path / "names.csv").write_text("supplier_name,charity_number_published\nACME WIDGETS LTD,\nLFAN,1012345\n")
+    (tmp_path / "names.csv").write_text("name,charity_number\nACME WIDGETS LTD,\nLFAN,1012345\n")
     match_csv(tmp_path / "names.csv", world[0], tmp_path / "out.csv")
     out = pd.read_csv(tmp_path / "out.csv")
+    assert out.columns.tolist() == RECONCILED_COLUMNS
+    assert out.name.tolist() == ["ACME WIDGETS LTD", "LFAN"]
     assert out.org_id.tolist() == ["GB-COH-01234567", "GB-CHC-1012345"]
     assert out.match_method.tolist() == ["exact", "published_id"]
-    with pytest.raises(MatcherError, match="input needs a supplier_name"):
-        (tmp_path / "bad.csv").write_text("name\nx\n")
-        match_csv(tmp_path / "bad.csv", world[0], tmp_path / "out2.csv")
+    (tmp_path / "first.csv").write_text("supplier\nACME WIDGETS LTD\n")
+    assert match_csv(tmp_path / "first.csv", world[0]).org_id.tolist() == ["GB-COH-01234567"]
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(MatcherError, match="unreadable CSV"):
+        match_csv(tmp_path / "empty.csv", world[0])

@@ -1,0 +1,46 @@
+"""Score a demo run's supplier matches against the mock web's answer key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from mockweb.answers import load_answer_key
+from normalise.evaluation import evaluate
+from normalise.names import supplier_key
+
+
+def score_suppliers(out: Path) -> dict:
+    """Precision and recall of ``<out>/suppliers.parquet`` over the non-redacted suppliers of the
+    answer key in ``<out>/_mockweb`` (where ``councilspend demo`` generates it), overall and by the
+    true ``org_type``.
+
+    Suppliers are compared per council by their supplier key, as the suppliers table groups them.
+    """
+    out = Path(out)
+    suppliers_path = out / "suppliers.parquet"
+    if not suppliers_path.exists():
+        raise FileNotFoundError(f"no {suppliers_path}: run `councilspend demo --out {out}` first")
+    truth = load_answer_key(out / "_mockweb").suppliers
+    truth = truth[truth["org_type"] != "individual_or_redacted"].copy()
+    truth["name"] = truth["council_code"] + "|" + truth["supplier_name"].map(supplier_key)
+    truth["org_id"] = truth["org_id"].replace("", None)
+    predicted = pq.read_table(suppliers_path, columns=["council_code", "supplier_key", "org_id"]).to_pandas()
+    predicted["name"] = predicted["council_code"] + "|" + predicted["supplier_key"]
+    result = evaluate(predicted[["name", "org_id"]], truth[["name", "org_id"]])
+    result["by_org_type"] = {
+        org_type: evaluate(predicted[["name", "org_id"]], group[["name", "org_id"]])
+        for org_type, group in truth.groupby("org_type")
+    }
+    return result
+
+
+def metrics_table(result: dict) -> pd.DataFrame:
+    """The overall and per-type metrics as one small table for printing."""
+    rows = {"all": result, **result["by_org_type"]}
+    counts = ["names", "with_organisation", "predicted", "correct", "wrong", "missed"]
+    table = pd.DataFrame.from_records([{k: r[k] for k in [*counts, "precision", "recall"]} for r in rows.values()],
+                                      index=list(rows))
+    return table.astype({k: "int64" for k in counts})
