@@ -278,9 +278,7 @@ def mockweb(
 ) -> None:
     """Serve the mock council web on 127.0.0.1 until interrupted."""
     from mockweb.generate import generate
-    from mockweb.server import MockWeb
-
-    from mockweb.server import MockWebError
+    from mockweb.server import MockWeb, MockWebError
 
     site = generate(root, councils=councils, faults=faults)
     web = MockWeb(site.root, port=port)
