@@ -24,7 +24,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-registers_app = typer.Typer(help="Load and inspect register bulk files.", no_args_is_help=True)
+registers_app = typer.Typer(help="Load register bulk files.", no_args_is_help=True)
 app.add_typer(registers_app, name="registers")
 console = Console(stderr=True)
 

@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from prefect import flow, get_run_logger, task, unmapped
+from rich.progress import Progress
 
 from flows.runs import RunRecord, append_run
 from normalise.overlap import merge_overlapping
@@ -105,12 +106,14 @@ def parse_files(jobs: list[ParseJob], out: Path, workers: int) -> list[dict]:
     logger = get_run_logger()
     if not jobs:
         return []
-    if workers <= 1 or len(jobs) == 1:
-        summaries = [parse_job(job, out) for job in jobs]
-    else:
-        # forkserver: never fork this process, whose threads (Prefect's) may hold locks
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
-            summaries = list(pool.map(parse_job, jobs, [out] * len(jobs), chunksize=4))
+    with Progress(transient=True) as bar:
+        if workers <= 1 or len(jobs) == 1:
+            summaries = [parse_job(job, out) for job in bar.track(jobs, description="parsing files")]
+        else:
+            # forkserver: never fork this process, whose threads (Prefect's) may hold locks
+            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
+                done = pool.map(parse_job, jobs, [out] * len(jobs), chunksize=4)
+                summaries = list(bar.track(done, total=len(jobs), description="parsing files"))
     failed = sum(1 for s in summaries if s.get("status") not in PARSED_OK)
     logger.info("parsed %d files (%d not usable as transactions)", len(summaries), failed)
     return summaries
@@ -247,7 +250,7 @@ def normalise_flow(out: Path, sources: Path | None = None, workers: int = 2) -> 
         summary.setdefault("council_code", job.council_code)
         summary["sha256"] = job.sha256
     touched = sorted({job.council_code for job in jobs})
-    record_parse_results(out, summaries, {})  # statuses first: rebuild reads them
+    record_parse_results(out, summaries, {})  # periods first: rebuild orders a council's files by them
     counts: dict[str, tuple[int, int]] = {}
     for result in rebuild_council.map(unmapped(out), touched).result():
         counts.update(result)

@@ -129,10 +129,10 @@ RUNS = [
     _c("finished_at", TS, "End time."),
     _c("requests", I, "HTTP requests made."),
     _c("bytes_downloaded", I, "Bytes downloaded."),
-    _c("files_new", I, "Files seen for the first time."),
+    _c("files_new", I, "Files seen for the first time (crawl) or parsed (normalise)."),
     _c("files_changed", I, "Files whose content changed."),
     _c("files_unchanged", I, "Files revalidated unchanged."),
-    _c("files_failed", I, "Files that could not be fetched or parsed."),
+    _c("files_failed", I, "Files that could not be fetched (crawl) or read as transactions (normalise)."),
     _c("errors", I, "Errors logged."),
 ]
 
