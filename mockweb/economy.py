@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from normalise.councils import Council
-from normalise.names import supplier_key
+from mockweb.names import same_as_key
 
 from mockweb.orgs import Organisation
 
@@ -98,7 +98,7 @@ def _postcode(rng: random.Random, area: str = "") -> str:
 
 
 class _Namer:
-    """Draws organisation names no other organisation in the economy shares (by supplier key)."""
+    """Draws organisation names no other organisation in the economy shares (by the "same as" rule)."""
 
     def __init__(self, rng: random.Random, taken: set[str]):
         self.rng, self.taken = rng, taken
@@ -106,7 +106,7 @@ class _Namer:
     def unique(self, make) -> str:
         for _ in range(200):
             name = make(self.rng)
-            key = supplier_key(name)
+            key = same_as_key(name)
             if key and key not in self.taken:
                 self.taken.add(key)
                 return name
@@ -207,7 +207,7 @@ def build_economy(rng: random.Random, councils: list[Council], size: int) -> Eco
     for c in councils:
         if c.nation == "England":
             org = Organisation(f"GB-LAE-{c.code}", c.official_name, "public_body", "councils")
-            taken.add(supplier_key(c.official_name))
+            taken.add(same_as_key(c.official_name))
             payees.append(Payee(c.official_name, "public_body", org))
     decoys = _decoys(rng, payees, taken)
     return Economy(payees, decoys, taken)
@@ -219,7 +219,7 @@ def _decoys(rng: random.Random, payees: list[Payee], taken: set[str]) -> list[Or
     registered = [p for p in payees if p.organisation and p.organisation.register != "councils" and not p.trading_as]
     for payee in rng.sample(registered, k=max(3, len(registered) // 8)):
         name = _near_name(payee.name, rng)
-        key = supplier_key(name)
+        key = same_as_key(name)
         if not key or key in taken:
             continue
         taken.add(key)
@@ -286,8 +286,8 @@ def written_name(payee: Payee, style: NameStyle, rng: random.Random, economy: Ec
     text = {"upper": text.upper(), "title": text.title()}.get(style.case, text)
     if style.truncate and len(text) > style.truncate:
         text = text[: style.truncate].rstrip(" &-,")
-    own = supplier_key(payee.name)
-    key = supplier_key(text)
+    own = same_as_key(payee.name)
+    key = same_as_key(text)
     if key != own and (not key or key in economy.keys_taken or len(key) < 8):
         return base.upper() if style.case == "upper" else base  # the variant would be ambiguous: write it plainly
     return text

@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from normalise.councils import Council, councils
-from normalise.names import supplier_key
+from mockweb.names import same_as_key
 
 from mockweb.answers import quarter_deadline
 from mockweb.economy import REDACTIONS, Economy, NameStyle, Payee, draw_style, written_name
@@ -201,7 +201,7 @@ class Ledger:
             name = payee.name
             if payee.org_type != "individual_or_redacted" or payee.trading_as:
                 name = written_name(payee, style, self.rng, self.economy)
-            owner = self.owners.setdefault(supplier_key(name), payee.org_id or payee.name)
+            owner = self.owners.setdefault(same_as_key(name), payee.org_id or payee.name)
             if owner != (payee.org_id or payee.name):  # two payees cut to the same name: write this one in full
                 name = f"{payee.name} T/A {payee.trading_as}" if payee.trading_as else payee.name
             self.names[key] = name

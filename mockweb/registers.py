@@ -43,7 +43,7 @@ from itertools import accumulate
 from pathlib import Path
 
 from mockweb.orgs import Organisation
-from normalise.names import supplier_key
+from mockweb.names import same_as_key
 
 _COMPANIES_HOUSE_HEADER_LINE = (
     'CompanyName, CompanyNumber,RegAddress.CareOf,RegAddress.POBox,RegAddress.AddressLine1, RegAddre'
@@ -263,7 +263,7 @@ def iter_filler(register: str, count: int, *, seed: int, as_of: date,
                 ) -> Iterator[Organisation]:
     """``count`` synthetic organisations for one register, the same ones for the same arguments.
 
-    Names whose ``supplier_key`` is in ``avoid_keys`` or was drawn before, and numbers in
+    Names whose ``same_as_key`` is in ``avoid_keys`` or was drawn before, and numbers in
     ``avoid_numbers``, are skipped: filler never collides with the answer key's organisations,
     and (like Companies House's "same as" rule) one register holds one organisation per key.
 
@@ -285,7 +285,7 @@ def iter_filler(register: str, count: int, *, seed: int, as_of: date,
         serial += 1
         org = _filler_org(register, serial, rng, maker, as_of, llp_numbers)
         numbers = {org.company_number, org.charity_number, org.mutual_number} - {None}
-        key = supplier_key(org.name)
+        key = same_as_key(org.name)
         if numbers & avoid_numbers or key in avoid_keys or hash(key) in seen:
             continue
         seen.add(hash(key))
@@ -410,7 +410,7 @@ def write_registers(out_dir: Path, organisations: Sequence[Organisation], *,
     out_dir.mkdir(parents=True, exist_ok=True)
     counts = _filler_counts(filler)
     avoid_keys = frozenset(k for o in organisations for n in (o.name, *o.previous_names, *o.other_names)
-                           if (k := supplier_key(n)))
+                           if (k := same_as_key(n)))
     avoid_numbers = frozenset(n for o in organisations
                               for n in (o.company_number, o.charity_number, o.mutual_number) if n)
 
@@ -420,7 +420,7 @@ def write_registers(out_dir: Path, organisations: Sequence[Organisation], *,
     taken: set[str] = set()
     for register in ("ccew", "oscr", "ccni"):
         avoid[register] = avoid_keys | taken
-        taken |= {supplier_key(o.name) for o in iter_filler(register, counts[register], seed=seed, as_of=as_of,
+        taken |= {same_as_key(o.name) for o in iter_filler(register, counts[register], seed=seed, as_of=as_of,
                                                             avoid_keys=avoid[register], avoid_numbers=avoid_numbers)}
 
     def fill(register: str) -> Iterator[Organisation]:

@@ -85,6 +85,7 @@ def test_every_generated_file_is_accounted_for_row_by_row(demo, con):
     counts = counts.set_index("source_sha256")
     rejects = _df(con, "SELECT source_sha256, count(*) AS n FROM rejects GROUP BY 1").set_index("source_sha256")
     fetched = key.files[key.files["http_status"] == 200]
+    assert len(fetched) > 100
     merged = fetched.merge(files, on="url_path", how="left", suffixes=("_key", ""))
     assert merged["sha256"].notna().all(), merged.loc[merged["sha256"].isna(), "url_path"].tolist()
     problems = []
@@ -117,8 +118,11 @@ def test_repeated_transactions_appear_once_with_both_sources(con, demo):
 
 
 def test_duckdb_reads_every_table(con):
-    for table in TABLES:
-        assert _scalar(con, f"SELECT count(*) FROM {table}") > 0, table
+    views = [name for (name,) in con.sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()]
+    assert set(TABLES) <= set(views)
+    assert any(v.startswith("registers_") for v in views)
+    counts = {view: _scalar(con, f"SELECT count(*) FROM {view}") for view in views}
+    assert all(counts[table] > 0 for table in TABLES), counts
 
 
 def test_compliance_matches_the_answer_key(demo, con):
@@ -149,7 +153,9 @@ def test_match_eval_command_prints_the_scores(demo):
     out, _, _ = demo
     result = CliRunner().invoke(app, ["match-eval", "--out", str(out), "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["precision"] == score_suppliers(out)["precision"]
+    metrics = json.loads(result.stdout)
+    assert metrics["names"] > 500
+    assert metrics["precision"] >= 0.98 and metrics["recall"] >= 0.95, metrics
 
 
 def test_second_run_downloads_and_adds_nothing(demo):
