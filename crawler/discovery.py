@@ -424,15 +424,26 @@ def _selector(html: str | bytes) -> parsel.Selector:
 
 
 def _anchors(selector: parsel.Selector, base_url: str):
-    """(absolute URL without fragment, whitespace-collapsed text) of every usable ``<a href>``."""
+    """(absolute URL without fragment, whitespace-collapsed text) of every usable ``<a href>``.
+
+    A malformed address (``http://[::1/x.csv``) skips that one link, never the page.
+    """
     base = selector.css("base::attr(href)").get()
-    base_url = urljoin(base_url, base.strip()) if base else base_url
+    if base:
+        try:
+            base_url = urljoin(base_url, base.strip())
+        except ValueError:
+            pass  # a broken <base href>: resolve against the page's own URL
     for anchor in selector.css("a[href]"):
         href = anchor.attrib["href"].strip()
         if not href or href.startswith(("#", "mailto:", "javascript:", "tel:")):
             continue
-        url = urldefrag(urljoin(base_url, href)).url
-        if urlsplit(url).scheme not in ("http", "https"):
+        try:
+            url = urldefrag(urljoin(base_url, href)).url
+            scheme = urlsplit(url).scheme
+        except ValueError:
+            continue
+        if scheme not in ("http", "https"):
             continue
         text = " ".join(" ".join(anchor.css("::text").getall()).split())
         if not text:

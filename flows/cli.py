@@ -7,9 +7,12 @@ with a one-line message and exit code 2, never a traceback (``COUNCILSPEND_DEBUG
 
 from __future__ import annotations
 
+import csv
 import json
+import logging
 import os
 import sys
+import threading
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
@@ -33,7 +36,8 @@ Sources = Annotated[
     Optional[Path],
     typer.Option("--sources", envvar="COUNCILSPEND_SOURCES", help="Sources config (YAML); default: the bundled one."),
 ]
-Workers = Annotated[int, typer.Option("--workers", envvar="COUNCILSPEND_WORKERS", help="Parser processes.")]
+Workers = Annotated[int, typer.Option("--workers", envvar="COUNCILSPEND_WORKERS", min=1, help="Parser processes.")]
+Port = Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")]
 Councils = Annotated[Optional[str], typer.Option("--councils", help="Comma-separated council codes (default: all configured).")]
 
 
@@ -45,7 +49,27 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from flows.crawl import CrawlFailed
     from normalise.sources import SourcesError
 
-    return (UserError, SourcesError, CrawlFailed, FileNotFoundError, KeyError, ValueError)
+    return (UserError, SourcesError, CrawlFailed, OSError, csv.Error, KeyError, ValueError)
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    return str(exc)
+
+
+class _HideTracebacks(logging.Filter):
+    """Prefect logs a user's mistake with a full traceback before we print it in one line: drop that copy."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.exc_info is None
+
+
+def _quiet_prefect_tracebacks() -> None:
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logging.getLogger(name).addFilter(_HideTracebacks())
 
 
 def friendly(command: Callable) -> Callable:
@@ -53,13 +77,15 @@ def friendly(command: Callable) -> Callable:
 
     @wraps(command)
     def wrapper(*args, **kwargs):
+        debug = bool(os.environ.get("COUNCILSPEND_DEBUG"))
+        if not debug:
+            _quiet_prefect_tracebacks()  # errors that are not the user's still raise with their traceback
         try:
             return command(*args, **kwargs)
         except _user_errors() as exc:
-            if os.environ.get("COUNCILSPEND_DEBUG"):
+            if debug:
                 raise
-            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-            console.print(f"[red]error:[/red] {message}", soft_wrap=True, highlight=False)
+            console.print(f"[red]error:[/red] {_message(exc)}", soft_wrap=True, highlight=False)
             raise typer.Exit(2) from None
 
     return wrapper
@@ -69,14 +95,26 @@ def _council_list(councils: str | None) -> list[str] | None:
     return [c.strip().upper() for c in councils.split(",") if c.strip()] if councils else None
 
 
-def _sources_path(sources: Path | None) -> Path:
-    if sources is not None:
-        if not sources.exists():
-            raise UserError(f"sources config {sources} does not exist")
-        return sources
+def _sources_path(sources: Path | None, councils: list[str] | None = None) -> Path:
+    """The sources config to use, checked (and the chosen councils in it) before any flow starts."""
     from importlib import resources
 
-    return Path(str(resources.files("normalise").joinpath("data/sources.yaml")))
+    from normalise.sources import load_sources
+
+    if sources is not None and not sources.is_file():
+        raise UserError(f"sources config {sources} does not exist")
+    path = sources or Path(str(resources.files("normalise").joinpath("data/sources.yaml")))
+    configured = load_sources(path)
+    unknown = sorted(set(councils or ()) - set(configured))
+    if unknown:
+        raise UserError(f"{', '.join(unknown)} not in the sources config {path} (configured: {', '.join(sorted(configured))})")
+    return path
+
+
+def _require_crawl(out: Path) -> None:
+    """Stages after the crawl need its manifest; say what to run instead of writing empty outputs."""
+    if not (Path(out) / "files.parquet").is_file():
+        raise UserError(f"nothing crawled in {out}: run `councilspend crawl --out {out}` first")
 
 
 def _no_heartbeat():
@@ -92,10 +130,17 @@ def crawl(out: Out = Path("data"), sources: Sources = None, councils: Councils =
     """Crawl the configured councils' pages and download new or changed files (incremental)."""
     from flows.crawl import crawl_flow
 
+    chosen = _council_list(councils)
+    path = _sources_path(sources, chosen)
     with _no_heartbeat():
-        record = crawl_flow(out, _sources_path(sources), _council_list(councils))
+        record = crawl_flow(out, path, chosen)
     console.print(f"crawl: {record.files_new} new, {record.files_changed} changed, "
                   f"{record.files_unchanged} unchanged, {record.files_failed} failed files -> {out}")
+    if record.errors:
+        console.print(f"[yellow]{record.errors} errors while crawling[/yellow]: see {out}/_crawl/{record.run_id}/crawl.log")
+    files_seen = record.files_new + record.files_changed + record.files_unchanged + record.files_failed
+    if record.errors and not files_seen:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -118,6 +163,7 @@ def normalise(out: Out = Path("data"), sources: Sources = None, workers: Workers
     """Parse every fetched file not yet parsed and rebuild the spend dataset."""
     from flows.normalise_files import normalise_flow
 
+    _require_crawl(out)
     with _no_heartbeat():
         record = normalise_flow(out, _sources_path(sources), workers)
     console.print(f"normalise: {record.files_new} files parsed, {record.files_failed} not usable -> {out}")
@@ -173,6 +219,7 @@ def match(
     """Match every council's suppliers to the loaded registers (writes suppliers.parquet)."""
     from flows.match import match_flow
 
+    _require_crawl(out)
     with _no_heartbeat():
         match_flow(out, overrides)
     console.print(f"suppliers -> {out / 'suppliers.parquet'}")
@@ -223,8 +270,10 @@ def compliance(
     """Compute the compliance table and HTML report."""
     from flows.publish import compliance_flow
 
+    when = _as_of(as_of)
+    _require_crawl(out)
     with _no_heartbeat():
-        index = compliance_flow(out, _as_of(as_of))
+        index = compliance_flow(out, when)
     console.print(f"compliance report: {index}")
 
 
@@ -243,6 +292,7 @@ def publish(out: Out = Path("data")) -> None:
     """Write datapackage.json, the data dictionary and councilspend.duckdb over the Parquet files."""
     from flows.publish import publish_flow
 
+    _require_crawl(out)
     with _no_heartbeat():
         paths = publish_flow(out)
     for name, path in paths.items():
@@ -261,7 +311,8 @@ def run(
     """The national flow: crawl -> normalise -> match -> compliance -> publish."""
     from flows.national import NationalRun, national_flow
 
-    job = NationalRun(out=out, sources=_sources_path(sources), councils=_council_list(councils),
+    chosen = _council_list(councils)
+    job = NationalRun(out=out, sources=_sources_path(sources, chosen), councils=chosen,
                       as_of=_as_of(as_of), workers=workers)
     with _no_heartbeat():
         report = national_flow(job)
@@ -271,7 +322,7 @@ def run(
 @app.command()
 @friendly
 def mockweb(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
+    port: Port = 8765,
     councils: Annotated[int, typer.Option(help="How many synthetic councils.")] = 12,
     faults: Annotated[bool, typer.Option(help="Add hostile cases (broken files, errors, slow responses).")] = False,
     root: Annotated[Path, typer.Option(help="Where to generate the site.")] = Path("mockweb-site"),
@@ -281,14 +332,14 @@ def mockweb(
     from mockweb.server import MockWeb, MockWebError
 
     site = generate(root, councils=councils, faults=faults)
-    web = MockWeb(site.root, port=port)
-    console.print(f"mock council web for {len(site.council_codes)} councils at http://127.0.0.1:{port}/ "
-                  f"(sources config: {root / 'sources.yaml'}); Ctrl-C stops it")
-    (root / "sources.yaml").write_text(site.sources_yaml(f"http://127.0.0.1:{port}"))
     try:
-        web.serve_forever()
+        with MockWeb(site.root, port=port) as web:
+            (root / "sources.yaml").write_text(site.sources_yaml(web.base_url), encoding="utf-8")
+            console.print(f"mock council web for {len(site.council_codes)} councils at {web.base_url}/ "
+                          f"(sources config: {root / 'sources.yaml'}); Ctrl-C stops it")
+            threading.Event().wait()
     except MockWebError as exc:
-        raise UserError(str(exc)) from None
+        raise UserError(f"{exc} (choose another with --port)") from None
     except KeyboardInterrupt:
         console.print("stopped")
 
@@ -298,7 +349,7 @@ def mockweb(
 def demo(
     out: Out = Path("data"),
     councils: Annotated[int, typer.Option(help="How many synthetic councils.")] = 12,
-    port: Annotated[int, typer.Option(help="Port for the mock web on 127.0.0.1 (0: any free port).")] = 8765,
+    port: Port = 8765,
     workers: Workers = 2,
 ) -> None:
     """Run the whole national flow offline against the bundled mock council web."""

@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from prefect import flow, get_run_logger, task, unmapped
+from prefect.task_runners import ThreadPoolTaskRunner
 from rich.progress import Progress
 
 from flows.runs import RunRecord, append_run
@@ -133,10 +134,10 @@ def _preference_order(files: list[dict]) -> list[dict]:
 
 
 @task
-def rebuild_council(out: Path, council_code: str) -> dict[str, tuple[int, int]]:
+def rebuild_council(out: Path, council_code: str) -> dict[tuple[str, str], tuple[int, int]]:
     """Rewrite one council's spend partitions and rejects from its parsed files.
 
-    Returns rows in spend and rows in rejects per source sha256.
+    Returns rows in spend and rows in rejects per (council, source sha256).
     """
     out = Path(out)
     files = read_table(out / "files.parquet", "files").filter(
@@ -160,7 +161,7 @@ def rebuild_council(out: Path, council_code: str) -> dict[str, tuple[int, int]]:
     rejects = pa.concat_tables([*reject_parts, duplicates]) if reject_parts else duplicates
     _write_partitions(out, council_code, spend)
     write_table(rejects, out / "_work" / "rejects" / f"{council_code}.parquet", schema_of="rejects")
-    return _counts_by_source(spend, rejects)
+    return {(council_code, sha): counts for sha, counts in _counts_by_source(spend, rejects).items()}
 
 
 def _write_partitions(out: Path, council_code: str, spend: pa.Table) -> None:
@@ -191,7 +192,7 @@ def _counts_by_source(spend: pa.Table, rejects: pa.Table) -> dict[str, tuple[int
 
 
 @task
-def record_parse_results(out: Path, summaries: list[dict], counts: dict[str, tuple[int, int]]) -> None:
+def record_parse_results(out: Path, summaries: list[dict], counts: dict[tuple[str, str], tuple[int, int]]) -> None:
     """Write parse status, row counts and what the rows say about each file into ``files.parquet``."""
     path = Path(out) / "files.parquet"
     manifest = read_table(path, "files")
@@ -209,8 +210,9 @@ def record_parse_results(out: Path, summaries: list[dict], counts: dict[str, tup
             f["dataset"] = f["dataset"] or summary.get("dataset")
             f["period_start"] = f["period_start"] or _date(summary.get("period_start"))
             f["period_end"] = f["period_end"] or _date(summary.get("period_end"))
-        if f["sha256"] in counts and f["parse_status"] is not None:
-            f["rows"], f["rows_rejected"] = counts[f["sha256"]]
+        key = (f["council_code"], f["sha256"])
+        if key in counts and f["parse_status"] is not None:
+            f["rows"], f["rows_rejected"] = counts[key]
         elif f["parse_status"] is not None and f["rows"] is None:
             f["rows"], f["rows_rejected"] = 0, 0
     write_table(pa.Table.from_pylist(files, schema=manifest.schema), path)
@@ -238,7 +240,9 @@ def publish_rejects(out: Path) -> int:
     return total
 
 
-@flow(name="normalise")
+# Rebuilding a council holds its rows in memory: rebuild two at a time, not ~400 at once
+# (Prefect's default thread pool has no bound).
+@flow(name="normalise", task_runner=ThreadPoolTaskRunner(max_workers=2))
 def normalise_flow(out: Path, sources: Path | None = None, workers: int = 2) -> RunRecord:
     """Parse new files and rebuild the councils they belong to."""
     logger = get_run_logger()
@@ -251,7 +255,7 @@ def normalise_flow(out: Path, sources: Path | None = None, workers: int = 2) -> 
         summary["sha256"] = job.sha256
     touched = sorted({job.council_code for job in jobs})
     record_parse_results(out, summaries, {})  # periods first: rebuild orders a council's files by them
-    counts: dict[str, tuple[int, int]] = {}
+    counts: dict[tuple[str, str], tuple[int, int]] = {}
     for result in rebuild_council.map(unmapped(out), touched).result():
         counts.update(result)
     record_parse_results(out, [], counts)

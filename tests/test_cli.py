@@ -35,6 +35,39 @@ def test_missing_sources_config_is_a_one_line_error(tmp_path):
     assert "does not exist" in result.output
 
 
+@pytest.mark.parametrize("command", ["normalise", "match", "compliance", "publish"])
+def test_stages_after_the_crawl_say_what_to_run_in_an_empty_folder(tmp_path, command):
+    result = _invoke(command, "--out", str(tmp_path))
+    assert result.exit_code == 2
+    assert "nothing crawled" in result.output and "councilspend crawl" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_councils_missing_from_the_sources_config_are_named_before_crawling(tmp_path):
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("councils:\n  BIR:\n    landing_pages: [http://127.0.0.1:9/spend]\n")
+    result = _invoke("crawl", "--out", str(tmp_path / "out"), "--sources", str(sources), "--councils", "BIR,ZZZ")
+    assert result.exit_code == 2
+    assert "ZZZ not in the sources config" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_file_system_mistakes_are_one_line_errors(tmp_path):
+    spend = tmp_path / "spend.csv"
+    spend.write_text("Date,Supplier Name,Amount\n13/03/2025,Acme Ltd,10.00\n")
+    result = _invoke("parse", str(spend), "--out", str(tmp_path))  # a folder, not a file
+    assert result.exit_code == 2
+    assert "error:" in result.output and "Traceback" not in result.output
+    result = _invoke("discover", str(tmp_path), "--base-url", "http://127.0.0.1/")
+    assert result.exit_code == 2 and "Is a directory" in result.output
+
+
+def test_ports_out_of_range_are_refused():
+    result = runner.invoke(app, ["demo", "--port", "99999"])
+    assert result.exit_code == 2
+    assert "65535" in result.output
+
+
 def test_match_names_without_registers_says_what_to_run(tmp_path):
     names = tmp_path / "names.csv"
     names.write_text("name\nOxfam\n")

@@ -192,3 +192,10 @@ def test_pagination_same_site_and_pages_are_not_files():
     ]
     assert [sub.pagination for sub in follow_links(html, base)] == [True, True, False]
     assert [link.url for link in discover_links(html, base)] == ["http://127.0.0.1:8000/spend/march-2025.csv"]
+
+
+def test_a_malformed_link_skips_that_link_not_the_page():
+    html = ('<base href="http://[::1/"><a href="http://[::1/x.csv">broken</a>'
+            '<a href="/spend-2025-03.csv">Spending March 2025 (CSV)</a>')
+    links = discover_links(html, "http://127.0.0.1/council/")
+    assert [link.url for link in links] == ["http://127.0.0.1/spend-2025-03.csv"]
