@@ -152,9 +152,12 @@ def discover(
     """Show which files link discovery would fetch from a saved page."""
     from crawler.discovery import discover_links
 
-    for link in discover_links(page.read_bytes(), base_url):
+    links = discover_links(page.read_bytes(), base_url)
+    for link in links:
         period = f"{link.period_start or '?'}..{link.period_end or '?'}"
         typer.echo(f"{link.format_guess:7} {link.dataset or '?':15} {period:23} {link.url}")
+    if not links:
+        console.print(f"no links to spend files found in {page}")
 
 
 @app.command()

@@ -72,6 +72,7 @@ def registers_flow(out: Path, companies: Sequence[str] = (), charities: Sequence
                    oscr: Sequence[str] = (), ccni: Sequence[str] = (),
                    mutuals: Sequence[str] = ()) -> dict[str, int]:
     """Load register bulk files (paths or URLs) into ``<out>/registers``, with a progress bar per register."""
+    record = RunRecord(flow="registers")
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"),
                TimeElapsedColumn())
     with Progress(*columns, transient=False) as bar:
@@ -84,6 +85,7 @@ def registers_flow(out: Path, companies: Sequence[str] = (), charities: Sequence
 
         counts = load_registers(Path(out) / "registers", companies=companies, charities=charities,
                                 oscr=oscr, ccni=ccni, mutuals=mutuals, progress=advance)
+    append_run(Path(out), record)
     get_run_logger().info("registers loaded: %s", counts)
     return counts
 

@@ -124,7 +124,7 @@ FILES = [
 
 RUNS = [
     _c("run_id", S, "Id of the run.", True),
-    _c("flow", S, "crawl | normalise | match | compliance | publish | national.", True),
+    _c("flow", S, "crawl | normalise | registers | match | compliance | publish.", True),
     _c("started_at", TS, "Start time.", True),
     _c("finished_at", TS, "End time."),
     _c("requests", I, "HTTP requests made."),

@@ -26,6 +26,9 @@ from pathlib import Path
 
 import yaml
 
+from normalise.councils import councils
+from normalise.schema import DATASETS
+
 
 @dataclass(frozen=True)
 class LandingPage:
@@ -65,13 +68,23 @@ def parse_sources(document: dict) -> dict[str, CouncilSource]:
     if not isinstance(document, dict) or not isinstance(document.get("councils"), dict):
         raise SourcesError("the sources config needs a 'councils:' mapping")
     known = {"landing_pages", "ckan", "link_pattern", "follow_pattern", "columns", "encoding"}
+    registry = councils()
     sources = {}
     for code, entry in document["councils"].items():
         code = str(code).upper()
+        if code not in registry:
+            raise SourcesError(f"{code} is not a current council code (see normalise/data/councils.csv)")
         entry = entry or {}
+        if not isinstance(entry, dict):
+            raise SourcesError(f"{code}: expected a mapping of settings, not {entry!r}")
         unknown = set(entry) - known
         if unknown:
             raise SourcesError(f"{code}: unknown keys {sorted(unknown)}; allowed: {sorted(known)}")
+        for page in entry.get("landing_pages", []):
+            if isinstance(page, dict) and page.get("dataset") not in (None, *DATASETS):
+                raise SourcesError(f"{code}: dataset {page['dataset']!r} is not one of {', '.join(DATASETS)}")
+            if isinstance(page, dict) and "url" not in page:
+                raise SourcesError(f"{code}: a landing page needs a url")
         pages = tuple(
             LandingPage(url=p) if isinstance(p, str) else LandingPage(url=p["url"], dataset=p.get("dataset"))
             for p in entry.get("landing_pages", [])
