@@ -207,6 +207,9 @@ def registers_load(
     """Load register bulk files (paths or URLs, zipped or not) into Parquet under OUT/registers."""
     from flows.match import registers_flow
 
+    for given in (*(companies or ()), *(charities or ()), *(oscr or ()), *(ccni or ()), *(mutuals or ())):
+        if not given.startswith(("http://", "https://")) and not Path(given).exists():
+            raise UserError(f"{given} does not exist")
     with _no_heartbeat():
         counts = registers_flow(out, companies or (), charities or (), oscr or (), ccni or (), mutuals or ())
     for name, n in counts.items():

@@ -62,6 +62,13 @@ def test_file_system_mistakes_are_one_line_errors(tmp_path):
     assert result.exit_code == 2 and "Is a directory" in result.output
 
 
+def test_register_files_that_do_not_exist_are_named_before_loading(tmp_path):
+    result = _invoke("registers", "load", "--out", str(tmp_path), "--companies", str(tmp_path / "nope.zip"))
+    assert result.exit_code == 2
+    assert "nope.zip does not exist" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_ports_out_of_range_are_refused():
     result = runner.invoke(app, ["demo", "--port", "99999"])
     assert result.exit_code == 2
