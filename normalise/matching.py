@@ -3,9 +3,10 @@
 Strongest evidence first, per distinct (name, published numbers):
 
 1. the user's overrides file (by name key) wins over everything;
-2. obviously redacted names become ``individual_or_redacted``;
-3. company or charity numbers the council published (normalised by ``normalise.orgids``), when
+2. company or charity numbers the council published (normalised by ``normalise.orgids``), when
    the register's name for that number is not unlike the published name (or is its initials);
+3. names that are redaction labels (``normalise.redaction.is_redacted``, the same test as the spend
+   table's ``redacted`` flag) become ``individual_or_redacted``;
 4. the exact name key (``normalise.names.supplier_key``) of the name or of either side of
    'X T/A Y', over registered, previous, working and known-as names (a person trading under
    a name, 'S Dawson T/A Dawsons Highways', is an individual); then the same key with its
@@ -27,6 +28,7 @@ registered society is its mutuals-register entry.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterable
@@ -41,11 +43,14 @@ import pyarrow.parquet as pq
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from normalise.names import (compact_key, drop_misspelt_legal_suffix, is_person_trading, is_redacted,
-                             looks_public_body, supplier_key, trading_name_parts, truncation_stem)
+from normalise.encoding import detect_encoding
+from normalise.names import (compact_key, drop_misspelt_legal_suffix, is_person_trading, looks_public_body,
+                             supplier_key, trading_name_parts, truncation_stem)
 from normalise.orgids import charity_org_ids, company_number
 from normalise.overrides import load_overrides
+from normalise.redaction import is_redacted
 from normalise.registers.tables import REGISTER_NAMES
+from normalise.sniff import sniff_format
 
 FUZZY_CUTOFF = 90.0
 FUZZY_MARGIN = 4.0
@@ -217,12 +222,10 @@ class Matcher:
             return Outcome(None, "none", org_type="unmatched")
         if key in self._overrides:
             return self._override(self._overrides[key])
-        if is_redacted(name):
-            return Outcome(None, "none", org_type="individual_or_redacted")
         published = self._published(key, company, charity)
         if published is not None:
             return Outcome(published, "published_id", 100.0)
-        if is_person_trading(name):
+        if is_redacted(name) or is_person_trading(name):
             return Outcome(None, "none", org_type="individual_or_redacted")
         outcome = self._by_name(name, key, code)
         if outcome.org is None and looks_public_body(name):
@@ -408,24 +411,43 @@ def match_csv(names_csv: Path, registers_dir: Path, out_csv: Path | None = None,
               overrides: Path | None = None) -> pd.DataFrame:
     """A user's own list of names reconciled against the registers (``councilspend match-names``).
 
-    The names are the CSV's ``name`` column, or its first column; optional ``company_number`` and
-    ``charity_number`` columns are used as published ids. Returns (and writes to ``out_csv`` when
-    given) the columns of :data:`RECONCILED_COLUMNS`, one row per input row, in input order.
+    The names are the CSV's ``name`` column (any case), or its first column; optional
+    ``company_number`` and ``charity_number`` columns are used as published ids. The text encoding
+    is detected (UTF-8, UTF-16, cp1252...); a zip or other non-text file is refused, not unpacked.
+    Returns (and writes to ``out_csv`` when given) the columns of :data:`RECONCILED_COLUMNS`, one
+    row per input row, in input order.
     """
-    try:
-        table = pd.read_csv(names_csv, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise MatcherError(f"{names_csv}: unreadable CSV ({error})") from error
+    table = _read_names_csv(Path(names_csv))
     if table.columns.empty:
         raise MatcherError(f"{names_csv}: no columns; put the names in a column called 'name'")
-    column = "name" if "name" in table.columns else table.columns[0]
+    by_label = {}
+    for label in table.columns:
+        by_label.setdefault(str(label).strip().casefold(), label)
+    column = by_label.get("name", table.columns[0])
     query = pd.DataFrame({"supplier_name": table[column].replace("", None)})
     for given, published in _PUBLISHED_ID_COLUMNS.items():
-        if given in table.columns:
-            query[published] = table[given].replace("", None)
+        if given in by_label:
+            query[published] = table[by_label[given]].replace("", None)
     result = Matcher.from_dir(registers_dir, overrides).match(query)
     result.insert(0, "name", table[column].to_numpy())
     result = result[RECONCILED_COLUMNS]
     if out_csv is not None:
         result.to_csv(out_csv, index=False)
     return result
+
+
+def _read_names_csv(path: Path) -> pd.DataFrame:
+    """A names CSV as strings ('' for blanks), in its detected encoding, never decompressed."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise MatcherError(f"{path}: unreadable CSV ({error})") from error
+    kind = sniff_format(data[:1 << 16])
+    if kind != "csv":
+        found = "an empty or binary file" if kind == "unknown" else f"a {kind} file"
+        raise MatcherError(f"{path}: unreadable CSV (this is {found}, not CSV text)")
+    try:
+        return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, compression=None,
+                           encoding=detect_encoding(data))
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise MatcherError(f"{path}: unreadable CSV ({error})") from error

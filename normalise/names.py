@@ -23,11 +23,6 @@ _ABBREVIATIONS = {
 _DROPPED = re.compile(r"['\u2019.`]")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _TRADING_AS = re.compile(r"\s+(?:t/as?|t\.a\.?|trading\s+as|tradingas)\s+", re.IGNORECASE)
-_REDACTED = re.compile(
-    r"redacted|personal\s+data|withheld|private\s+individual|^\W*individual\W*$|not\s+disclosed|"
-    r"data\s+protection|confidential|personal\s+information|sensitive\s+data|^\W*x+\W*$",
-    re.IGNORECASE,
-)
 
 
 def _ascii_fold(name: str) -> str:
@@ -133,15 +128,6 @@ def looks_public_body(name: str) -> bool:
     (True, False)
     """
     return bool(_PUBLIC_BODY.search(name))
-
-
-def is_redacted(name: str | None) -> bool:
-    """Whether a published supplier name hides a person (redacted or withheld).
-
-    >>> is_redacted("REDACTED PERSONAL DATA"), is_redacted("Acme Ltd")
-    (True, False)
-    """
-    return bool(name) and bool(_REDACTED.search(name))
 
 
 def drop_misspelt_legal_suffix(key: str) -> str:

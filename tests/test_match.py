@@ -140,6 +140,31 @@ def test_people_redactions_and_ambiguity(matcher):
     assert {a["org_id"] for a in json.loads(ambiguous["alternatives"])} == {"GB-COH-04444444", "GB-CHC-1144444"}
 
 
+
+def test_redaction_labels_are_whole_names_and_published_ids_come_first(tmp_path):
+    from normalise.redaction import is_redacted
+
+    firms = [Organisation("GB-COH-05555555", "Confidential Shredding Limited", "company", "companies",
+                          company_number="05555555"),
+             Organisation("GB-COH-06666666", "Personal Data Solutions Limited", "company", "companies",
+                          company_number="06666666")]
+    files = write_registers(tmp_path / "files", firms, filler=300, seed=5, as_of=AS_OF)
+    load_registers(tmp_path / "registers", companies=[str(files["companies"])])
+    names = pd.DataFrame({
+        "supplier_name": ["Confidential Shredding Ltd", "PERSONAL DATA SOLUTIONS LTD", "CONFIDENTIAL",
+                          "Redacted - Personal Data", "Confidential"],
+        "company_number_published": [None, None, None, None, "5555555"]})
+    got = Matcher.from_dir(tmp_path / "registers").match(names)
+    assert got.org_id.tolist() == ["GB-COH-05555555", "GB-COH-06666666", None, None, "GB-COH-05555555"]
+    assert got.org_type.tolist() == ["company", "company", "individual_or_redacted", "individual_or_redacted",
+                                     "company"]
+    assert got.match_method.tolist()[-1] == "published_id"
+    # The matcher and the spend table's redacted flag agree on names without published numbers.
+    without_ids = names.company_number_published.isna()
+    assert ((got.org_type == "individual_or_redacted")[without_ids].tolist()
+            == [is_redacted(n) for n in names.supplier_name[without_ids]])
+
+
 def test_overrides_win_and_row_order_is_kept(world, tmp_path):
     overrides = tmp_path / "overrides.csv"
     overrides.write_text("supplier_name,org_id\nAcme Widgets Ltd,GB-CHC-1190001\nGlasgow Tenants Together,\n"
@@ -205,3 +230,31 @@ def test_match_csv_reconciles_a_users_list(world, tmp_path):
     (tmp_path / "empty.csv").write_text("")
     with pytest.raises(MatcherError, match="unreadable CSV"):
         match_csv(tmp_path / "empty.csv", world[0])
+
+@pytest.mark.parametrize(("header", "encoding"), [("Name,Charity_Number", "cp1252"), ("NAME,CHARITY_NUMBER", "utf-16"),
+                                                  ("Notes,Name,charity_number", "utf-8-sig")])
+def test_match_csv_finds_the_name_column_in_any_case_and_encoding(world, tmp_path, header, encoding):
+    from normalise.matching import match_csv
+
+    extra = "x," if header.startswith("Notes") else ""
+    lines = [header, f"{extra}Riverside Community Café,", f"{extra}Acme Widgets Ltd,", f"{extra}LFAN,1012345"]
+    (tmp_path / "names.csv").write_bytes("\r\n".join(lines).encode(encoding))
+    got = match_csv(tmp_path / "names.csv", world[0])
+    assert got.name.tolist() == ["Riverside Community Café", "Acme Widgets Ltd", "LFAN"]
+    assert got.org_id.tolist() == ["GB-CHC-1190001", "GB-COH-01234567", "GB-CHC-1012345"]
+    assert got.match_method.tolist() == ["exact", "exact", "published_id"]  # the charity number column was found
+
+
+def test_match_csv_refuses_a_zip_rather_than_unpacking_it(world, tmp_path):
+    import zipfile
+
+    from normalise.matching import match_csv
+
+    zipped = tmp_path / "names.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("names.csv", "name\nACME WIDGETS LTD\n")
+    with pytest.raises(MatcherError, match=r"names\.zip: unreadable CSV \(this is a zip file"):
+        match_csv(zipped, world[0])
+    (tmp_path / "names.csv").write_bytes(b"name\n" + bytes(range(256)))
+    with pytest.raises(MatcherError, match="unreadable CSV .*binary"):
+        match_csv(tmp_path / "names.csv", world[0])

@@ -163,3 +163,34 @@ def test_ccew_directory_and_broken_files(written, tmp_path):
     broken.write_bytes(written["companies"].read_bytes()[:5000])
     with pytest.raises(RegisterFileError, match="BasicCompanyData-part1.zip: not a readable zip"):
         load_registers(tmp_path / "out", companies=[str(broken)])
+
+
+def test_sources_without_a_register_table_keep_the_loaded_register(written, tmp_path):
+    out = tmp_path / "out"
+    good = load_registers(out, charities=[str(written["ccew_charity"]), str(written["ccew_other_names"])])["ccew"]
+    before = (out / "ccew.parquet").read_bytes()
+    junk = tmp_path / "junk.zip"
+    with zipfile.ZipFile(junk, "w") as archive:
+        archive.writestr("readme.txt", "About this extract\nSee the data definitions.\n")
+    with pytest.raises(RegisterFileError, match=r"junk\.zip: no ccew register file found.*readme\.txt"):
+        load_registers(out, charities=[str(junk)])
+    names_only = tmp_path / "names_only"
+    names_only.mkdir()
+    (names_only / written["ccew_other_names"].name).write_bytes(written["ccew_other_names"].read_bytes())
+    with pytest.raises(RegisterFileError, match="no ccew organisations found"):
+        load_registers(out, charities=[str(names_only)])
+    assert (out / "ccew.parquet").read_bytes() == before
+    assert len(pd.read_parquet(out / "ccew.parquet")) == good > 100
+    assert not list(out.glob("*.partial"))
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (bytes(range(256)) * 20, "binary data, not a CSV"),
+    (b"CompanyName,CompanyNumber\rAcme Ltd,01234567\rBeta Ltd,07654321\r", "not a readable CSV header"),
+], ids=["binary", "bare-carriage-returns"])
+def test_a_non_csv_file_is_a_register_file_error(content, reason, tmp_path):
+    bad = tmp_path / "BasicCompanyData.csv"
+    bad.write_bytes(content)
+    with pytest.raises(RegisterFileError, match=f"BasicCompanyData.csv: {reason}"):
+        load_registers(tmp_path / "out", companies=[str(bad)])
+    assert not (tmp_path / "out" / "companies.parquet").exists()

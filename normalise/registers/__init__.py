@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from normalise.registers.files import RegisterFileError, Table, opened_members
-from normalise.registers.loaders import LOADERS, check_signature, load_public_bodies
+from normalise.registers.loaders import LOADERS, SIGNATURES, check_signature, load_public_bodies
 from normalise.registers.tables import LINKS, NAMES, ORGANISATIONS, REGISTER_NAMES, RegisterWriter
 
 __all__ = ["load_registers", "RegisterFileError", "ORGANISATIONS", "NAMES", "LINKS", "REGISTER_NAMES"]
@@ -24,7 +24,8 @@ def load_registers(out_dir: Path, *, companies: Sequence[str] = (), charities: S
     ``charities`` is the Charity Commission (England and Wales) extract: its directory or the
     charity and charity_other_names files.  Councils are loaded as public bodies every time.
     ``progress(register, rows)`` is called after each batch with the number of rows it held.  A register's files are
-    replaced only when all of its sources load; a bad file raises ``RegisterFileError``.
+    replaced only when all of its sources load and hold organisations; a bad file, or sources with no file
+    of the register's layout, raise ``RegisterFileError`` (naming them) and leave the loaded register as it was.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -52,6 +53,7 @@ def _load_one(out_dir: Path, register: str, sources: list[str], progress: Callab
         with opened_members(sources) as members:
             if not members:
                 raise RegisterFileError(f"{', '.join(sources)}: no CSV or text file found for {register}")
+            loaded = 0
             for label, stream in members:
                 table = Table(label, stream, delimiter="\t" if register == "ccew" else ",",
                               quoted=register != "ccew")
@@ -59,6 +61,14 @@ def _load_one(out_dir: Path, register: str, sources: list[str], progress: Callab
                     continue  # another table of the extract (trustees, classification, ...)
                 check_signature(table, register)
                 LOADERS[register](table, writer, progress)
+                loaded += 1
+            if not loaded:
+                raise RegisterFileError(
+                    f"{', '.join(sources)}: no {register} register file found (expected columns "
+                    f"{list(SIGNATURES[register])}; looked in {', '.join(label for label, _ in members)})")
+            if not writer.rows:
+                raise RegisterFileError(f"{', '.join(sources)}: no {register} organisations found "
+                                        f"(the register's main table is missing or empty)")
         ok = True
     finally:
         writer.close(ok)

@@ -141,12 +141,17 @@ class Table:
         head = stream.read(1 << 16)
         if not head:
             raise RegisterFileError(f"{label}: empty file")
+        if b"\x00" in head:
+            raise RegisterFileError(f"{label}: binary data, not a CSV or text file")
         self._encoding = _encoding(head)
         first = head.split(b"\n", 1)[0].decode(self._encoding.replace("utf8", "utf-8-sig"), "replace").rstrip("\r")
         self.delimiter = "\t" if delimiter == "\t" or ("\t" in first and "," not in first) else delimiter
         self.quoted = quoted
-        self.header = (next(csv.reader([first], delimiter=self.delimiter)) if quoted
-                       else first.split(self.delimiter))
+        try:
+            self.header = (next(csv.reader([first], delimiter=self.delimiter)) if quoted
+                           else first.split(self.delimiter))
+        except csv.Error as error:
+            raise RegisterFileError(f"{label}: not a readable CSV header ({error})") from error
         self.columns = {name.strip(): name for name in self.header if name.strip()}
         self._stream = io.BufferedReader(_Prefixed(head, stream), buffer_size=1 << 20)
         self.skipped_rows = 0
