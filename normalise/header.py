@@ -44,9 +44,18 @@ def find_header(head: list[list[str]], overridden: set[str] | None = None) -> He
     return Header(index=index, cells=cells, width=_width(cells, head[index + 1 :]))
 
 
+def named_width(header: list[str]) -> int:
+    """How many columns the header names: up to its last non-empty cell.
+
+    >>> named_width(["Date", "", "Amount", " ", ""]), named_width(["", ""])
+    (3, 2)
+    """
+    return max((i + 1 for i, c in enumerate(header) if c.strip()), default=len(header))
+
+
 def _width(header: list[str], rows: list[list[str]]) -> int:
     """Columns to read: the most common width of the rows that follow, at least the named header cells."""
-    named = max((i + 1 for i, c in enumerate(header) if c), default=len(header))
+    named = named_width(header)
     widths = [len(r) for r in rows if any(c.strip() for c in r)]
     common = max(set(widths), key=widths.count) if widths else len(header)
     return max(common, named)

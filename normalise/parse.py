@@ -26,12 +26,13 @@ import pyarrow.parquet as pq
 
 from normalise import schema
 from normalise.columns import Choice, classify_header, map_columns
+from normalise.council_inference import infer_council
 from normalise.councils import councils
 from normalise.datasets import adapt_to_dataset, detect_dataset, not_spend_reason
 from normalise.encoding import looks_mojibaked, repair_text
-from normalise.header import find_header
+from normalise.header import find_header, named_width
 from normalise.names import supplier_key
-from normalise.publisher import infer_council
+from normalise.orgids import company_number
 from normalise.redaction import redacted_mask
 from normalise.rowid import OccurrenceCounter, identities, identity_name, row_ids
 from normalise.sniff import sniff_format
@@ -39,7 +40,7 @@ from normalise.tables import Batch, Grid, UnreadableFile, open_grids, prefetched
 from normalise.values import decide_dayfirst, parse_amounts, parse_date, parse_dates
 
 SUPPLIER_CACHE = 200_000
-VALUE_ERRORS = ("missing_amount", "unparseable_amount", "unparseable_date")
+VALUE_ERRORS = ("missing_amount", "unparseable_amount", "unparseable_date", "extra_cells")
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"RIFF")
 _TOTAL = r"(?i)^\s*(grand |sub ?)?totals?\b"
 _TEXT_COLUMNS = ("department", "service_area", "expense_type", "purpose", "merchant_category")
@@ -47,7 +48,6 @@ _TEXT_COLUMNS = ("department", "service_area", "expense_type", "purpose", "merch
 _REPETITIVE = ["council_code", "gss_code", "dataset", "date_precision", "supplier_name", "supplier_key", "department",
                "service_area", "expense_type", "purpose", "merchant_category", "source_sha256", "source_url", "source_sheet",
                "supplier_id_published", "payment_date"]
-_COMPANY = re.compile(r"^(?:[A-Z]{2}\d{6}|\d{1,8})$")
 
 
 class NotParseable(Exception):
@@ -220,14 +220,17 @@ class ParseRun:
     # -------------------------------------------------------------- batch level
 
     def _normalise(self, sheet: _Sheet, batch: Batch) -> tuple[pa.Table, pa.Table]:
-        columns = batch.columns
+        columns, overflow = batch.columns, batch.overflow
         filled = _any_text(columns)
+        if overflow is not None:
+            filled = pc.or_(filled, pc.is_valid(overflow))
         blank = batch.num_rows - (pc.sum(filled).as_py() or 0)
         self._tally.blank_rows += blank
         source_row = batch.source_row
         if blank:
             columns = [pc.filter(c, filled) for c in columns]
             source_row = pc.filter(source_row, filled)
+            overflow = pc.filter(overflow, filled) if overflow is not None else None
         n = len(source_row)
 
         def cell(canon: str) -> pa.Array:
@@ -253,9 +256,10 @@ class ParseRun:
             date_arr, precision, bad_date = parsed.dates, parsed.precision, parsed.bad
         transaction = _blank_to_null(cell("transaction_id"))
 
-        reason = _reasons(sheet, columns, raw_amount, amounts, has_supplier, raw_date, transaction, bad_date)
+        extra = _extra_cells(columns[named_width(sheet.header) :], overflow, n)
+        reason = _reasons(sheet, columns, raw_amount, amounts, has_supplier, raw_date, transaction, bad_date, extra)
         keep = pc.is_null(reason)
-        rejects = self._rejects(sheet, columns, source_row, reason, raw_amount, raw_date)
+        rejects = self._rejects(sheet, columns, overflow, source_row, reason, raw_amount, raw_date)
 
         spend = {
             "payment_date": date_arr, "date_precision": precision, "transaction_id": transaction,
@@ -314,20 +318,22 @@ class ParseRun:
             facts = self._suppliers[name] = (supplier_key(name), identity_name(name))
         return facts
 
-    def _rejects(self, sheet: _Sheet, columns: list[pa.Array], source_row: pa.Array, reason: pa.Array,
-                 raw_amount: pa.Array, raw_date: pa.Array) -> pa.Table:
+    def _rejects(self, sheet: _Sheet, columns: list[pa.Array], overflow: pa.Array | None, source_row: pa.Array,
+                 reason: pa.Array, raw_amount: pa.Array, raw_date: pa.Array) -> pa.Table:
         mask = pc.is_valid(reason)
         idx = pc.indices_nonzero(mask)
         reasons = pc.take(reason, idx).to_pylist()
         rows = [pc.take(c, idx).to_pylist() for c in columns]
+        beyond = pc.take(overflow, idx).to_pylist() if overflow is not None else [None] * len(reasons)
         amounts, dates = pc.take(raw_amount, idx).to_pylist(), pc.take(raw_date, idx).to_pylist()
         raws, details = [], []
         for j, why in enumerate(reasons):
-            cells = [col[j] for col in rows]
+            cells = [col[j] for col in rows] + (json.loads(beyond[j]) if beyond[j] else [])
             while cells and not cells[-1].strip():
                 cells.pop()
             raws.append(json.dumps(cells, ensure_ascii=False))
-            details.append(dates[j] if why == "unparseable_date" else amounts[j] if why in ("unparseable_amount", "footer_total") else None)
+            details.append(dates[j] if why == "unparseable_date" else amounts[j] if why in ("unparseable_amount", "footer_total")
+                           else raws[-1] if why == "extra_cells" else None)
             self._tally.rejected[why] += 1
         m = len(reasons)
         table = pa.table({
@@ -451,8 +457,14 @@ def _write_batch(spend_out: pq.ParquetWriter, spend: pa.Table, rejects_out: pq.P
         rejects_out.write_table(rejects)
 
 
+def _extra_cells(unnamed: list[pa.Array], overflow: pa.Array | None, n: int) -> pa.Array:
+    """Rows with a non-empty cell beyond the columns the header names (an unquoted '£1,000.00' splits in two)."""
+    extra = _any_text(unnamed) if unnamed else pa.repeat(pa.scalar(False), n)
+    return pc.or_(extra, pc.is_valid(overflow)) if overflow is not None else extra
+
+
 def _reasons(sheet: _Sheet, columns: list[pa.Array], raw_amount: pa.Array, amounts, has_supplier: pa.Array,
-             raw_date: pa.Array, transaction: pa.Array, bad_date: pa.Array) -> pa.Array:
+             raw_date: pa.Array, transaction: pa.Array, bad_date: pa.Array, extra: pa.Array) -> pa.Array:
     """Why each row is not a transaction (null for good rows), in order of precedence."""
     n = len(raw_amount)
     header_amount = sheet.header[sheet.choices["amount"].index].strip().casefold()
@@ -471,6 +483,7 @@ def _reasons(sheet: _Sheet, columns: list[pa.Array], raw_amount: pa.Array, amoun
     reason = pc.if_else(bad_date, "unparseable_date", null)
     reason = pc.if_else(amounts.bad, "unparseable_amount", reason)
     reason = pc.if_else(amounts.blank, "missing_amount", reason)
+    reason = pc.if_else(extra, "extra_cells", reason)
     reason = pc.if_else(junk, "junk", reason)
     reason = pc.if_else(footer, "footer_total", reason)
     return pc.if_else(repeated, "repeated_header", reason)
@@ -514,19 +527,6 @@ def _repair(values: pa.Array) -> pa.Array:
     if pc.any(pc.match_substring_regex(values, "[ÂÃâ][\u0080-\u00bf\u2018-\u203a€™]|†")).as_py():
         return _by_value(values, lambda v: repair_text(v) if v and looks_mojibaked(v) else v)
     return values
-
-
-def company_number(text: str | None) -> str | None:
-    """A published company number, zero-padded to 8 where valid; None for placeholders.
-
-    >>> company_number("1234567"), company_number("sc012345"), company_number("Not yet available"), company_number("0")
-    ('01234567', 'SC012345', None, None)
-    """
-    value = re.sub(r"[\s.]", "", (text or "")).upper()
-    value = re.sub(r"^(COMPANY|CO)(NO|NUMBER|REG)*:?", "", value)
-    if not _COMPANY.match(value) or not value.strip("0"):
-        return None
-    return value.zfill(8) if value.isdigit() else value
 
 
 def company_from_registration(text: str | None) -> str | None:

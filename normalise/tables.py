@@ -6,7 +6,8 @@ body that yields :class:`Batch` es of string columns with the 1-based record
 number of every row. CSV bodies are cut into byte chunks at record boundaries
 and read by ``pyarrow.csv`` (both cores, no Python per cell); a chunk with
 ragged rows is re-read with the standard ``csv`` module so no row is lost and
-every row keeps its true number.
+every row keeps its true number. Cells a row has beyond the grid's width are
+never dropped: the batch carries them as ``overflow``.
 """
 
 from __future__ import annotations
@@ -47,10 +48,15 @@ class UnreadableFile(ValueError):
 
 @dataclass
 class Batch:
-    """Rows of one grid: string columns (all the same length) and their 1-based record numbers."""
+    """Rows of one grid: string columns (all the same length) and their 1-based record numbers.
+
+    ``overflow`` holds, per row, the JSON list of the cells beyond the grid's width when any of
+    them is non-empty (null otherwise); None when no row of the batch is that wide.
+    """
 
     columns: list[pa.Array]
     source_row: pa.Array
+    overflow: pa.Array | None = None
 
     @property
     def num_rows(self) -> int:
@@ -228,13 +234,13 @@ def _csv_batches(
     names = [f"c{i}" for i in range(ncols)]
     row = skip + 1
     chunks = (_read_chunk(chunk, names, delimiter, notes) for chunk in _record_chunks(opener, encoding, skip, notes["newline"]))
-    for columns in prefetched(chunks):
+    for columns, overflow in prefetched(chunks):
         n = len(columns[0]) if columns else 0
-        yield Batch(columns, pa.array(np.arange(row, row + n, dtype=np.int64)))
+        yield Batch(columns, pa.array(np.arange(row, row + n, dtype=np.int64)), overflow)
         row += n
 
 
-def _read_chunk(chunk: bytes, names: list[str], delimiter: str, notes: dict) -> list[pa.Array]:
+def _read_chunk(chunk: bytes, names: list[str], delimiter: str, notes: dict) -> tuple[list[pa.Array], pa.Array | None]:
     ragged: list[object] = []
 
     def on_ragged(_row: object) -> str:
@@ -251,8 +257,9 @@ def _read_chunk(chunk: bytes, names: list[str], delimiter: str, notes: dict) -> 
     except pa.ArrowInvalid:
         table, ragged = None, [True]
     if not ragged:
-        return [table.column(i).combine_chunks() for i in range(len(names))]
-    return _read_chunk_slowly(chunk, len(names), delimiter)
+        return [table.column(i).combine_chunks() for i in range(len(names))], None
+    text = decode_mostly_utf8(chunk)
+    return _fit_rows(list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)), ncols=len(names))
 
 
 def _arrow_read(chunk: bytes, names: list[str], delimiter: str, on_ragged: Callable[[object], str], multiline: bool) -> pa.Table:
@@ -268,30 +275,22 @@ def _arrow_read(chunk: bytes, names: list[str], delimiter: str, on_ragged: Calla
         )
 
 
-def _read_chunk_slowly(chunk: bytes, ncols: int, delimiter: str) -> list[pa.Array]:
-    """Ragged rows: read the chunk with the csv module, padding or folding rows to the grid's width."""
-    text = decode_mostly_utf8(chunk)
-    rows = [
-        (r + [""] * (ncols - len(r)))[:ncols] if len(r) < ncols else _fold_extra(r, ncols)
-        for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    ]
-    return [pa.array(col, pa.string()) for col in zip(*rows)] if rows else [pa.array([], pa.string())] * ncols
+def _fit_rows(rows: list[list[str]], ncols: int) -> tuple[list[pa.Array], pa.Array | None]:
+    """Ragged rows as ``ncols`` string columns, short rows padded; the non-empty overflow of long rows kept apart.
 
-
-def _fold_extra(row: list[str], ncols: int) -> list[str]:
-    """A row wider than the grid: keep its cells, joining the overflow into the last one."""
-    if len(row) == ncols or not any(c.strip() for c in row[ncols:]):
-        return row[:ncols]
-    return row[: ncols - 1] + [delimiter_join(row[ncols - 1 :])]
-
-
-def delimiter_join(cells: list[str]) -> str:
-    """Overflow cells kept readable in one cell.
-
-    >>> delimiter_join(['a', '', 'b'])
-    'a | b'
+    >>> columns, overflow = _fit_rows([["a", "b", "c"], ["d"], ["e", "f", ""]], 2)
+    >>> [c.to_pylist() for c in columns], overflow.to_pylist()
+    ([['a', 'd', 'e'], ['b', '', 'f']], ['["c"]', None, None])
     """
-    return " | ".join(c for c in cells if c.strip())
+    fitted, overflow = [], []
+    for row in rows:
+        extra = row[ncols:]
+        while extra and not extra[-1].strip():
+            extra.pop()
+        overflow.append(json.dumps(extra, ensure_ascii=False) if extra else None)
+        fitted.append(row[:ncols] if len(row) >= ncols else row + [""] * (ncols - len(row)))
+    columns = [pa.array(col, pa.string()) for col in zip(*fitted)] if fitted else [pa.array([], pa.string())] * ncols
+    return columns, pa.array(overflow, pa.string()) if any(overflow) else None
 
 
 # ---------------------------------------------------------------- workbooks
@@ -343,9 +342,9 @@ def _workbook_grids(data: bytes, fmt: str, label: str | None) -> Iterator[Grid]:
 
 def _list_batches(rows: list[list[str]], skip: int, ncols: int) -> Iterator[Batch]:
     for start in range(skip, len(rows), EXCEL_BATCH_ROWS):
-        part = [(r + [""] * (ncols - len(r)))[:ncols] if len(r) != ncols else r for r in rows[start : start + EXCEL_BATCH_ROWS]]
-        columns = [pa.array(col, pa.string()) for col in zip(*part)]
-        yield Batch(columns, pa.array(np.arange(start + 1, start + 1 + len(part), dtype=np.int64)))
+        part = rows[start : start + EXCEL_BATCH_ROWS]
+        columns, overflow = _fit_rows(part, ncols)
+        yield Batch(columns, pa.array(np.arange(start + 1, start + 1 + len(part), dtype=np.int64)), overflow)
 
 
 # ---------------------------------------------------------------- 360Giving JSON and zips

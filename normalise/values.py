@@ -6,7 +6,6 @@ parsed once per distinct value, since a file holds few distinct dates.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -18,7 +17,10 @@ import pyarrow.compute as pc
 from normalise.schema import MONEY
 
 _WIDE = pa.decimal128(38, 18)
-_PLAIN_NUMBER = r"^-?(\d+(\.\d*)?|\.\d+)$"
+#: the largest magnitude decimal128(18, 2) holds is just under 10**16 (16 integer digits)
+_TOO_BIG = pa.scalar(Decimal(10**16), _WIDE)
+#: a cell whose commas are all thousands separators: one number, groups of exactly three digits
+_THOUSANDS = r"^[^\d,]*\d{1,3}(,\d{3})+(\.\d*)?[^\d,]*$"
 
 
 def parse_amount(text: str | None) -> Decimal | None:
@@ -30,6 +32,12 @@ def parse_amount(text: str | None) -> Decimal | None:
     (Decimal('-12.00'), Decimal('-393.39'), Decimal('4737.23'))
     >>> parse_amount('n/a') is None
     True
+
+    Commas are thousands separators only; a decimal comma is never guessed, and an
+    amount too large for ``decimal128(18, 2)`` is not an amount:
+
+    >>> parse_amount('-1,000'), parse_amount('1,5'), parse_amount('1.234,56'), parse_amount('9999999999999999.995')
+    (Decimal('-1000.00'), None, None, None)
     """
     return parse_amounts(pa.array([text], pa.string())).amounts[0].as_py()
 
@@ -48,11 +56,14 @@ def parse_amounts(texts: pa.Array) -> Amounts:
 
     Handles £/$/€, 'GBP', thousands separators, spaces, brackets and trailing
     minus for negatives, a leading plus, 'CR' credit suffixes and float noise
-    (rounded half-up to pence).
+    (rounded half-up to pence). Any other comma (a decimal comma, '1,5') and
+    amounts with more than 16 integer digits after rounding are ``bad``.
     """
     s = pc.utf8_trim_whitespace(pc.cast(texts, pa.string()))
     if pc.any(pc.match_substring(s, ",")).as_py():
-        s = pc.replace_substring(s, ",", "")
+        misplaced = pc.invert(pc.fill_null(pc.match_substring_regex(s, _THOUSANDS), True))
+        misplaced = pc.and_(misplaced, pc.match_substring(s, ","))
+        s = pc.if_else(misplaced, s, pc.replace_substring(s, ",", ""))  # a comma left in never parses
     blank = pc.fill_null(pc.equal(s, ""), True)
     try:  # the common case, plain numbers with at most two decimals: one cast, no regex
         amounts = pc.cast(pc.if_else(blank, pa.scalar(None, pa.string()), s), MONEY)
@@ -74,12 +85,17 @@ def parse_amounts(texts: pa.Array) -> Amounts:
     good = pc.if_else(ok, s, pa.scalar(None, pa.string()))
     if pc.any(pc.match_substring_regex(good, r"\.\d{3}")).as_py():
         wide = pc.round(pc.cast(good, _WIDE), 2, round_mode="half_up")
+        fits = pc.fill_null(pc.less(wide, _TOO_BIG), True)  # '9999999999999999.995' rounds up to 17 digits
+        ok = pc.and_(ok, fits)
+        wide = pc.if_else(fits, wide, pa.scalar(None, _WIDE))
     else:
         wide = pc.cast(good, MONEY)
     scientific = pc.fill_null(pc.match_substring_regex(s, r"^\d+(\.\d*)?[eE][+-]?\d{1,2}$"), False)
     if pc.any(scientific).as_py():  # '1.5E+3' from spreadsheets: exact enough once rounded to pence
-        as_float = pc.cast(pc.if_else(scientific, s, pa.scalar(None, pa.string())), pa.float64())
-        wide = pc.if_else(scientific, pc.cast(pc.round(as_float, 2), MONEY, safe=False), pc.cast(wide, MONEY))
+        as_float = pc.round(pc.cast(pc.if_else(scientific, s, pa.scalar(None, pa.string())), pa.float64()), 2)
+        scientific = pc.and_(scientific, pc.fill_null(pc.less(as_float, float(10**16)), False))
+        as_float = pc.if_else(scientific, as_float, pa.scalar(None, pa.float64()))
+        wide = pc.if_else(scientific, pc.cast(as_float, MONEY, safe=False), pc.cast(wide, MONEY))
         ok = pc.or_(ok, scientific)
     amounts = pc.cast(pc.if_else(pc.fill_null(negative, False), pc.negate(wide), wide), MONEY)
     bad = pc.and_(pc.invert(blank), pc.invert(ok))
@@ -88,10 +104,12 @@ def parse_amounts(texts: pa.Array) -> Amounts:
 
 # ---------------------------------------------------------------- dates
 
-MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
-MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                "november", "december")
+#: month names and their standard abbreviations (lower case) to month numbers; nothing else is a month
+MONTHS = {name: i for i, name in enumerate(_MONTH_NAMES, 1)} | {name[:3]: i for i, name in enumerate(_MONTH_NAMES, 1)}
 MONTHS["sept"] = 9
-_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
+_MONTH = "(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + ")"
 
 _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?z?)?$")
 _NUMERIC = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?$")
@@ -146,6 +164,8 @@ def parse_date(text: str | None, dayfirst: bool = True) -> ParsedDate | None:
     (datetime.date(2012, 4, 5), datetime.date(2022, 8, 11), datetime.date(2017, 3, 6))
     >>> parse_date('July 2010-September 2010'), parse_date('Dec-13')
     (ParsedDate(date=datetime.date(2010, 7, 1), precision='quarter'), ParsedDate(date=datetime.date(2013, 12, 1), precision='month'))
+    >>> parse_date('Sept 2024').date, parse_date('junk 2024'), parse_date('decision 24'), parse_date('1 marketing 2024')
+    (datetime.date(2024, 9, 1), None, None, None)
     """
     if text is None:
         return None
@@ -161,13 +181,13 @@ def parse_date(text: str | None, dayfirst: bool = True) -> ParsedDate | None:
         d = d or (_make(y, a, b) if dayfirst else _make(y, b, a))
         return ParsedDate(d, "day") if d else None
     if m := _DAY_MONTH_NAME.match(s):
-        d = _make(_year(m[3]), MONTHS[m[2][:3] if m[2] not in MONTHS else m[2]], int(m[1]))
+        d = _make(_year(m[3]), MONTHS[m[2]], int(m[1]))
         return ParsedDate(d, "day") if d else None
     if m := _MONTH_NAME_DAY.match(s):
-        d = _make(int(m[3]), MONTHS[m[1][:3]], int(m[2]))
+        d = _make(int(m[3]), MONTHS[m[1]], int(m[2]))
         return ParsedDate(d, "day") if d else None
     if m := _MONTH_YEAR.match(s):
-        d = _make(_year(m[2]), MONTHS[m[1][:3]], 1)
+        d = _make(_year(m[2]), MONTHS[m[1]], 1)
         return ParsedDate(d, "month") if d else None
     if _SERIAL.match(s):
         d = excel_serial_date(float(s))

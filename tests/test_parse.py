@@ -287,7 +287,7 @@ def test_every_mock_council_file_matches_the_answer_key(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("module", ["values", "tables", "encoding", "columns", "header", "redaction", "datasets",
-                                    "rowid", "publisher", "parse", "sniff"])
+                                    "rowid", "council_inference", "parse", "sniff"])
 def test_doctests(module: str) -> None:
     import doctest
     import importlib
@@ -301,3 +301,61 @@ def test_carriage_return_line_endings(tmp_path: Path, monkeypatch: pytest.Monkey
     result = parse_file(write(tmp_path / "mac.csv", text))
     assert result.summary["rows"] == 9 and result.summary["total_amount"] == "45.00"
     assert result.spend.column("source_row").to_pylist() == list(range(2, 11))
+
+
+def test_an_oversized_amount_rejects_its_row_not_the_file(tmp_path: Path) -> None:
+    text = "Date,Supplier,Amount\n01/03/2025,A Ltd,100.00\n02/03/2025,B Ltd,9999999999999999.995\n03/03/2025,C Ltd,0.125\n"
+    result = parse_file(write(tmp_path / "huge.csv", text))
+    assert result.status == "partial" and result.summary["error"] is None
+    assert result.spend.column("amount").to_pylist() == [Decimal("100.00"), Decimal("0.13")]
+    assert result.rejects.to_pylist()[0]["reason"] == "unparseable_amount"
+    assert result.rejects.to_pylist()[0]["detail"] == "9999999999999999.995"
+
+
+def test_decimal_commas_are_rejected_not_misread(tmp_path: Path) -> None:
+    text = ('Date,Supplier,Amount\n01/03/2025,A Ltd,"1.234,56"\n02/03/2025,B Ltd,"1,5"\n'
+            '03/03/2025,C Ltd,"12,345,678.90"\n04/03/2025,D Ltd,"-1,000"\n')
+    result = parse_file(write(tmp_path / "commas.csv", text))
+    assert result.status == "partial"
+    assert result.spend.column("amount").to_pylist() == [Decimal("12345678.90"), Decimal("-1000.00")]
+    assert [(r["source_row"], r["reason"], r["detail"]) for r in result.rejects.to_pylist()] == [
+        (2, "unparseable_amount", "1.234,56"), (3, "unparseable_amount", "1,5")]
+
+
+EXTRA_CELLS_ROWS = [["Date", "Supplier", "Amount", "Category"], ["12/03/2025", "Beta Ltd", "250.00", "Office", "", ""],
+                    ["13/03/2025", "Acme Ltd", "£1", "000.00", "Software"], ["14/03/2025", "Gamma Ltd", "75.00", "Travel"]]
+
+
+def _check_extra_cells(result) -> None:
+    assert result.status == "partial"
+    assert result.spend.column("supplier_name").to_pylist() == ["Beta Ltd", "Gamma Ltd"]
+    [reject] = result.rejects.to_pylist()
+    assert (reject["source_row"], reject["reason"]) == (3, "extra_cells")
+    assert json.loads(reject["detail"]) == json.loads(reject["raw"]) == EXTRA_CELLS_ROWS[2]
+
+
+@pytest.mark.parametrize("chunk_bytes", [None, 40])
+def test_a_row_with_more_cells_than_the_header_is_rejected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            chunk_bytes: int | None) -> None:
+    if chunk_bytes:
+        monkeypatch.setattr(tables, "CHUNK_BYTES", chunk_bytes)
+    text = "".join(",".join(row) + "\n" for row in EXTRA_CELLS_ROWS)  # the unquoted '£1,000.00' splits in two
+    _check_extra_cells(parse_file(write(tmp_path / "extra.csv", text)))
+
+
+def test_a_workbook_row_with_more_cells_than_the_header_is_rejected(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    for row in EXTRA_CELLS_ROWS:
+        book.active.append(row)
+    book.save(tmp_path / "extra.xlsx")
+    _check_extra_cells(parse_file(tmp_path / "extra.xlsx"))
+
+
+def test_published_company_numbers_are_normalised_like_the_matcher_does(tmp_path: Path) -> None:
+    published = {"GB-COH-01234567": "01234567", "crn 1234567": "01234567", "IP30027R": "IP30027R",
+                 "sc 12345": "SC012345", "Company No. 7654321": "07654321", "Not yet available": None, "0": None}
+    text = "Date,Supplier,Amount,Company Number\n" + "".join(
+        f"01/03/2025,Supplier {i},10.00,{value}\n" for i, value in enumerate(published))
+    result = parse_file(write(tmp_path / "companies.csv", text))
+    assert result.status == "ok"
+    assert result.spend.column("company_number_published").to_pylist() == list(published.values())

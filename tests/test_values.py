@@ -102,3 +102,37 @@ def test_a_column_of_mixed_formats() -> None:
     result = parse_dates(pa.array(["22/12/2016", "22 December 2016", "22-Dec-2016", "6.3.2017", "", None, "Various"]))
     assert result.dates.to_pylist()[:4] == [dt.date(2016, 12, 22)] * 3 + [dt.date(2017, 3, 6)]
     assert result.bad.to_pylist() == [False, False, False, False, False, False, True]
+
+
+def test_an_amount_too_large_for_the_schema_is_bad_not_fatal() -> None:
+    result = parse_amounts(pa.array(["9999999999999999.995", "9999999999999999.994", "12345678901234567", "9e20", "5.00"]))
+    assert result.amounts.to_pylist() == [None, Decimal("9999999999999999.99"), None, None, Decimal("5.00")]
+    assert result.bad.to_pylist() == [True, False, True, True, False]
+
+
+@settings(deadline=None)
+@given(st.integers(min_value=0, max_value=10**18))
+def test_amounts_either_fit_decimal_18_2_or_are_bad(p: int) -> None:
+    text = f"{p}.995"
+    result = parse_amounts(pa.array([text]))
+    amount = result.amounts[0].as_py()
+    assert (amount is None) == result.bad[0].as_py()
+    assert amount is None or amount == (Decimal(text) + Decimal("0.005")).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
+
+
+def test_only_thousands_separator_commas_are_removed() -> None:
+    good = {"1,234": "1234.00", "12,345,678.90": "12345678.90", "-1,000": "-1000.00", "£1,000.00": "1000.00",
+            "(1,234.50)": "-1234.50", "1,234CR": "-1234.00", "GBP 2,000": "2000.00"}
+    bad = ["1.234,56", "1,5", "1,23", "1,2345", "1234,567", "1,234,56", "1 234,56", ",5"]
+    result = parse_amounts(pa.array(list(good) + bad))
+    assert result.amounts.to_pylist() == [Decimal(v) for v in good.values()] + [None] * len(bad)
+    assert result.bad.to_pylist() == [False] * len(good) + [True] * len(bad)
+
+
+def test_only_real_month_names_and_abbreviations_are_months() -> None:
+    months = {"Jan 2024": 1, "february 2024": 2, "SEPT 2024": 9, "Sep-24": 9, "September 2024": 9, "3 Sept 2023": 9,
+              "1st March 2020": 3, "December 3, 2023": 12, "JUNE 24": 6}
+    for text, month in months.items():
+        assert parse_date(text).date.month == month, text
+    for text in ["junk 2024", "decision 24", "Mayday 2024", "marching 2020", "3 augustus 2023", "Octopus 3, 2023"]:
+        assert parse_date(text) is None, text
