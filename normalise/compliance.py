@@ -18,8 +18,10 @@ The rules (shared with the mock web's answer key) are, for dataset ``spend_over_
 * status: not_applicable (outside England), missing, not_machine_readable, incomplete, late,
   unknown, compliant: the first that holds.
 
-Spend is aggregated by DuckDB straight from the Parquet partitions (streaming; only one row per
-council, month and date precision comes back to Python).
+Spend is aggregated by DuckDB straight from the Parquet partitions of the councils asked about
+(streaming; only one row per council, month and date precision comes back to Python). That
+aggregate, :func:`monthly_spend`, is also what the report charts, so a caller producing both can
+scan spend once and hand it to :func:`compute_compliance` and ``report.write_report``.
 """
 
 from __future__ import annotations
@@ -84,11 +86,22 @@ class SpendSummary:
     totals: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     months: dict[str, set[date]] = field(default_factory=lambda: defaultdict(set))
 
-    def add(self, council: str, month: date, precision: str | None, rows: int, total: Decimal) -> None:
-        key = (council, periods.quarter_of(month))
-        self.rows[key] = self.rows.get(key, 0) + rows
-        self.totals[key] = self.totals.get(key, Decimal("0.00")) + total
-        self.months[council].update(periods.month_span(month, precision))
+    def add(self, month: MonthTotal) -> None:
+        key = (month.council_code, periods.quarter_of(month.month))
+        self.rows[key] = self.rows.get(key, 0) + month.rows
+        self.totals[key] = self.totals.get(key, Decimal("0.00")) + month.total
+        self.months[month.council_code].update(periods.month_span(month.month, month.date_precision))
+
+
+@dataclass(frozen=True)
+class MonthTotal:
+    """Rows and total of the dataset's spend of one council in one month, at one date precision."""
+
+    council_code: str
+    month: date
+    date_precision: str | None
+    rows: int
+    total: Decimal
 
 
 def compute_compliance(
@@ -97,20 +110,24 @@ def compute_compliance(
     as_of: date,
     councils: Sequence[str] | None = None,
     since: str | None = None,
+    monthly: Sequence[MonthTotal] | None = None,
 ) -> pa.Table:
     """The compliance table for every council in the run and every quarter due by ``as_of``.
 
     ``councils`` defaults to the councils in ``files.parquet``; ``since`` (a quarter label such
     as ``2024-Q1`` or an ISO date) overrides the first quarter, which otherwise is the earliest
-    quarter any of those councils' files covers.
+    quarter any of those councils' files covers. ``monthly`` is :func:`monthly_spend` of those
+    councils when the caller already has it (otherwise spend is scanned here).
     """
     out_dir = Path(out_dir)
     manifest = read_table(out_dir / "files.parquet", "files").to_pylist()
     codes = _run_councils(manifest, councils)
-    spend_glob = _spend_glob(out_dir)
-    files = _source_files(manifest, codes, spend_glob)
+    files = _source_files(manifest, codes, out_dir)
     quarters = _quarters(files, since, as_of)
-    spend = _summarise_spend(spend_glob, codes) if quarters else SpendSummary()
+    spend = SpendSummary()
+    if quarters:
+        for month in monthly_spend(out_dir, codes) if monthly is None else monthly:
+            spend.add(month)
     first_crawl_ends = _first_crawl_ends(manifest, read_table(out_dir / "runs.parquet", "runs").to_pylist())
     registry = council_registry()
     rows = [
@@ -130,27 +147,27 @@ def _run_councils(manifest: list[dict], councils: Sequence[str] | None) -> list[
     return codes
 
 
-def _spend_glob(out_dir: Path) -> str | None:
-    spend = out_dir / "spend"
-    if not spend.is_dir() or next(spend.rglob("*.parquet"), None) is None:
-        return None
-    return (spend / "**" / "*.parquet").as_posix()
+def spend_files(out_dir: Path, codes: Iterable[str]) -> list[str]:
+    """The spend Parquet files of these councils' hive partitions (``spend/council=<C>/...``)."""
+    spend = Path(out_dir) / "spend"
+    return [p.as_posix() for code in sorted(set(codes))
+            for p in sorted((spend / f"council={code}").glob("**/*.parquet"))]
 
 
-def _read_spend(spend_glob: str) -> str:
-    quoted = spend_glob.replace("'", "''")
-    return f"read_parquet('{quoted}', hive_partitioning = true, union_by_name = true)"
+#: The spend rows of the files passed as the ``$files`` query parameter.
+_SPEND_ROWS = "read_parquet($files, hive_partitioning = true, union_by_name = true)"
 
 
-def _source_files(manifest: list[dict], codes: Sequence[str], spend_glob: str | None) -> dict[str, list[SourceFile]]:
+def _source_files(manifest: list[dict], codes: Sequence[str], out_dir: Path) -> dict[str, list[SourceFile]]:
     """Downloaded files of the dataset per council, with their (possibly row-derived) periods."""
     wanted = set(codes)
     candidates = [
         f for f in manifest
         if f["council_code"] in wanted and f["dataset"] == DATASET and f["sha256"] and f["parse_status"] != "not_spend"
     ]
-    needing_rows = sorted({f["sha256"] for f in candidates if f["period_start"] is None or f["period_end"] is None})
-    from_rows = _periods_from_rows(spend_glob, needing_rows) if needing_rows and spend_glob else {}
+    needing_rows = [f for f in candidates if f["period_start"] is None or f["period_end"] is None]
+    from_rows = _periods_from_rows(
+        spend_files(out_dir, {f["council_code"] for f in needing_rows}), sorted({f["sha256"] for f in needing_rows}))
     files: dict[str, list[SourceFile]] = defaultdict(list)
     for f in candidates:
         row_start, row_end = from_rows.get(f["sha256"], (None, None))
@@ -168,15 +185,24 @@ def _source_files(manifest: list[dict], codes: Sequence[str], spend_glob: str | 
     return files
 
 
-def _periods_from_rows(spend_glob: str, sha256s: list[str]) -> dict[str, tuple[date, date]]:
-    """First and last day the spend rows of each file stand for (rows repeated elsewhere included)."""
+def _periods_from_rows(files: list[str], sha256s: list[str]) -> dict[str, tuple[date, date]]:
+    """First and last day the spend rows of each file stand for (rows repeated elsewhere included).
+
+    ``files`` are the spend partitions of the councils those files belong to; the wanted hashes
+    are joined in as a table, so each row is one hash lookup however many files are asked about.
+    """
+    if not files or not sha256s:
+        return {}
     query = f"""
-        WITH spend AS (SELECT * FROM {_read_spend(spend_glob)}),
+        WITH spend AS (
+            SELECT source_sha256, also_published_in, payment_date, date_precision FROM {_SPEND_ROWS}
+            WHERE payment_date IS NOT NULL
+        ),
         dated AS (
             SELECT source_sha256 AS sha256, payment_date, date_precision FROM spend
             UNION ALL
             SELECT unnest(also_published_in) AS sha256, payment_date, date_precision FROM spend
-            WHERE also_published_in IS NOT NULL
+            WHERE len(also_published_in) > 0
         )
         SELECT sha256,
                min(payment_date) AS first_day,
@@ -184,30 +210,33 @@ def _periods_from_rows(spend_glob: str, sha256s: list[str]) -> dict[str, tuple[d
                         ELSE CAST(date_trunc('month', payment_date)
                              + to_months(CASE date_precision WHEN 'quarter' THEN 3 WHEN 'year' THEN 12 ELSE 1 END)
                              - INTERVAL 1 DAY AS DATE) END) AS last_day
-        FROM dated
-        WHERE payment_date IS NOT NULL AND list_contains($sha256s, sha256)
+        FROM dated SEMI JOIN wanted USING (sha256)
         GROUP BY sha256
     """
     with duckdb.connect() as con:
-        result = con.execute(query, {"sha256s": sha256s}).fetchall()
+        con.register("wanted", pa.table({"sha256": pa.array(sha256s, pa.string())}))
+        result = con.execute(query, {"files": files}).fetchall()
     return {sha: (first, last) for sha, first, last in result}
 
 
-def _summarise_spend(spend_glob: str | None, codes: Sequence[str]) -> SpendSummary:
-    summary = SpendSummary()
-    if not spend_glob or not codes:
-        return summary
+def monthly_spend(out_dir: Path, codes: Iterable[str]) -> list[MonthTotal]:
+    """Rows and total of the dataset's dated spend per council, month and date precision.
+
+    One streaming scan of these councils' partitions; sorted by council, month and precision.
+    """
+    files = spend_files(out_dir, codes)
+    if not files:
+        return []
     query = f"""
         SELECT council_code, CAST(date_trunc('month', payment_date) AS DATE) AS month, date_precision,
                count(*) AS rows, sum(amount) AS total
-        FROM {_read_spend(spend_glob)}
-        WHERE dataset = '{DATASET}' AND payment_date IS NOT NULL AND list_contains($codes, council_code)
-        GROUP BY ALL
+        FROM {_SPEND_ROWS}
+        WHERE dataset = '{DATASET}' AND payment_date IS NOT NULL
+        GROUP BY ALL ORDER BY council_code, month, date_precision NULLS FIRST
     """
     with duckdb.connect() as con:
-        for council, month, precision, rows, total in con.execute(query, {"codes": list(codes)}).fetchall():
-            summary.add(council, month, precision, rows, Decimal(total))
-    return summary
+        result = con.execute(query, {"files": files}).fetchall()
+    return [MonthTotal(council, month, precision, rows, Decimal(total)) for council, month, precision, rows, total in result]
 
 
 def _quarters(files: dict[str, list[SourceFile]], since: str | None, as_of: date) -> list[str]:

@@ -1,11 +1,18 @@
-"""One transaction published in several files (a month file, then a year file) kept once."""
+"""One transaction published in several files (a month file, then a year file) kept once.
+
+Everything is columnar (Arrow compute and Acero group-bys): only the row_ids that occur more than
+once are looked at row by row, so a council with millions of rows costs little beyond its table.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from normalise import schema
+
+_SHA_LISTS = pa.list_(pa.string())
 
 
 def merge_overlapping(spend: pa.Table) -> tuple[pa.Table, pa.Table]:
@@ -17,32 +24,36 @@ def merge_overlapping(spend: pa.Table) -> tuple[pa.Table, pa.Table]:
     exactly one of the two outputs.
     """
     spend = schema.conform(spend, "spend")
-    n = spend.num_rows
-    if n == 0:
+    if spend.num_rows == 0:
         return spend, schema.empty_table("rejects")
-    position = pa.array(range(n), pa.int64())
-    keys = pa.table({"row_id": spend.column("row_id"), "position": position})
-    first = keys.group_by("row_id", use_threads=False).aggregate([("position", "min")])
-    first_of = pc.take(first.column("position_min"), pc.index_in(spend.column("row_id"), first.column("row_id")))
-    is_first = pc.equal(position, first_of)
-    kept = spend.filter(is_first)
-    repeats = spend.filter(pc.invert(is_first))
-    if repeats.num_rows == 0:
-        return kept, schema.empty_table("rejects")
+    position = _positions(spend.num_rows)
+    row_ids = spend.column("row_id")
+    groups = (pa.table({"row_id": row_ids, "position": position})
+              .group_by("row_id", use_threads=False)
+              .aggregate([("position", "min"), ("position", "count")]))
+    repeated = groups.filter(pc.greater(groups.column("position_count"), 1))
+    if repeated.num_rows == 0:
+        return spend, schema.empty_table("rejects")
+    first_of = pc.take(repeated.column("position_min"), pc.index_in(row_ids, repeated.column("row_id")))
+    is_repeat = pc.fill_null(pc.not_equal(position, first_of), False)
+    kept, repeats = spend.filter(pc.invert(is_repeat)), spend.filter(is_repeat)
+    repeat_first = first_of.filter(is_repeat)
+    kept_sha = pc.take(spend.column("source_sha256"), repeat_first)
 
-    kept_sha = dict(zip(kept.column("row_id").to_pylist(), kept.column("source_sha256").to_pylist()))
-    others: dict[str, list[str]] = {}
-    for rid, sha in zip(repeats.column("row_id").to_pylist(), repeats.column("source_sha256").to_pylist()):
-        if sha != kept_sha[rid] and sha not in others.setdefault(rid, []):
-            others[rid].append(sha)
-    merged = [
-        (list(existing or []) + [s for s in others.get(rid, []) if s not in (existing or [])]) or existing
-        for rid, existing in zip(kept.column("row_id").to_pylist(), kept.column("also_published_in").to_pylist())
-    ]
-    kept = kept.set_column(
-        kept.schema.get_field_index("also_published_in"), "also_published_in", pa.array(merged, pa.list_(pa.string()))
+    also = _also_published_in(
+        existing=spend.column("also_published_in"),
+        owner=repeat_first,
+        sha=repeats.column("source_sha256"),
+        kept_sha=kept_sha,
+        order=position.filter(is_repeat),
     )
-    detail = [f"duplicate of row_id {rid} kept from file {kept_sha[rid]}" for rid in repeats.column("row_id").to_pylist()]
+    kept_positions = position.filter(pc.invert(is_repeat))
+    merged_at = pc.index_in(kept_positions, also.column("owner"))
+    merged = pc.coalesce(pc.take(also.column("sha_list"), merged_at), kept.column("also_published_in"))
+    kept = kept.set_column(kept.schema.get_field_index("also_published_in"), "also_published_in", merged)
+
+    detail = pc.binary_join_element_wise(
+        "duplicate of row_id ", repeats.column("row_id"), " kept from file ", pc.fill_null(kept_sha, "?"), "")
     rejects = pa.table({
         "council_code": repeats.column("council_code"),
         "dataset": repeats.column("dataset"),
@@ -50,7 +61,41 @@ def merge_overlapping(spend: pa.Table) -> tuple[pa.Table, pa.Table]:
         "source_url": repeats.column("source_url"),
         "source_sheet": repeats.column("source_sheet"),
         "source_row": repeats.column("source_row"),
-        "reason": pa.array(["duplicate"] * repeats.num_rows, pa.string()),
-        "detail": pa.array(detail, pa.string()),
+        "reason": pa.repeat("duplicate", repeats.num_rows),
+        "detail": detail,
     })
     return kept, schema.conform(rejects, "rejects")
+
+
+def _positions(n: int) -> pa.Array:
+    """Row positions ``0..n-1`` as int64, built without Python objects.
+
+    >>> _positions(3).to_pylist()
+    [0, 1, 2]
+    """
+    return pa.array(np.arange(n, dtype=np.int64))
+
+
+def _also_published_in(
+    existing: pa.ChunkedArray, owner: pa.Array, sha: pa.ChunkedArray, kept_sha: pa.ChunkedArray, order: pa.Array,
+) -> pa.Table:
+    """Per kept row (``owner``: its position) that other files repeat, its full sha256 list.
+
+    The list is the kept row's ``existing`` entries, then each new sha256 (not the kept row's own,
+    not already listed) in the order its first repeat came.
+    """
+    new = pa.table({"owner": owner, "sha": sha, "rank": order})
+    new = new.filter(pc.fill_null(pc.not_equal(new.column("sha"), kept_sha), True))
+    new = (new.group_by(["owner", "sha"], use_threads=False).aggregate([("rank", "min")])
+           .rename_columns(["owner", "sha", "rank"]))
+    owners = pc.unique(new.column("owner"))
+    listed = pc.take(existing, owners)
+    old = pa.table({
+        "owner": pc.take(owners, pc.list_parent_indices(listed)),
+        "sha": pc.list_flatten(listed),
+    })
+    old = old.append_column("rank", pc.subtract(_positions(old.num_rows), old.num_rows))  # before every new one
+    new = new.join(old.select(["owner", "sha"]), keys=["owner", "sha"], join_type="left anti", use_threads=False)
+    elements = pa.concat_tables([old, new.select(["owner", "sha", "rank"])]).sort_by([("owner", "ascending"), ("rank", "ascending")])
+    lists = elements.group_by("owner", use_threads=False).aggregate([("sha", "list")])
+    return lists.set_column(1, "sha_list", lists.column("sha_list").cast(_SHA_LISTS))

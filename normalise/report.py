@@ -20,7 +20,7 @@ import pyarrow as pa
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from normalise import periods
-from normalise.compliance import parse_http_date
+from normalise.compliance import MonthTotal, monthly_spend, parse_http_date
 from normalise.councils import councils as council_registry
 from normalise.parquet_io import read_table
 
@@ -63,8 +63,13 @@ SUPPLIER_GROUPS = {
 SUPPLIER_GROUP_ORDER = list(dict.fromkeys(SUPPLIER_GROUPS.values()))
 
 
-def write_report(out_dir: Path, compliance: pa.Table, *, as_of: date) -> Path:
-    """Render ``<out>/report/index.html`` and ``<out>/report/<COUNCIL>.html``; returns the index path."""
+def write_report(out_dir: Path, compliance: pa.Table, *, as_of: date,
+                 monthly: Sequence[MonthTotal] | None = None) -> Path:
+    """Render ``<out>/report/index.html`` and ``<out>/report/<COUNCIL>.html``; returns the index path.
+
+    ``monthly`` is :func:`~normalise.compliance.monthly_spend` of the report's councils when the
+    caller already has it (as it does after ``compute_compliance``); otherwise spend is scanned here.
+    """
     out_dir = Path(out_dir)
     report_dir = out_dir / REPORT_DIR
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -74,8 +79,7 @@ def write_report(out_dir: Path, compliance: pa.Table, *, as_of: date) -> Path:
     for row in rows:
         by_council[row["council_code"]].append(row)
     env = _environment()
-    spend_glob = _glob(out_dir / "spend", "**/*.parquet")
-    monthly = _monthly_spend(spend_glob, codes)
+    by_month = _spend_by_month(monthly_spend(out_dir, codes) if monthly is None else monthly)
     suppliers = _supplier_summaries(out_dir / "suppliers.parquet", codes)
     files = _files_by_council(out_dir, codes)
     context = {"as_of": as_of, "statuses": STATUSES, "status_by_key": STATUS_BY_KEY, "money": money,
@@ -86,7 +90,7 @@ def write_report(out_dir: Path, compliance: pa.Table, *, as_of: date) -> Path:
     for stale in set(report_dir.glob("???.html")) - {report_dir / f"{code}.html" for code in codes}:
         stale.unlink()  # a council no longer in the run
     for code in codes:
-        page = _council_page(code, by_council[code], monthly.get(code, []), suppliers.get(code), files.get(code, []))
+        page = _council_page(code, by_council[code], by_month.get(code, []), suppliers.get(code), files.get(code, []))
         (report_dir / f"{code}.html").write_text(
             env.get_template("council.html").render(**context, page=page), encoding="utf-8")
     return index
@@ -130,12 +134,6 @@ def money_short(value: Decimal | int | None) -> str:
 def _council_name(code: str) -> str:
     found = council_registry().get(code)
     return found.nice_name if found else code
-
-
-def _glob(folder: Path, pattern: str) -> str | None:
-    if not folder.is_dir() or next(folder.glob(pattern), None) is None:
-        return None
-    return (folder / pattern).as_posix().replace("'", "''")
 
 
 # --- national overview -------------------------------------------------------------------------
@@ -355,20 +353,12 @@ def _council_page(code: str, rows: list[dict], months: list[tuple[date, Decimal]
     )
 
 
-def _monthly_spend(spend_glob: str | None, codes: Sequence[str]) -> dict[str, list[tuple[date, Decimal]]]:
-    if not spend_glob or not codes:
-        return {}
-    query = f"""
-        SELECT council_code, CAST(date_trunc('month', payment_date) AS DATE) AS month, sum(amount) AS total
-        FROM read_parquet('{spend_glob}', hive_partitioning = true, union_by_name = true)
-        WHERE dataset = 'spend_over_500' AND payment_date IS NOT NULL AND list_contains($codes, council_code)
-        GROUP BY ALL ORDER BY council_code, month
-    """
-    monthly: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
-    with duckdb.connect() as con:
-        for code, month, total in con.execute(query, {"codes": list(codes)}).fetchall():
-            monthly[code].append((month, total))
-    return monthly
+def _spend_by_month(monthly: Sequence[MonthTotal]) -> dict[str, list[tuple[date, Decimal]]]:
+    """Per council, its spend total per month (whatever the rows' date precision), months in order."""
+    totals: dict[str, dict[date, Decimal]] = defaultdict(dict)
+    for m in monthly:
+        totals[m.council_code][m.month] = totals[m.council_code].get(m.month, Decimal(0)) + m.total
+    return {code: sorted(months.items()) for code, months in totals.items()}
 
 
 def _supplier_summaries(path: Path, codes: Sequence[str]) -> dict[str, SupplierSummary]:

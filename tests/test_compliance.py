@@ -10,10 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pytest
 
-from normalise.compliance import ComplianceInputError, compute_compliance, fields_missing
+from normalise.compliance import ComplianceInputError, MonthTotal, compute_compliance, fields_missing, monthly_spend
 from normalise.parquet_io import write_table
 from normalise.schema import arrow_schema
 
@@ -269,3 +270,48 @@ def test_fields_missing_accepts_either_source_column() -> None:
                            "irrecoverable_vat", "merchant_category"}) == []
     assert fields_missing({"department"}) == [
         "amount", "beneficiary", "date", "irrecoverable_vat", "merchant_category", "purpose"]
+
+
+def test_monthly_spend_is_per_council_month_and_precision(tmp_path: Path) -> None:
+    out = scenario(tmp_path).write()
+    assert monthly_spend(out, ["SHF", "BST"]) == [
+        MonthTotal("SHF", date(2025, 4, 1), "day", 2, Decimal("1200.00")),
+        MonthTotal("SHF", date(2025, 5, 1), "day", 2, Decimal("1200.00")),
+        MonthTotal("SHF", date(2025, 7, 1), "quarter", 4, Decimal("4002.00")),
+    ]
+    assert monthly_spend(out, []) == []
+
+
+def test_only_the_asked_councils_partitions_are_read(tmp_path: Path) -> None:
+    out = scenario(tmp_path).write()
+    expected = compute_compliance(out, as_of=AS_OF, councils=["SHF"])
+    (out / "spend" / "council=MAN" / "year=2025" / "part-1.parquet").write_bytes(b"not parquet")
+    staging = out / "spend" / ".council=SHF.new" / "year=2025"
+    staging.mkdir(parents=True)
+    (staging / "part-0.parquet").write_bytes(b"half written")
+    assert compute_compliance(out, as_of=AS_OF, councils=["SHF"]).equals(expected)
+    with pytest.raises(duckdb.Error, match="part-1.parquet"):
+        compute_compliance(out, as_of=AS_OF, councils=["MAN"])
+
+
+def test_a_given_monthly_spend_replaces_the_scan(tmp_path: Path) -> None:
+    out = scenario(tmp_path).write()
+    scanned = compute_compliance(out, as_of=AS_OF)
+    codes = sorted(set(scanned.column("council_code").to_pylist()))
+    assert compute_compliance(out, as_of=AS_OF, monthly=monthly_spend(out, codes)).equals(scanned)
+    without = compute_compliance(out, as_of=AS_OF, monthly=[])
+    assert set(without.column("rows").to_pylist()) == {0} and set(without.column("months_covered").to_pylist()) == {0}
+
+
+def test_period_of_a_file_whose_rows_were_all_kept_from_another(tmp_path: Path) -> None:
+    o = Outputs(tmp_path)
+    quarter = o.month_file("BST", date(2025, 7, 1), n_rows=0)
+    year_sha = o.file("BST", "2025.csv", last_modified=datetime(2025, 10, 1, tzinfo=UTC))
+    o.rows("BST", quarter, [date(2025, 7, 3), date(2025, 8, 20), date(2025, 9, 30)])
+    for r in o.spend:
+        r["also_published_in"] = [year_sha]
+    o.month_file("BST", date(2025, 4, 1), n_rows=0)  # a file with its own period only
+    table = compute_compliance(o.write(), as_of=AS_OF)
+    q3 = row(table, "BST", "2025-Q3")
+    assert q3["published"] is True and q3["on_time"] is True and q3["rows"] == 3  # covered by the year file
+    assert [r["period"] for r in table.to_pylist()] == ["2025-Q2", "2025-Q3"]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from normalise.compliance import compute_compliance
+from normalise.compliance import compute_compliance, monthly_spend
 from normalise.parquet_io import write_table
 from normalise.report import STATUS_BY_KEY, write_report
 from test_compliance import AS_OF, scenario
@@ -146,3 +146,16 @@ def test_empty_compliance_still_writes_an_index(tmp_path: Path) -> None:
     index = write_report(tmp_path, table, as_of=AS_OF)
     assert "No council quarters were due" in index.read_text(encoding="utf-8")
     assert [p.name for p in index.parent.iterdir()] == ["index.html"]
+
+
+def test_a_given_monthly_spend_draws_the_same_pages(tmp_path: Path) -> None:
+    out = scenario(tmp_path).write()
+    table = compute_compliance(out, as_of=AS_OF)
+    write_report(out, table, as_of=AS_OF)
+    scanned = {p.name: p.read_text(encoding="utf-8") for p in (out / "report").iterdir()}
+    codes = sorted(set(table.column("council_code").to_pylist()))
+    write_report(out, table, as_of=AS_OF, monthly=monthly_spend(out, codes))
+    assert {p.name: p.read_text(encoding="utf-8") for p in (out / "report").iterdir()} == scanned
+    assert scanned["BIR.html"].count('class="spend"') == 6  # April to September
+    write_report(out, table, as_of=AS_OF, monthly=[])
+    assert 'class="spend"' not in (out / "report" / "BIR.html").read_text(encoding="utf-8")
