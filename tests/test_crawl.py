@@ -111,7 +111,7 @@ def sources(site, tmp_path):
     path = tmp_path / "sources.yaml"
     path.write_text(
         "councils:\n"
-        "  TST:\n"
+        "  BIR:\n"
         f"    landing_pages: ['{site.base_url}/council/spend/']\n"
         f"    ckan: [{{base_url: '{site.base_url}/ckan', dataset_ids: [testshire-spend]}}]\n",
         encoding="utf-8",
@@ -191,7 +191,7 @@ def test_first_crawl_stores_records_and_respects_robots(site, sources, tmp_path)
     assert files[f"{base}/council/spend/2024-25/files/spend-2024-04.csv"]["landing_url"] == f"{base}/council/spend/2024-25/"
     assert files[f"{base}/ckan/files/spend-2025-01.csv"]["landing_url"] == f"{base}/ckan/dataset/testshire-spend"
     assert files[f"{base}/ckan/files/spend-2025-01.csv"]["dataset"] == "spend_over_500"
-    assert {row["council_code"] for row in files.values()} == {"TST"}
+    assert {row["council_code"] for row in files.values()} == {"BIR"}
 
     # failures are rows with a reason; robots.txt was obeyed; the unrelated page was not followed
     for url, reason in failed.items():
@@ -270,7 +270,7 @@ def test_second_crawl_downloads_nothing_and_a_changed_file_is_parsed_again(site,
 
 def test_council_filter_and_bad_config(site, sources, tmp_path):
     out = tmp_path / "out"
-    unknown = crawl(sources, out, "bad", "--councils", "TST,XYZ")
+    unknown = crawl(sources, out, "bad", "--councils", "BIR,XYZ")
     assert unknown.returncode == 2
     assert "XYZ" in unknown.stderr and "Traceback" not in unknown.stderr
     broken = tmp_path / "broken.yaml"
