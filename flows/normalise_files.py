@@ -35,6 +35,7 @@ from normalise.parquet_io import read_table, write_table
 from normalise.parse import parse_to_parquet
 from normalise.schema import empty_table
 from normalise.sources import CouncilSource, load_sources
+from pipelines.store import raw_path
 
 PARSED_OK = ("ok", "partial")
 _NEVER = datetime.max.replace(tzinfo=timezone.utc)
@@ -60,12 +61,6 @@ def staged_path(out: Path, council_code: str, sha256: str, suffix: str) -> Path:
     return Path(out) / "_work" / "parsed" / council_code / f"{sha256}{suffix}"
 
 
-def raw_path(out: Path, sha256: str) -> Path | None:
-    """Where the crawl stored the original with this hash (any extension)."""
-    matches = sorted((Path(out) / "raw" / sha256[:2]).glob(f"{sha256}.*"))
-    return matches[0] if matches else None
-
-
 def pending_jobs(out: Path, sources: dict[str, CouncilSource]) -> list[ParseJob]:
     """Stored files whose content has not been parsed yet (one job per council and hash)."""
     files = read_table(Path(out) / "files.parquet", "files").to_pylist()
@@ -74,8 +69,8 @@ def pending_jobs(out: Path, sources: dict[str, CouncilSource]) -> list[ParseJob]
         if not f["sha256"] or f["parse_status"] is not None:
             continue
         key = (f["council_code"], f["sha256"])
-        path = raw_path(out, f["sha256"])
-        if key in jobs or path is None:
+        path = raw_path(Path(out), f["sha256"], f["format"] or "unknown")
+        if key in jobs or not path.exists():
             continue
         source = sources.get(f["council_code"])
         jobs[key] = ParseJob(
@@ -206,7 +201,6 @@ def record_parse_results(out: Path, summaries: list[dict], counts: dict[tuple[st
             f["parse_status"] = summary.get("status")
             f["error"] = summary.get("error")
             f["columns_mapped"] = summary.get("columns_mapped") or []
-            f["format"] = summary.get("format") or f["format"]
             f["dataset"] = f["dataset"] or summary.get("dataset")
             f["period_start"] = f["period_start"] or _date(summary.get("period_start"))
             f["period_end"] = f["period_end"] or _date(summary.get("period_end"))
