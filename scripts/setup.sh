@@ -5,13 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1; then
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+python3 -c "import ensurepip, venv" 2>/dev/null || missing="$missing python3-venv"
+if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "setup: installing Debian packages (chromium)"
+        echo "setup: installing Debian packages:$missing"
         apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
     else
-        echo "setup: chromium not found and not root: the browser test of the report will be skipped"
+        echo "setup: not root, so not installing:$missing (without chromium the report's browser test is skipped)"
     fi
 fi
 
