@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 from prefect import flow, get_run_logger, task
@@ -15,32 +14,7 @@ from flows.runs import RunRecord, append_run
 from normalise.matching import Matcher
 from normalise.parquet_io import write_table
 from normalise.registers import load_registers
-
-_SUPPLIERS_SQL = """
-SELECT council_code,
-       coalesce(supplier_key, '') AS supplier_key,
-       mode(supplier_name) AS supplier_name,
-       count(*) AS transactions,
-       sum(amount) AS total_amount,
-       mode(company_number_published) AS company_number_published,
-       mode(charity_number_published) AS charity_number_published,
-       bool_and(redacted) AS redacted
-FROM read_parquet(?, hive_partitioning = true, union_by_name = true)
-GROUP BY ALL
-ORDER BY council_code, supplier_key
-"""
-
-
-def supplier_totals(out: Path) -> pd.DataFrame:
-    """One row per council and supplier key, aggregated by DuckDB straight from the spend Parquet."""
-    files = sorted((Path(out) / "spend").glob("council=*/year=*/*.parquet"))
-    if not files:
-        return pd.DataFrame(columns=["council_code", "supplier_key", "supplier_name", "transactions",
-                                     "total_amount", "company_number_published",
-                                     "charity_number_published", "redacted"])
-    with duckdb.connect() as con:
-        return con.sql(_SUPPLIERS_SQL, params=[[str(f) for f in files]]).to_arrow_table().to_pandas()
-
+from normalise.suppliers import supplier_totals
 
 @task
 def match_suppliers(out: Path, overrides: Path | None) -> pd.DataFrame:
