@@ -8,6 +8,7 @@ of the whole process tree (CLI, crawler subprocess, parser processes, Prefect's 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -23,10 +24,8 @@ def tree_rss(process: psutil.Process) -> int:
     """Resident bytes of a process and all its descendants."""
     total = 0
     for p in [process, *process.children(recursive=True)]:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             total += p.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
     return total
 
 
@@ -38,8 +37,18 @@ def free_port() -> int:
 
 def run_demo(out: Path, councils: int, port: int) -> tuple[float, int, int]:
     """Wall seconds, peak tree RSS and exit code of one demo run."""
-    cmd = [sys.executable, "-m", "flows.cli", "demo", "--out", str(out), "--councils", str(councils),
-           "--port", str(port)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "flows.cli",
+        "demo",
+        "--out",
+        str(out),
+        "--councils",
+        str(councils),
+        "--port",
+        str(port),
+    ]
     started = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     watched, peak = psutil.Process(proc.pid), 0

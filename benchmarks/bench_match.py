@@ -5,7 +5,7 @@
 
 At scale 1.0: 5.7 M companies and 400 k charities (CCEW, OSCR, CCNI) written in the real bulk
 formats by mockweb.registers, loaded by normalise.registers.load_registers, then 1,000,000
-distinct supplier names matched by normalise.matching.Matcher.  Supplier names are register
+distinct supplier names matched by normalise.matching.matcher.Matcher.  Supplier names are register
 names as councils write them (case, Ltd/Limited, '&'/'and', T/A, truncation, one-letter typos)
 plus names of bodies on no register.  Reports load time, match time, peak memory (RSS of this
 process, including the writer's) and precision/recall, and on a sample of the names compares:
@@ -38,8 +38,8 @@ from rapidfuzz import fuzz, process
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mockweb.registers import published_variant, write_registers  # noqa: E402
-from normalise.evaluation import evaluate  # noqa: E402
-from normalise.matching import Matcher  # noqa: E402
+from normalise.matching.evaluation import evaluate  # noqa: E402
+from normalise.matching.matcher import Matcher  # noqa: E402
 from normalise.names import supplier_key  # noqa: E402
 from normalise.registers import load_registers  # noqa: E402
 
@@ -56,8 +56,10 @@ def peak_gib() -> float:
 def supplier_names(registers_dir: Path, count: int, seed: int) -> pd.DataFrame:
     """``count`` distinct published names with the org-id each should match (None: no organisation)."""
     rng = random.Random(seed)
-    orgs = pd.concat(pq.read_table(registers_dir / f"{r}.parquet", columns=["org_id", "name", "active"]).to_pandas()
-                     for r in ("companies", "ccew", "oscr", "ccni", "mutuals"))
+    orgs = pd.concat(
+        pq.read_table(registers_dir / f"{r}.parquet", columns=["org_id", "name", "active"]).to_pandas()
+        for r in ("companies", "ccew", "oscr", "ccni", "mutuals")
+    )
     linked_charity = orgs.org_id.str.contains(r"^GB-(?:CHC|NIC)-\d+-\d+$", regex=True)
     orgs = orgs[orgs.active & ~linked_charity]
     reported_elsewhere = set()  # a charity's company is reported as the charity, a society as its mutual
@@ -82,16 +84,26 @@ def supplier_names(registers_dir: Path, count: int, seed: int) -> pd.DataFrame:
     return names.sample(frac=1.0, random_state=seed).reset_index(drop=True)
 
 
-def baselines(matcher_result: pd.DataFrame, names: pd.DataFrame, registers_dir: Path, sample: int,
-              total: int) -> dict:
+def baselines(matcher_result: pd.DataFrame, names: pd.DataFrame, registers_dir: Path, sample: int, total: int) -> dict:
     """The exact-key dict and extractOne over every register key, on the first ``sample`` names."""
-    tables = [pq.read_table(registers_dir / f"{r}_names.parquet", columns=["org_id", "key", "name_type"])
-              for r in ("companies", "ccew", "oscr", "ccni", "mutuals", "public_bodies")
-              if (registers_dir / f"{r}_names.parquet").exists()]
+    tables = [
+        pq.read_table(registers_dir / f"{r}_names.parquet", columns=["org_id", "key", "name_type"])
+        for r in ("companies", "ccew", "oscr", "ccni", "mutuals", "public_bodies")
+        if (registers_dir / f"{r}_names.parquet").exists()
+    ]
     register = pd.concat(t.filter(pc.equal(t["name_type"], "registered")).to_pandas() for t in tables)
-    links = pd.concat(pq.read_table(registers_dir / f"{r}_links.parquet").to_pandas() for r in ("ccew", "ccni", "companies"))
-    canonical = dict(zip(links.loc[links.relation == "company", "linked_org_id"], links.loc[links.relation == "company", "org_id"]))
-    canonical.update(zip(links.loc[links.relation == "same_as_mutual", "org_id"], links.loc[links.relation == "same_as_mutual", "linked_org_id"]))
+    links = pd.concat(
+        pq.read_table(registers_dir / f"{r}_links.parquet").to_pandas() for r in ("ccew", "ccni", "companies")
+    )
+    canonical = dict(
+        zip(links.loc[links.relation == "company", "linked_org_id"], links.loc[links.relation == "company", "org_id"])
+    )
+    canonical.update(
+        zip(
+            links.loc[links.relation == "same_as_mutual", "org_id"],
+            links.loc[links.relation == "same_as_mutual", "linked_org_id"],
+        )
+    )
     register["org_id"] = register["org_id"].map(lambda o: canonical.get(o, o))
     register = register.drop_duplicates(["key", "org_id"])
     unique = register.drop_duplicates("key", keep=False)  # a key naming two bodies is no answer
@@ -101,26 +113,37 @@ def baselines(matcher_result: pd.DataFrame, names: pd.DataFrame, registers_dir: 
 
     started = time.perf_counter()
     exact = [by_key.get(supplier_key(n) or "") for n in names.supplier_name]
-    out["exact_lookup"] = {"seconds_all": round(time.perf_counter() - started, 2),
-                           **evaluate(pd.DataFrame({"name": names.supplier_name, "org_id": exact}),
-                                      names.rename(columns={"supplier_name": "name"}))}
+    out["exact_lookup"] = {
+        "seconds_all": round(time.perf_counter() - started, 2),
+        **evaluate(
+            pd.DataFrame({"name": names.supplier_name, "org_id": exact}),
+            names.rename(columns={"supplier_name": "name"}),
+        ),
+    }
 
     choices = register.key.tolist()
     owners = register.org_id.tolist()
     started = time.perf_counter()
     found = []
     for name in part.supplier_name:
-        hit = process.extractOne(supplier_key(name) or "", choices, scorer=fuzz.token_sort_ratio,
-                                 score_cutoff=EXTRACTONE_CUTOFF)
+        hit = process.extractOne(
+            supplier_key(name) or "", choices, scorer=fuzz.token_sort_ratio, score_cutoff=EXTRACTONE_CUTOFF
+        )
         found.append(owners[hit[2]] if hit else None)
     seconds = time.perf_counter() - started
-    out["extractone"] = {"sample": sample, "seconds_sample": round(seconds, 2),
-                         "projected_seconds_all": round(seconds / sample * total),
-                         **evaluate(pd.DataFrame({"name": part.supplier_name, "org_id": found}),
-                                    part.rename(columns={"supplier_name": "name"}))}
+    out["extractone"] = {
+        "sample": sample,
+        "seconds_sample": round(seconds, 2),
+        "projected_seconds_all": round(seconds / sample * total),
+        **evaluate(
+            pd.DataFrame({"name": part.supplier_name, "org_id": found}), part.rename(columns={"supplier_name": "name"})
+        ),
+    }
     mine = matcher_result.iloc[:sample]
-    out["councilspend_on_sample"] = evaluate(pd.DataFrame({"name": part.supplier_name, "org_id": mine.org_id}),
-                                             part.rename(columns={"supplier_name": "name"}))
+    out["councilspend_on_sample"] = evaluate(
+        pd.DataFrame({"name": part.supplier_name, "org_id": mine.org_id}),
+        part.rename(columns={"supplier_name": "name"}),
+    )
     return out
 
 
@@ -141,10 +164,13 @@ def main() -> None:
     else:
         paths = {p.name: p for p in files.iterdir()}
     report["write_seconds"] = round(time.perf_counter() - started, 1)
-    by_kind = {"companies": [p for p in files.glob("BasicCompanyData*.zip")],
-               "charities": [files / "publicextract.charity.zip", files / "publicextract.charity_other_names.zip"],
-               "oscr": list(files.glob("CharityExport-*.zip")), "ccni": list(files.glob("ccni-*.csv")),
-               "mutuals": list(files.glob("mutuals-*.csv"))}
+    by_kind = {
+        "companies": [p for p in files.glob("BasicCompanyData*.zip")],
+        "charities": [files / "publicextract.charity.zip", files / "publicextract.charity_other_names.zip"],
+        "oscr": list(files.glob("CharityExport-*.zip")),
+        "ccni": list(files.glob("ccni-*.csv")),
+        "mutuals": list(files.glob("mutuals-*.csv")),
+    }
     del paths
 
     started = time.perf_counter()
@@ -160,11 +186,15 @@ def main() -> None:
     started = time.perf_counter()
     result = matcher.match(names[["supplier_name"]])
     report["match_seconds"] = round(time.perf_counter() - started, 1)
-    report["load_plus_match_seconds"] = round(report["load_seconds"] + report["index_seconds"] + report["match_seconds"], 1)
+    report["load_plus_match_seconds"] = round(
+        report["load_seconds"] + report["index_seconds"] + report["match_seconds"], 1
+    )
     report["peak_memory_gib"] = round(peak_gib(), 2)
     report["methods"] = result.match_method.value_counts().to_dict()
-    report["councilspend"] = evaluate(pd.DataFrame({"name": names.supplier_name, "org_id": result.org_id}),
-                                      names.rename(columns={"supplier_name": "name"}))
+    report["councilspend"] = evaluate(
+        pd.DataFrame({"name": names.supplier_name, "org_id": result.org_id}),
+        names.rename(columns={"supplier_name": "name"}),
+    )
     report["baselines"] = baselines(result, names, parquet, args.baseline_sample, len(names))
     print(json.dumps(report, indent=2, default=str))
 

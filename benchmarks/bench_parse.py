@@ -48,7 +48,9 @@ def write_synthetic_csv(path: Path, size_bytes: int, seed: int = 7) -> int:
             area, kind = AREAS[rng.integers(0, 5, n)], TYPES[rng.integers(0, 5, n)]
             lines = [
                 f'Example Council,{d:02d}/{m:02d}/2024,T{rows + i},"{a}",{s},{ar},{k},Payment for services\n'
-                for i, (d, m, a, s, ar, k) in enumerate(zip(day.tolist(), month.tolist(), pounds, supplier.tolist(), area.tolist(), kind.tolist()))
+                for i, (d, m, a, s, ar, k) in enumerate(
+                    zip(day.tolist(), month.tolist(), pounds, supplier.tolist(), area.tolist(), kind.tolist())
+                )
             ]
             out.write("".join(lines))
             rows += n
@@ -59,7 +61,7 @@ def _measure_child(kind: str, path: str) -> dict:
     """Run in a subprocess: time one parse or bare read and report peak RSS."""
     import pyarrow.csv as pacsv
 
-    from normalise.parse import parse_to_parquet
+    from normalise.parsing.parse import parse_to_parquet
 
     start = time.perf_counter()
     if kind == "bare":
@@ -75,8 +77,10 @@ def _measure_child(kind: str, path: str) -> dict:
 
 def measure(kind: str, path: Path) -> dict:
     """``_measure_child`` in a fresh interpreter, so peak RSS belongs to this run alone."""
-    code = f"import json, sys; sys.path.insert(0, {str(REPO)!r}); from benchmarks.bench_parse import _measure_child; " \
-           f"print(json.dumps(_measure_child({kind!r}, {str(path)!r})))"
+    code = (
+        f"import json, sys; sys.path.insert(0, {str(REPO)!r}); from benchmarks.bench_parse import _measure_child; "
+        f"print(json.dumps(_measure_child({kind!r}, {str(path)!r})))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -85,7 +89,7 @@ def bench_corpus(corpus: Path) -> dict:
     """Parse every real file in one process; bare-read the CSVs that pyarrow can read at all."""
     import pyarrow.csv as pacsv
 
-    from normalise.parse import parse_to_parquet
+    from normalise.parsing.parse import parse_to_parquet
 
     files = sorted(p for d in ("spend", "gpc", "grants") if (corpus / d).is_dir() for p in (corpus / d).iterdir())
     rows = 0
@@ -102,9 +106,15 @@ def bench_corpus(corpus: Path) -> dict:
         except Exception:  # many real files are not rectangular CSV: that is why the parser exists
             bare_failed += 1
         bare_seconds += time.perf_counter() - start
-    return {"files": len(files), "rows": rows, "parse_seconds": round(parse_seconds, 2),
-            "parse_rows_per_s": round(rows / parse_seconds), "bare_csv_rows": bare_rows,
-            "bare_seconds": round(bare_seconds, 2), "bare_files_unreadable": bare_failed}
+    return {
+        "files": len(files),
+        "rows": rows,
+        "parse_seconds": round(parse_seconds, 2),
+        "parse_rows_per_s": round(rows / parse_seconds),
+        "bare_csv_rows": bare_rows,
+        "bare_seconds": round(bare_seconds, 2),
+        "bare_files_unreadable": bare_failed,
+    }
 
 
 def main() -> None:
@@ -127,11 +137,15 @@ def main() -> None:
             rows = write_synthetic_csv(path, int(size * 1e9))
             bare, parsed = measure("bare", path), measure("parse", path)
             entry = {
-                "size_gb": round(path.stat().st_size / 1e9, 3), "rows": rows,
-                "bare_seconds": round(bare["seconds"], 2), "bare_rows_per_s": round(rows / bare["seconds"]),
+                "size_gb": round(path.stat().st_size / 1e9, 3),
+                "rows": rows,
+                "bare_seconds": round(bare["seconds"], 2),
+                "bare_rows_per_s": round(rows / bare["seconds"]),
                 "bare_peak_rss_mb": round(bare["peak_rss_mb"]),
-                "parse_seconds": round(parsed["seconds"], 2), "parse_rows_per_s": round(parsed["rows"] / parsed["seconds"]),
-                "parse_peak_rss_mb": round(parsed["peak_rss_mb"]), "parsed_rows": parsed["rows"],
+                "parse_seconds": round(parsed["seconds"], 2),
+                "parse_rows_per_s": round(parsed["rows"] / parsed["seconds"]),
+                "parse_peak_rss_mb": round(parsed["peak_rss_mb"]),
+                "parsed_rows": parsed["rows"],
                 "ratio": round(parsed["seconds"] / bare["seconds"], 2),
             }
         finally:

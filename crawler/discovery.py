@@ -20,7 +20,9 @@ What councils do, and how it is handled here:
 from __future__ import annotations
 
 import calendar
+import contextlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -28,7 +30,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import parsel
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
-#: Formats a link can be guessed to hold (the bytes decide later: ``normalise.sniff``).
+#: Formats a link can be guessed to hold (the bytes decide later: ``normalise.parsing.sniff``).
 FORMATS = ("csv", "xlsx", "xls", "ods", "zip", "pdf", "json", "unknown")
 
 _EXTENSIONS = {
@@ -71,24 +73,57 @@ _TO_OR_NOTHING = r"(?:\s*(?:-|–|—|to|until)\s*|\s+|)"  # URL words "jan mar 
 
 _PERIOD_PATTERNS = [
     # "1 Jan 2014 - 31 Dec 2014", "April 2014 - March 2015", "January 2025 to March 2025"
-    ("range", re.compile(
-        r"\b(?:\d{1,2}(?:st|nd|rd|th)?\s+)?" + _MONTH.format("m1") + r"\w*\s*" + _YEAR4.format("y1")
-        + _TO + r"(?:\d{1,2}(?:st|nd|rd|th)?\s+)?" + _MONTH.format("m2") + r"\w*\s*" + _YEAR.format("y2") + r"\b",
-        re.I)),
+    (
+        "range",
+        re.compile(
+            r"\b(?:\d{1,2}(?:st|nd|rd|th)?\s+)?"
+            + _MONTH.format("m1")
+            + r"\w*\s*"
+            + _YEAR4.format("y1")
+            + _TO
+            + r"(?:\d{1,2}(?:st|nd|rd|th)?\s+)?"
+            + _MONTH.format("m2")
+            + r"\w*\s*"
+            + _YEAR.format("y2")
+            + r"\b",
+            re.I,
+        ),
+    ),
     # "October to December 2010", "Jan-Mar 2017", "julysep2010"
-    ("range", re.compile(
-        r"\b" + _MONTH.format("m1") + r"[a-z]*?" + _TO_OR_NOTHING + _MONTH.format("m2") + r"[a-z]*[\s_\-'.,]*" + _YEAR.format("y2") + r"\b",
-        re.I)),
+    (
+        "range",
+        re.compile(
+            r"\b"
+            + _MONTH.format("m1")
+            + r"[a-z]*?"
+            + _TO_OR_NOTHING
+            + _MONTH.format("m2")
+            + r"[a-z]*[\s_\-'.,]*"
+            + _YEAR.format("y2")
+            + r"\b",
+            re.I,
+        ),
+    ),
     # "Q3 2024/25", "Quarter 3 2024-2025" (financial year), "Q3 2024" and "2024-Q3" (calendar)
-    ("quarter", re.compile(
-        r"\b(?:q|quarter\s*)(?P<q>[1-4])\s*(?:of\s*)?" + _YEAR4.format("y") + r"(?:\s*(?:/|-|_|to)\s*(?P<y2>\d{2}|\d{4}))?\b",
-        re.I)),
+    (
+        "quarter",
+        re.compile(
+            r"\b(?:q|quarter\s*)(?P<q>[1-4])\s*(?:of\s*)?"
+            + _YEAR4.format("y")
+            + r"(?:\s*(?:/|-|_|to)\s*(?P<y2>\d{2}|\d{4}))?\b",
+            re.I,
+        ),
+    ),
     ("quarter", re.compile(r"\b" + _YEAR4.format("y") + r"\s*[-_ ]\s*q(?P<q>[1-4])\b", re.I)),
     # "2025-03", "2025_03" (a month; "2024-25" is a financial year, below)
     ("iso_month", re.compile(r"\b" + _YEAR4.format("y") + r"[-_/ ](?P<m>0[1-9]|1[0-2])(?![\d/])", re.I)),
     # "2024/25", "2024-2025", "2017 / 2018", "2017_2018"
-    ("financial_year", re.compile(
-        r"\b" + _YEAR4.format("y") + r"(?:\s*(?:/|-|–|_|to)\s*(?P<y2>\d{4}|\d{2})|\s+(?P<y2b>\d{4}))\b", re.I)),
+    (
+        "financial_year",
+        re.compile(
+            r"\b" + _YEAR4.format("y") + r"(?:\s*(?:/|-|–|_|to)\s*(?P<y2>\d{4}|\d{2})|\s+(?P<y2b>\d{4}))\b", re.I
+        ),
+    ),
     # "March 2025", "Mar-25", "march__15", "December 2016"
     ("month", re.compile(r"\b" + _MONTH.format("m") + r"[a-z]*[\s_\-'.,]*" + _YEAR.format("y") + r"(?!\d)", re.I)),
     # "2018 September", "2015/December"
@@ -96,24 +131,34 @@ _PERIOD_PATTERNS = [
 ]
 
 _DATASET_WORDS = [
-    ("purchase_card", re.compile(
-        r"purchas\w*[\s_-]*cards?|procurement[\s_-]*cards?|\bgpc\b|\bp[\s-]?cards?\b|card[\s_-]*(?:payments|transactions|spend)",
-        re.I)),
+    (
+        "purchase_card",
+        re.compile(
+            r"purchas\w*[\s_-]*cards?|procurement[\s_-]*cards?|\bgpc\b|\bp[\s-]?cards?\b|card[\s_-]*(?:payments|transactions|spend)",
+            re.I,
+        ),
+    ),
     ("grants", re.compile(r"\bgrants?\b|voluntary[\s_-]*sector", re.I)),
-    ("spend_over_500", re.compile(
-        r"spend|expenditure|payments?[\s_-]*(?:to|over)|over[\s_-]*(?:£|&pound;)?\s*(?:500|250)|transactions?[\s_-]*over"
-        r"|supplier|invoices",
-        re.I)),
+    (
+        "spend_over_500",
+        re.compile(
+            r"spend|expenditure|payments?[\s_-]*(?:to|over)|over[\s_-]*(?:£|&pound;)?\s*(?:500|250)|transactions?[\s_-]*over"
+            r"|supplier|invoices",
+            re.I,
+        ),
+    ),
 ]
 
-_PAGINATION_TEXT = re.compile(
-    r"^\s*(?:next(?:\s+page)?|older|more|›|»|>|>>|\d{1,3})\s*[›»>]*\s*$", re.I
-)
+_PAGINATION_TEXT = re.compile(r"^\s*(?:next(?:\s+page)?|older|more|›|»|>|>>|\d{1,3})\s*[›»>]*\s*$", re.I)
 _ARCHIVE_TEXT = re.compile(r"^\s*(?:archive[sd]?|previous\s+years?|past\s+years?|earlier\s+years?)\s*$", re.I)
 _PAGINATION_URL = re.compile(r"[?&](?:page|p|pg|start|offset)=\d+|/page/\d+", re.I)
 _YEARISH = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
-_BARE_YEAR_TEXT = re.compile(r"^\s*(?:(?:spending|expenditure|payments|year)\s*)?(?:19|20)\d\d(?:\s*[/-]\s*\d{2,4})?\s*$", re.I)
-_SPEND_PAGE_WORDS = re.compile(r"spend|expenditure|payments|transparen|purchase|procurement|grants|over\s*£?\s*(?:500|250)", re.I)
+_BARE_YEAR_TEXT = re.compile(
+    r"^\s*(?:(?:spending|expenditure|payments|year)\s*)?(?:19|20)\d\d(?:\s*[/-]\s*\d{2,4})?\s*$", re.I
+)
+_SPEND_PAGE_WORDS = re.compile(
+    r"spend|expenditure|payments|transparen|purchase|procurement|grants|over\s*£?\s*(?:500|250)", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -294,7 +339,11 @@ def follow_links(html: str | bytes, base_url: str, *, follow_pattern: str | None
         if _page_key(url) == page or url in follow or _same_site_key(url) != here or _is_file_link(url, text):
             continue
         pagination = _looks_like_pagination(url, text)
-        if (pattern.search(url) or pattern.search(text)) if pattern else (pagination or _looks_like_year_page(url, text)):
+        if (
+            (pattern.search(url) or pattern.search(text))
+            if pattern
+            else (pagination or _looks_like_year_page(url, text))
+        ):
             follow[url] = SubPage(url=url, text=text, pagination=pagination)
     return list(follow.values())
 
@@ -423,17 +472,15 @@ def _selector(html: str | bytes) -> parsel.Selector:
     return parsel.Selector(text=text)
 
 
-def _anchors(selector: parsel.Selector, base_url: str):
+def _anchors(selector: parsel.Selector, base_url: str) -> Iterator[tuple[str, str]]:
     """(absolute URL without fragment, whitespace-collapsed text) of every usable ``<a href>``.
 
     A malformed address (``http://[::1/x.csv``) skips that one link, never the page.
     """
     base = selector.css("base::attr(href)").get()
     if base:
-        try:
+        with contextlib.suppress(ValueError):  # a broken <base href>: resolve against the page's own URL
             base_url = urljoin(base_url, base.strip())
-        except ValueError:
-            pass  # a broken <base href>: resolve against the page's own URL
     for anchor in selector.css("a[href]"):
         href = anchor.attrib["href"].strip()
         if not href or href.startswith(("#", "mailto:", "javascript:", "tel:")):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from scrapy import Request
+from scrapy.crawler import Crawler
+
 from pipelines.manifest import KnownFile, known_files
 from pipelines.store import raw_path
 
@@ -25,14 +28,18 @@ class ConditionalGetMiddleware:
         self.known: dict[str, KnownFile] = known_files(out_dir)
 
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> ConditionalGetMiddleware:
         return cls(Path(crawler.settings["COUNCILSPEND_OUT"]))
 
-    def process_request(self, request):
+    def process_request(self, request: Request) -> None:
         if not request.meta.get(FILE_REQUEST):
             return None
         known = self.known.get(request.url)
-        if known is None or not known.sha256 or not raw_path(self.out_dir, known.sha256, known.format or "unknown").exists():
+        if (
+            known is None
+            or not known.sha256
+            or not raw_path(self.out_dir, known.sha256, known.format or "unknown").exists()
+        ):
             return None
         if known.etag:
             request.headers.setdefault(b"If-None-Match", known.etag)

@@ -39,8 +39,14 @@ class CrawlConfigError(ValueError):
     """The crawl cannot start: its configuration is wrong."""
 
 
-def run_crawl(sources: Path | None, out: Path, run_id: str, councils: list[str] | None = None,
-              log_file: Path | None = None, settings: dict | None = None) -> dict:
+def run_crawl(
+    sources: Path | None,
+    out: Path,
+    run_id: str,
+    councils: list[str] | None = None,
+    log_file: Path | None = None,
+    settings: dict | None = None,
+) -> dict:
     """Crawl, write ``stats.json``, merge the run into ``files.parquet``; returns the stats.
 
     ``settings`` overrides Scrapy settings for this run (for example a Redis
@@ -104,27 +110,29 @@ def crawl_stats(per_spider: list[dict], elapsed: float) -> dict:
     >>> stats["responses_by_status"], stats["errors"]
     ({'200': 2, '304': 1}, 1)
     """
-    total: Counter = Counter()
+    total: Counter[str] = Counter()
     for stats in per_spider:
         for key, value in stats.items():
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 continue
             if key.startswith("log_count/"):
                 # every crawler's log counter sees the whole process's log: count each line once
-                total[key] = max(total[key], value)
+                total[key] = max(total[key], int(value))
             else:
-                total[key] += value
+                total[key] += int(value)
     status_prefix = "downloader/response_status_count/"
     outcome_prefix = "councilspend/files/"
     return {
         "requests": int(total["downloader/request_count"]),
         "bytes": int(total["downloader/response_bytes"]),
         "responses": int(total["downloader/response_count"]),
-        "responses_by_status": {k[len(status_prefix):]: int(v) for k, v in sorted(total.items()) if k.startswith(status_prefix)},
+        "responses_by_status": {
+            k[len(status_prefix) :]: int(v) for k, v in sorted(total.items()) if k.startswith(status_prefix)
+        },
         "errors": int(total["log_count/ERROR"]),
         "pages_failed": int(total["councilspend/pages_failed"]),
         "items": int(total["item_scraped_count"]),
-        "files": {k[len(outcome_prefix):]: int(v) for k, v in sorted(total.items()) if k.startswith(outcome_prefix)},
+        "files": {k[len(outcome_prefix) :]: int(v) for k, v in sorted(total.items()) if k.startswith(outcome_prefix)},
         "elapsed": round(elapsed, 3),
     }
 

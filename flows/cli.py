@@ -14,10 +14,11 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import date
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -33,12 +34,14 @@ console = Console(stderr=True)
 
 Out = Annotated[Path, typer.Option("--out", envvar="COUNCILSPEND_OUT", help="Output folder.")]
 Sources = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--sources", envvar="COUNCILSPEND_SOURCES", help="Sources config (YAML); default: the bundled one."),
 ]
 Workers = Annotated[int, typer.Option("--workers", envvar="COUNCILSPEND_WORKERS", min=1, help="Parser processes.")]
 Port = Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")]
-Councils = Annotated[Optional[str], typer.Option("--councils", help="Comma-separated council codes (default: all configured).")]
+Councils = Annotated[
+    str | None, typer.Option("--councils", help="Comma-separated council codes (default: all configured).")
+]
 
 
 class UserError(Exception):
@@ -76,7 +79,7 @@ def friendly(command: Callable) -> Callable:
     """Turn user mistakes into a clear message and exit code 2."""
 
     @wraps(command)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         debug = bool(os.environ.get("COUNCILSPEND_DEBUG"))
         if not debug:
             _quiet_prefect_tracebacks()  # errors that are not the user's still raise with their traceback
@@ -107,7 +110,9 @@ def _sources_path(sources: Path | None, councils: list[str] | None = None) -> Pa
     configured = load_sources(path)
     unknown = sorted(set(councils or ()) - set(configured))
     if unknown:
-        raise UserError(f"{', '.join(unknown)} not in the sources config {path} (configured: {', '.join(sorted(configured))})")
+        raise UserError(
+            f"{', '.join(unknown)} not in the sources config {path} (configured: {', '.join(sorted(configured))})"
+        )
     return path
 
 
@@ -117,7 +122,7 @@ def _require_crawl(out: Path) -> None:
         raise UserError(f"nothing crawled in {out}: run `councilspend crawl --out {out}` first")
 
 
-def _no_heartbeat():
+def _no_heartbeat() -> AbstractContextManager[object]:
     """Prefect's per-run heartbeat thread costs ~1 s a run and tells us nothing locally (NOTES.md)."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
@@ -134,10 +139,14 @@ def crawl(out: Out = Path("data"), sources: Sources = None, councils: Councils =
     path = _sources_path(sources, chosen)
     with _no_heartbeat():
         record = crawl_flow(out, path, chosen)
-    console.print(f"crawl: {record.files_new} new, {record.files_changed} changed, "
-                  f"{record.files_unchanged} unchanged, {record.files_failed} failed files -> {out}")
+    console.print(
+        f"crawl: {record.files_new} new, {record.files_changed} changed, "
+        f"{record.files_unchanged} unchanged, {record.files_failed} failed files -> {out}"
+    )
     if record.errors:
-        console.print(f"[yellow]{record.errors} errors while crawling[/yellow]: see {out}/_crawl/{record.run_id}/crawl.log")
+        console.print(
+            f"[yellow]{record.errors} errors while crawling[/yellow]: see {out}/_crawl/{record.run_id}/crawl.log"
+        )
     files_seen = record.files_new + record.files_changed + record.files_unchanged + record.files_failed
     if record.errors and not files_seen:
         raise typer.Exit(1)
@@ -176,11 +185,11 @@ def normalise(out: Out = Path("data"), sources: Sources = None, workers: Workers
 @friendly
 def parse(
     file: Annotated[Path, typer.Argument(help="A spend file (CSV, XLSX, XLS, ODS, ZIP, ...).")],
-    council: Annotated[Optional[str], typer.Option("--council", help="Council code, e.g. BIR.")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Write the canonical rows here (Parquet).")] = None,
+    council: Annotated[str | None, typer.Option("--council", help="Council code, e.g. BIR.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the canonical rows here (Parquet).")] = None,
 ) -> None:
     """Parse one file to the canonical schema and print a JSON summary."""
-    from normalise.parse import parse_file, parse_to_parquet
+    from normalise.parsing.parse import parse_file, parse_to_parquet
 
     if not file.exists():
         raise UserError(f"{file} does not exist")
@@ -198,11 +207,11 @@ def parse(
 @friendly
 def registers_load(
     out: Out = Path("data"),
-    companies: Annotated[Optional[list[str]], typer.Option(help="Companies House BasicCompanyData (path or URL).")] = None,
-    charities: Annotated[Optional[list[str]], typer.Option(help="Charity Commission public extract.")] = None,
-    oscr: Annotated[Optional[list[str]], typer.Option(help="OSCR charity register export.")] = None,
-    ccni: Annotated[Optional[list[str]], typer.Option(help="Charity Commission for Northern Ireland CSV.")] = None,
-    mutuals: Annotated[Optional[list[str]], typer.Option(help="FCA Mutuals Public Register export.")] = None,
+    companies: Annotated[list[str] | None, typer.Option(help="Companies House BasicCompanyData (path or URL).")] = None,
+    charities: Annotated[list[str] | None, typer.Option(help="Charity Commission public extract.")] = None,
+    oscr: Annotated[list[str] | None, typer.Option(help="OSCR charity register export.")] = None,
+    ccni: Annotated[list[str] | None, typer.Option(help="Charity Commission for Northern Ireland CSV.")] = None,
+    mutuals: Annotated[list[str] | None, typer.Option(help="FCA Mutuals Public Register export.")] = None,
 ) -> None:
     """Load register bulk files (paths or URLs, zipped or not) into Parquet under OUT/registers."""
     from flows.match import registers_flow
@@ -220,7 +229,7 @@ def registers_load(
 @friendly
 def match(
     out: Out = Path("data"),
-    overrides: Annotated[Optional[Path], typer.Option(help="CSV supplier_name,org_id of your own corrections.")] = None,
+    overrides: Annotated[Path | None, typer.Option(help="CSV supplier_name,org_id of your own corrections.")] = None,
 ) -> None:
     """Match every council's suppliers to the loaded registers (writes suppliers.parquet)."""
     from flows.match import match_flow
@@ -236,11 +245,11 @@ def match(
 def match_names(
     names: Annotated[Path, typer.Argument(help="CSV of names: a column 'name', or the first column.")],
     registers: Annotated[Path, typer.Option(help="Folder of loaded registers.")] = Path("data/registers"),
-    out: Annotated[Optional[Path], typer.Option(help="Write results here (CSV); default: standard output.")] = None,
-    overrides: Annotated[Optional[Path], typer.Option(help="CSV supplier_name,org_id of corrections.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write results here (CSV); default: standard output.")] = None,
+    overrides: Annotated[Path | None, typer.Option(help="CSV supplier_name,org_id of corrections.")] = None,
 ) -> None:
     """Reconcile your own list of names against the registers."""
-    from normalise.matching import match_csv
+    from normalise.matching.matcher import match_csv
 
     if not names.exists():
         raise UserError(f"{names} does not exist")
@@ -271,7 +280,7 @@ def match_eval(
 @friendly
 def compliance(
     out: Out = Path("data"),
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Judge deadlines as of this date (YYYY-MM-DD).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Judge deadlines as of this date (YYYY-MM-DD).")] = None,
 ) -> None:
     """Compute the compliance table and HTML report."""
     from flows.publish import compliance_flow
@@ -312,14 +321,15 @@ def run(
     sources: Sources = None,
     councils: Councils = None,
     workers: Workers = 2,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Judge compliance as of this date.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Judge compliance as of this date.")] = None,
 ) -> None:
     """The national flow: crawl -> normalise -> match -> compliance -> publish."""
     from flows.national import NationalRun, national_flow
 
     chosen = _council_list(councils)
-    job = NationalRun(out=out, sources=_sources_path(sources, chosen), councils=chosen,
-                      as_of=_as_of(as_of), workers=workers)
+    job = NationalRun(
+        out=out, sources=_sources_path(sources, chosen), councils=chosen, as_of=_as_of(as_of), workers=workers
+    )
     with _no_heartbeat():
         report = national_flow(job)
     console.print(f"done: report at {report}")
@@ -341,8 +351,10 @@ def mockweb(
     try:
         with MockWeb(site.root, port=port) as web:
             (root / "sources.yaml").write_text(site.sources_yaml(web.base_url), encoding="utf-8")
-            console.print(f"mock council web for {len(site.council_codes)} councils at {web.base_url}/ "
-                          f"(sources config: {root / 'sources.yaml'}); Ctrl-C stops it")
+            console.print(
+                f"mock council web for {len(site.council_codes)} councils at {web.base_url}/ "
+                f"(sources config: {root / 'sources.yaml'}); Ctrl-C stops it"
+            )
             threading.Event().wait()
     except MockWebError as exc:
         raise UserError(f"{exc} (choose another with --port)") from None

@@ -25,8 +25,19 @@ def run_crawler(sources: Path, out: Path, run_id: str, councils: list[str] | Non
     """Run one crawl in a subprocess and return its stats (the last line it prints, as JSON)."""
     log_file = Path(out) / "_crawl" / run_id / "crawl.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "crawler.run", "--sources", str(sources), "--out", str(out),
-           "--run-id", run_id, "--log-file", str(log_file)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "crawler.run",
+        "--sources",
+        str(sources),
+        "--out",
+        str(out),
+        "--run-id",
+        run_id,
+        "--log-file",
+        str(log_file),
+    ]
     if councils:
         cmd += ["--councils", ",".join(councils)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -51,7 +62,11 @@ def crawl_flow(out: Path, sources: Path, councils: list[str] | None = None) -> R
     append_run(Path(out), record)
     logger.info(
         "crawl %s: %d requests, %d new, %d changed, %d unchanged, %d failed files",
-        record.run_id, record.requests, record.files_new, record.files_changed, record.files_unchanged,
+        record.run_id,
+        record.requests,
+        record.files_new,
+        record.files_changed,
+        record.files_unchanged,
         record.files_failed,
     )
     return record

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flows.national import NationalRun, RegisterSources, national_flow
-from normalise.publish import connect
+from normalise.publish.package import connect
 
 #: The mock web's fixed seed: the same URLs and files on every run, so a second run is incremental.
 DEMO_SEED = 2026
@@ -42,9 +42,10 @@ def register_urls(registers_dir: Path, base_url: str) -> RegisterSources:
 
 def run_demo(out: Path, *, councils: int, port: int, workers: int, console: Console) -> None:
     """Generate and serve the mock web, run the national flow against it, print a summary."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
     from mockweb.generate import generate
     from mockweb.server import MockWeb
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     out = Path(out)
     started = time.monotonic()
@@ -56,8 +57,12 @@ def run_demo(out: Path, *, councils: int, port: int, workers: int, console: Cons
         sources.write_text(site.sources_yaml(web.base_url), encoding="utf-8")
         console.print(f"mock council web: {len(site.council_codes)} councils at {web.base_url}")
         job = NationalRun(
-            out=out, sources=sources, councils=list(site.council_codes),
-            registers=register_urls(site.registers_dir, web.base_url), as_of=site.as_of, workers=workers,
+            out=out,
+            sources=sources,
+            councils=list(site.council_codes),
+            registers=register_urls(site.registers_dir, web.base_url),
+            as_of=site.as_of,
+            workers=workers,
         )
         with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             report = national_flow(job)
@@ -69,15 +74,19 @@ def print_summary(out: Path, report: Path, seconds: float, console: Console) -> 
     with connect(out) as con:
         spend_rows, spend_total = con.execute("SELECT count(*), coalesce(sum(amount), 0) FROM spend").fetchall()[0]
         files, failed = con.execute(
-            "SELECT count(*), count(*) FILTER (parse_status NOT IN ('ok', 'partial')) FROM files").fetchall()[0]
+            "SELECT count(*), count(*) FILTER (parse_status NOT IN ('ok', 'partial')) FROM files"
+        ).fetchall()[0]
         rejects = con.execute("SELECT count(*) FROM rejects").fetchall()[0][0]
         matched, suppliers = con.execute(
-            "SELECT count(*) FILTER (org_id IS NOT NULL), count(*) FROM suppliers").fetchall()[0]
+            "SELECT count(*) FILTER (org_id IS NOT NULL), count(*) FROM suppliers"
+        ).fetchall()[0]
         statuses = con.execute(
-            "SELECT status, count(*) FROM compliance GROUP BY status ORDER BY count(*) DESC").fetchall()
+            "SELECT status, count(*) FROM compliance GROUP BY status ORDER BY count(*) DESC"
+        ).fetchall()
         last_crawl = con.execute(
             "SELECT files_new, files_changed, files_unchanged FROM runs WHERE flow = 'crawl' "
-            "ORDER BY started_at DESC LIMIT 1").fetchall()
+            "ORDER BY started_at DESC LIMIT 1"
+        ).fetchall()
     table = Table(title=f"councilspend demo ({seconds:.0f} s)", show_header=False)
     table.add_row("files", f"{files:,} ({failed:,} not machine-readable or failed)")
     for new, changed, unchanged in last_crawl:
@@ -89,5 +98,5 @@ def print_summary(out: Path, report: Path, seconds: float, console: Console) -> 
     console.print(table)
     console.print(f"outputs in {out.resolve()}")
     console.print(f"  report:   {report.resolve()}")
-    console.print(f"  DuckDB:   normalise.publish.connect({str(out.resolve())!r}) in Python")
+    console.print(f"  DuckDB:   normalise.publish.package.connect({str(out.resolve())!r}) in Python")
     console.print(f"  Parquet:  {(out / 'spend').resolve()} (hive partitions council=/year=)")

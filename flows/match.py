@@ -11,10 +11,11 @@ from prefect import flow, get_run_logger, task
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from flows.runs import RunRecord, append_run
-from normalise.matching import Matcher
-from normalise.parquet_io import write_table
+from normalise.matching.matcher import Matcher
+from normalise.matching.suppliers import supplier_totals
 from normalise.registers import load_registers
-from normalise.suppliers import supplier_totals
+from normalise.store.parquet_io import write_table
+
 
 @task
 def match_suppliers(out: Path, overrides: Path | None) -> pd.DataFrame:
@@ -29,10 +30,12 @@ def match_suppliers(out: Path, overrides: Path | None) -> pd.DataFrame:
         matcher = Matcher.from_dir(registers_dir, overrides=overrides)
         answers = pd.concat([distinct, matcher.match(distinct)], axis=1)
     else:
-        logger.warning("no registers in %s: run `councilspend registers load` first; suppliers stay unmatched",
-                       registers_dir)
-        answers = distinct.assign(org_id=None, org_name=None, org_type="unmatched",
-                                  match_method="none", match_score=None, alternatives=None)
+        logger.warning(
+            "no registers in %s: run `councilspend registers load` first; suppliers stay unmatched", registers_dir
+        )
+        answers = distinct.assign(
+            org_id=None, org_name=None, org_type="unmatched", match_method="none", match_score=None, alternatives=None
+        )
     merged = suppliers.merge(answers, on=identity, how="left")
     merged.loc[merged["redacted"], ["org_type", "match_method"]] = ["individual_or_redacted", "none"]
     merged["org_type"] = merged["org_type"].fillna("unmatched")
@@ -42,13 +45,22 @@ def match_suppliers(out: Path, overrides: Path | None) -> pd.DataFrame:
 
 
 @flow(name="registers")
-def registers_flow(out: Path, companies: Sequence[str] = (), charities: Sequence[str] = (),
-                   oscr: Sequence[str] = (), ccni: Sequence[str] = (),
-                   mutuals: Sequence[str] = ()) -> dict[str, int]:
+def registers_flow(
+    out: Path,
+    companies: Sequence[str] = (),
+    charities: Sequence[str] = (),
+    oscr: Sequence[str] = (),
+    ccni: Sequence[str] = (),
+    mutuals: Sequence[str] = (),
+) -> dict[str, int]:
     """Load register bulk files (paths or URLs) into ``<out>/registers``, with a progress bar per register."""
     record = RunRecord(flow="registers")
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"),
-               TimeElapsedColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, transient=False) as bar:
         tasks: dict[str, TaskID] = {}
 
@@ -57,8 +69,15 @@ def registers_flow(out: Path, companies: Sequence[str] = (), charities: Sequence
                 tasks[register] = bar.add_task(f"loading {register}", total=None)
             bar.advance(tasks[register], rows)
 
-        counts = load_registers(Path(out) / "registers", companies=companies, charities=charities,
-                                oscr=oscr, ccni=ccni, mutuals=mutuals, progress=advance)
+        counts = load_registers(
+            Path(out) / "registers",
+            companies=companies,
+            charities=charities,
+            oscr=oscr,
+            ccni=ccni,
+            mutuals=mutuals,
+            progress=advance,
+        )
     append_run(Path(out), record)
     get_run_logger().info("registers loaded: %s", counts)
     return counts
@@ -69,7 +88,8 @@ def match_flow(out: Path, overrides: Path | None = None) -> RunRecord:
     """Write ``suppliers.parquet``: every council's suppliers with their register match."""
     record = RunRecord(flow="match")
     suppliers = match_suppliers(Path(out), overrides)
-    write_table(pa.Table.from_pandas(suppliers, preserve_index=False), Path(out) / "suppliers.parquet",
-                schema_of="suppliers")
+    write_table(
+        pa.Table.from_pandas(suppliers, preserve_index=False), Path(out) / "suppliers.parquet", schema_of="suppliers"
+    )
     append_run(Path(out), record)
     return record

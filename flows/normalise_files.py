@@ -17,9 +17,9 @@ from __future__ import annotations
 import json
 import shutil
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+from multiprocessing import get_context
 from pathlib import Path
 
 import pyarrow as pa
@@ -30,15 +30,15 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from rich.progress import Progress
 
 from flows.runs import RunRecord, append_run
-from normalise.overlap import merge_overlapping
-from normalise.parquet_io import read_table, write_table
-from normalise.parse import parse_to_parquet
+from normalise.parsing.overlap import merge_overlapping
+from normalise.parsing.parse import parse_to_parquet
 from normalise.schema import empty_table
 from normalise.sources import CouncilSource, load_sources
+from normalise.store.parquet_io import read_table, write_table
 from pipelines.store import raw_path
 
 PARSED_OK = ("ok", "partial")
-_NEVER = datetime.max.replace(tzinfo=timezone.utc)
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,12 @@ def pending_jobs(out: Path, sources: dict[str, CouncilSource]) -> list[ParseJob]
             continue
         source = sources.get(f["council_code"])
         jobs[key] = ParseJob(
-            council_code=f["council_code"], sha256=f["sha256"], raw_path=path, url=f["url"],
-            dataset=f["dataset"], columns=dict(source.columns) if source else {},
+            council_code=f["council_code"],
+            sha256=f["sha256"],
+            raw_path=path,
+            url=f["url"],
+            dataset=f["dataset"],
+            columns=dict(source.columns) if source else {},
             encoding=source.encoding if source else None,
         )
     return list(jobs.values())
@@ -89,8 +93,14 @@ def parse_job(job: ParseJob, out: Path) -> dict:
         return json.loads(summary_path.read_text())
     target.parent.mkdir(parents=True, exist_ok=True)
     summary = parse_to_parquet(
-        job.raw_path, target, council_code=job.council_code, source_url=job.url,
-        sha256=job.sha256, dataset=job.dataset, columns=job.columns or None, encoding=job.encoding,
+        job.raw_path,
+        target,
+        council_code=job.council_code,
+        source_url=job.url,
+        sha256=job.sha256,
+        dataset=job.dataset,
+        columns=job.columns or None,
+        encoding=job.encoding,
     )
     summary_path.write_text(json.dumps(summary, default=str))
     return summary
@@ -135,9 +145,9 @@ def rebuild_council(out: Path, council_code: str) -> dict[tuple[str, str], tuple
     Returns rows in spend and rows in rejects per (council, source sha256).
     """
     out = Path(out)
-    files = read_table(out / "files.parquet", "files").filter(
-        pc.equal(pc.field("council_code"), council_code)
-    ).to_pylist()
+    files = (
+        read_table(out / "files.parquet", "files").filter(pc.equal(pc.field("council_code"), council_code)).to_pylist()
+    )
     seen: set[str] = set()
     spend_parts, reject_parts = [], []
     for f in _preference_order(files):
@@ -236,7 +246,7 @@ def publish_rejects(out: Path) -> int:
 
 # Rebuilding a council holds its rows in memory: rebuild two at a time, not ~400 at once
 # (Prefect's default thread pool has no bound).
-@flow(name="normalise", task_runner=ThreadPoolTaskRunner(max_workers=2))
+@flow(name="normalise", task_runner=ThreadPoolTaskRunner(max_workers=2))  # type: ignore[arg-type]
 def normalise_flow(out: Path, sources: Path | None = None, workers: int = 2) -> RunRecord:
     """Parse new files and rebuild the councils they belong to."""
     logger = get_run_logger()

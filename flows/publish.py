@@ -8,10 +8,10 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 
 from flows.runs import RunRecord, append_run
-from normalise.compliance import compute_compliance, monthly_spend
-from normalise.parquet_io import read_table, write_table
-from normalise.publish import write_data_dictionary, write_datapackage, write_duckdb
-from normalise.report import write_report
+from normalise.compliance.report import write_report
+from normalise.compliance.rules import compute_compliance, monthly_spend
+from normalise.publish.package import write_data_dictionary, write_datapackage, write_duckdb
+from normalise.store.parquet_io import read_table, write_table
 
 
 @flow(name="compliance")

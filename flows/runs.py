@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
 
-from normalise.parquet_io import read_table, write_table
 from normalise.schema import conform
+from normalise.store.parquet_io import read_table, write_table
 
 
 def new_run_id(flow: str) -> str:
     """A sortable, unique run id such as ``20261122T034501-crawl-1a2b3c``."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     return f"{stamp}-{flow}-{uuid.uuid4().hex[:6]}"
 
 
@@ -25,7 +25,7 @@ class RunRecord:
 
     flow: str
     run_id: str = ""
-    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
     requests: int = 0
     bytes_downloaded: int = 0
@@ -41,7 +41,7 @@ class RunRecord:
 
 def append_run(out: Path, record: RunRecord) -> None:
     """Close ``record`` and append it to ``<out>/runs.parquet``."""
-    record.finished_at = record.finished_at or datetime.now(timezone.utc)
+    record.finished_at = record.finished_at or datetime.now(UTC)
     path = Path(out) / "runs.parquet"
     existing = read_table(path, "runs")
     row = pa.Table.from_pylist([asdict(record)])

@@ -23,7 +23,7 @@ Written by :func:`mockweb.generate.generate` under ``<root>/answers/`` as CSV, r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pandas as pd
@@ -32,9 +32,23 @@ from mockweb.files import missing_code_fields
 
 MACHINE_READABLE = ("csv", "xlsx", "xls", "ods", "json", "zip")
 FILE_COLUMNS = [
-    "url_path", "council_code", "dataset", "format", "period_start", "period_end", "published_at",
-    "rows_total", "transactions", "total_amount", "expected_status", "republishes",
-    "columns", "link_text", "http_status", "fault", "redirect_to",
+    "url_path",
+    "council_code",
+    "dataset",
+    "format",
+    "period_start",
+    "period_end",
+    "published_at",
+    "rows_total",
+    "transactions",
+    "total_amount",
+    "expected_status",
+    "republishes",
+    "columns",
+    "link_text",
+    "http_status",
+    "fault",
+    "redirect_to",
 ]
 
 
@@ -69,8 +83,9 @@ def load_answer_key(root: Path) -> AnswerKey:
         files[col] = files[col].astype("int64")
     compliance = read("compliance.csv")
     compliance["months_covered"] = compliance["months_covered"].astype("int64")
-    return AnswerKey(files=files, suppliers=read("suppliers.csv"), compliance=compliance,
-                     disallowed=read("disallowed.csv"))
+    return AnswerKey(
+        files=files, suppliers=read("suppliers.csv"), compliance=compliance, disallowed=read("disallowed.csv")
+    )
 
 
 def quarter_bounds(label: str) -> tuple[date, date]:
@@ -111,8 +126,9 @@ def quarters_between(first: date, as_of: date) -> list[str]:
         year, q = (year + 1, 1) if q == 4 else (year, q + 1)
 
 
-def compute_compliance(files: pd.DataFrame, row_months: dict[str, set[tuple[int, int]]],
-                       outside_england: set[str], as_of: date) -> pd.DataFrame:
+def compute_compliance(
+    files: pd.DataFrame, row_months: dict[str, set[tuple[int, int]]], outside_england: set[str], as_of: date
+) -> pd.DataFrame:
     """Every council's compliance state per quarter, by the rules of COMPLIANCE_RULES.md.
 
     ``files`` has the key.files columns (``columns`` holds the ';'-joined canonical columns a file
@@ -129,13 +145,14 @@ def compute_compliance(files: pd.DataFrame, row_months: dict[str, set[tuple[int,
             start, end = quarter_bounds(label)
             deadline = quarter_deadline(label)
             covering = own[(own["period_start"] <= end) & (own["period_end"] >= start)]
-            readable = covering[covering["format"].isin(MACHINE_READABLE)
-                                & covering["expected_status"].isin(("ok", "partial"))]
+            readable = covering[
+                covering["format"].isin(MACHINE_READABLE) & covering["expected_status"].isin(("ok", "partial"))
+            ]
             months = sum(1 for m in range(start.month, end.month + 1) if (start.year, m) in row_months.get(code, set()))
             provided = {c for cols in readable["columns"] for c in cols.split(";") if c}
             missing = missing_code_fields(provided)  # every field when no machine-readable file covers it
             evidence = min(covering["published_at"], default=None)
-            on_time = None if evidence is None else evidence <= datetime.combine(deadline, time.max, timezone.utc)
+            on_time = None if evidence is None else evidence <= datetime.combine(deadline, time.max, UTC)
             ladder = (  # the first that holds (COMPLIANCE_RULES.md)
                 ("not_applicable", code in outside_england),
                 ("missing", covering.empty),
@@ -146,10 +163,18 @@ def compute_compliance(files: pd.DataFrame, row_months: dict[str, set[tuple[int,
                 ("compliant", True),
             )
             status = next(name for name, holds in ladder if holds)
-            records.append({
-                "council_code": code, "period": label, "dataset": "spend_over_500", "status": status,
-                "on_time": "" if on_time is None else str(on_time).lower(), "months_covered": months,
-                "required_fields_missing": ";".join(missing), "deadline": deadline.isoformat(),
-                "published": str(not covering.empty).lower(), "machine_readable": str(not readable.empty).lower(),
-            })
+            records.append(
+                {
+                    "council_code": code,
+                    "period": label,
+                    "dataset": "spend_over_500",
+                    "status": status,
+                    "on_time": "" if on_time is None else str(on_time).lower(),
+                    "months_covered": months,
+                    "required_fields_missing": ";".join(missing),
+                    "deadline": deadline.isoformat(),
+                    "published": str(not covering.empty).lower(),
+                    "machine_readable": str(not readable.empty).lower(),
+                }
+            )
     return pd.DataFrame.from_records(records)

@@ -9,42 +9,159 @@ import random
 from dataclasses import dataclass, field
 from datetime import date
 
-from normalise.councils import Council
 from mockweb.names import same_as_key
-
 from mockweb.orgs import Organisation
+from normalise.councils import Council
 
 PLACES = (
-    "Abbey", "Ashford", "Beacon", "Bramley", "Brook", "Castle", "Cedar", "Chapel", "Clifton", "Dale",
-    "Derwent", "Eden", "Elmwood", "Fairfield", "Fern", "Glen", "Hartley", "Hazel", "Heath", "Highfield",
-    "Holme", "Kestrel", "Kings", "Lakeside", "Linden", "Marsh", "Meadow", "Mill", "Moor", "Northgate",
-    "Oak", "Orchard", "Pennine", "Priory", "Quarry", "Riverside", "Rowan", "Saxon", "Severn", "Sherwood",
-    "Stone", "Summit", "Thames", "Tyne", "Valley", "Wessex", "Westfield", "Willow", "Windmill", "Wolds",
+    "Abbey",
+    "Ashford",
+    "Beacon",
+    "Bramley",
+    "Brook",
+    "Castle",
+    "Cedar",
+    "Chapel",
+    "Clifton",
+    "Dale",
+    "Derwent",
+    "Eden",
+    "Elmwood",
+    "Fairfield",
+    "Fern",
+    "Glen",
+    "Hartley",
+    "Hazel",
+    "Heath",
+    "Highfield",
+    "Holme",
+    "Kestrel",
+    "Kings",
+    "Lakeside",
+    "Linden",
+    "Marsh",
+    "Meadow",
+    "Mill",
+    "Moor",
+    "Northgate",
+    "Oak",
+    "Orchard",
+    "Pennine",
+    "Priory",
+    "Quarry",
+    "Riverside",
+    "Rowan",
+    "Saxon",
+    "Severn",
+    "Sherwood",
+    "Stone",
+    "Summit",
+    "Thames",
+    "Tyne",
+    "Valley",
+    "Wessex",
+    "Westfield",
+    "Willow",
+    "Windmill",
+    "Wolds",
 )
 SURNAMES = (
-    "Ainsworth", "Barker", "Bennett", "Carter", "Dawson", "Ellis", "Fletcher", "Garner", "Hughes", "Ingram",
-    "Jackson", "Kirby", "Lawson", "Marshall", "Newton", "Owen", "Parker", "Quinn", "Riley", "Shaw",
-    "Turner", "Underwood", "Vickers", "Walsh", "Yates", "Holt", "Pickering", "Crossley", "Moss", "Atkinson",
+    "Ainsworth",
+    "Barker",
+    "Bennett",
+    "Carter",
+    "Dawson",
+    "Ellis",
+    "Fletcher",
+    "Garner",
+    "Hughes",
+    "Ingram",
+    "Jackson",
+    "Kirby",
+    "Lawson",
+    "Marshall",
+    "Newton",
+    "Owen",
+    "Parker",
+    "Quinn",
+    "Riley",
+    "Shaw",
+    "Turner",
+    "Underwood",
+    "Vickers",
+    "Walsh",
+    "Yates",
+    "Holt",
+    "Pickering",
+    "Crossley",
+    "Moss",
+    "Atkinson",
 )
 TRADES = (
-    "Facilities", "Plumbing", "Electrical", "Roofing", "Cleaning Services", "Consulting", "Construction",
-    "Highways", "Landscapes", "Catering", "Care Services", "Home Care", "Transport", "Taxis", "Security",
-    "IT Solutions", "Software", "Print", "Office Supplies", "Waste Management", "Recycling", "Legal Services",
-    "Training", "Engineering", "Surveying", "Fencing", "Glazing", "Fostering", "Supported Living", "Fuels",
+    "Facilities",
+    "Plumbing",
+    "Electrical",
+    "Roofing",
+    "Cleaning Services",
+    "Consulting",
+    "Construction",
+    "Highways",
+    "Landscapes",
+    "Catering",
+    "Care Services",
+    "Home Care",
+    "Transport",
+    "Taxis",
+    "Security",
+    "IT Solutions",
+    "Software",
+    "Print",
+    "Office Supplies",
+    "Waste Management",
+    "Recycling",
+    "Legal Services",
+    "Training",
+    "Engineering",
+    "Surveying",
+    "Fencing",
+    "Glazing",
+    "Fostering",
+    "Supported Living",
+    "Fuels",
 )
 CAUSES = (
-    "Community Trust", "Foundation", "Youth Project", "Carers Centre", "Food Bank", "Citizens Advice",
-    "Mind", "Hospice", "Women's Aid", "Play Association", "Heritage Trust", "Arts Centre", "Sports Club",
-    "Disability Forum", "Wildlife Trust", "Homeless Project", "Befriending Service", "Credit Union",
+    "Community Trust",
+    "Foundation",
+    "Youth Project",
+    "Carers Centre",
+    "Food Bank",
+    "Citizens Advice",
+    "Mind",
+    "Hospice",
+    "Women's Aid",
+    "Play Association",
+    "Heritage Trust",
+    "Arts Centre",
+    "Sports Club",
+    "Disability Forum",
+    "Wildlife Trust",
+    "Homeless Project",
+    "Befriending Service",
+    "Credit Union",
 )
 MUTUAL_KINDS = ("Housing Co-operative", "Community Energy", "Community Shop", "Credit Union", "Allotment Society")
 NHS_KINDS = (
-    "{p} Teaching Hospitals NHS Foundation Trust", "NHS {p} Integrated Care Board",
-    "{p} Community Healthcare NHS Trust", "{p} and {q} Partnership NHS Foundation Trust",
+    "{p} Teaching Hospitals NHS Foundation Trust",
+    "NHS {p} Integrated Care Board",
+    "{p} Community Healthcare NHS Trust",
+    "{p} and {q} Partnership NHS Foundation Trust",
 )
 REDACTIONS = (
-    "REDACTED PERSONAL DATA", "Redacted - Personal Data", "REDACTED - PERSONAL DATA",
-    "Redacted personal data", "REDACTED UNDER DP ACT",
+    "REDACTED PERSONAL DATA",
+    "Redacted - Personal Data",
+    "REDACTED - PERSONAL DATA",
+    "Redacted personal data",
+    "REDACTED UNDER DP ACT",
 )
 INDIVIDUAL_TYPE = "individual_or_redacted"
 
@@ -118,53 +235,101 @@ def _org(kind: str, name: str, rng: random.Random) -> Organisation:
     common = dict(registered_on=_registered_on(rng), postcode=_postcode(rng))
     if kind == "company":
         number = _company_number(rng, scottish=rng.random() < 0.05)
-        return Organisation(f"GB-COH-{number}", name, "company", "companies", company_number=number,
-                            category="Private Limited Company", **common)
+        return Organisation(
+            f"GB-COH-{number}",
+            name,
+            "company",
+            "companies",
+            company_number=number,
+            category="Private Limited Company",
+            **common,
+        )
     if kind == "cic":
         number = _company_number(rng)
-        return Organisation(f"GB-COH-{number}", name, "cic", "companies", company_number=number,
-                            category="Community Interest Company", **common)
+        return Organisation(
+            f"GB-COH-{number}",
+            name,
+            "cic",
+            "companies",
+            company_number=number,
+            category="Community Interest Company",
+            **common,
+        )
     if kind == "charity":
         number = str(rng.randrange(200000, 1150000))
-        return Organisation(f"GB-CHC-{number}", name, "charity", "ccew", charity_number=number,
-                            category="Other", **common)
+        return Organisation(
+            f"GB-CHC-{number}", name, "charity", "ccew", charity_number=number, category="Other", **common
+        )
     if kind == "cio":
         number = str(rng.randrange(1150000, 1210000))
-        return Organisation(f"GB-CHC-{number}", name, "cio", "ccew", charity_number=number,
-                            category="CIO", **common)
+        return Organisation(f"GB-CHC-{number}", name, "cio", "ccew", charity_number=number, category="CIO", **common)
     if kind == "charitable_company":
         number, company = str(rng.randrange(500000, 1150000)), _company_number(rng)
-        return Organisation(f"GB-CHC-{number}", name, "charitable_company", "ccew", charity_number=number,
-                            company_number=company, category="Charitable company", **common)
+        return Organisation(
+            f"GB-CHC-{number}",
+            name,
+            "charitable_company",
+            "ccew",
+            charity_number=number,
+            company_number=company,
+            category="Charitable company",
+            **common,
+        )
     if kind == "oscr":
         number = f"SC{rng.randrange(0, 52000):06d}"
-        return Organisation(f"GB-SC-{number}", name, "charity", "oscr", charity_number=number,
-                            category="Trust (founding deed)", registered_on=common["registered_on"],
-                            postcode=_postcode(rng, rng.choice(("EH", "G", "AB", "DD", "KY"))))
+        return Organisation(
+            f"GB-SC-{number}",
+            name,
+            "charity",
+            "oscr",
+            charity_number=number,
+            category="Trust (founding deed)",
+            registered_on=common["registered_on"],
+            postcode=_postcode(rng, rng.choice(("EH", "G", "AB", "DD", "KY"))),
+        )
     if kind == "ccni":
         number = str(rng.randrange(100001, 108000))
-        return Organisation(f"GB-NIC-{number}", name, "charity", "ccni", charity_number=f"NIC{number}",
-                            category="Charitable Trust", registered_on=common["registered_on"],
-                            postcode=_postcode(rng, "BT"))
+        return Organisation(
+            f"GB-NIC-{number}",
+            name,
+            "charity",
+            "ccni",
+            charity_number=f"NIC{number}",
+            category="Charitable Trust",
+            registered_on=common["registered_on"],
+            postcode=_postcode(rng, "BT"),
+        )
     if kind == "mutual":
         number = f"{rng.randrange(10000, 32000)}R"
-        return Organisation(f"GB-MPR-{number}", name, "mutual", "mutuals", mutual_number=number,
-                            category="Registered Society", **common)
+        return Organisation(
+            f"GB-MPR-{number}", name, "mutual", "mutuals", mutual_number=number, category="Registered Society", **common
+        )
     raise ValueError(kind)
 
 
 _MAKERS = {
-    "company": lambda r: f"{r.choice(PLACES + SURNAMES)} {r.choice(TRADES)} {r.choice(('Ltd', 'Limited', 'Ltd', 'UK Ltd', 'Group Ltd', 'PLC'))}",
+    "company": lambda r: (
+        f"{r.choice(PLACES + SURNAMES)} {r.choice(TRADES)} {r.choice(('Ltd', 'Limited', 'Ltd', 'UK Ltd', 'Group Ltd', 'PLC'))}"
+    ),
     "cic": lambda r: f"{r.choice(PLACES)} {r.choice(TRADES)} CIC",
     "charity": lambda r: f"{r.choice(PLACES)} {r.choice(CAUSES)}",
     "cio": lambda r: f"{r.choice(PLACES)} {r.choice(CAUSES)}",
     "charitable_company": lambda r: f"{r.choice(PLACES)} {r.choice(CAUSES)} Limited",
-    "oscr": lambda r: f"{r.choice(('Glen', 'Loch', 'Strath', 'Ben', 'Kirk'))}{r.choice(PLACES).lower()} {r.choice(CAUSES)}",
+    "oscr": lambda r: (
+        f"{r.choice(('Glen', 'Loch', 'Strath', 'Ben', 'Kirk'))}{r.choice(PLACES).lower()} {r.choice(CAUSES)}"
+    ),
     "ccni": lambda r: f"{r.choice(('Bally', 'Carrick', 'Derry', 'Lisburn', 'Newry'))} {r.choice(CAUSES)}",
     "mutual": lambda r: f"{r.choice(PLACES)} {r.choice(MUTUAL_KINDS)} Limited",
 }
 _KIND_WEIGHTS = {
-    "company": 60, "cic": 5, "charity": 8, "cio": 4, "charitable_company": 8, "oscr": 2, "ccni": 1, "mutual": 3,
+    "company": 60,
+    "cic": 5,
+    "charity": 8,
+    "cio": 4,
+    "charitable_company": 8,
+    "oscr": 2,
+    "ccni": 1,
+    "mutual": 3,
 }
 
 

@@ -20,71 +20,137 @@ import openpyxl
 #: plus a few a parser may ignore (body, body_uri, invoice_number, expense_code, card_transaction).
 FAMILIES: dict[str, tuple[tuple[str, str], ...]] = {
     "guidance": (
-        ("Body Name", "body"), ("Date", "payment_date"), ("Transaction Number", "transaction_id"),
-        ("Invoice Number", "invoice_number"), ("Amount", "amount"), ("Irrecoverable VAT", "irrecoverable_vat"),
-        ("Supplier Name", "supplier_name"), ("Supplier ID", "supplier_id_published"),
-        ("Expense Area", "service_area"), ("Expense Type", "expense_type"), ("Expense Code", "expense_code"),
+        ("Body Name", "body"),
+        ("Date", "payment_date"),
+        ("Transaction Number", "transaction_id"),
+        ("Invoice Number", "invoice_number"),
+        ("Amount", "amount"),
+        ("Irrecoverable VAT", "irrecoverable_vat"),
+        ("Supplier Name", "supplier_name"),
+        ("Supplier ID", "supplier_id_published"),
+        ("Expense Area", "service_area"),
+        ("Expense Type", "expense_type"),
+        ("Expense Code", "expense_code"),
     ),
     "lga": (
-        ("OrganisationLabel", "body"), ("OrganisationURI", "body_uri"), ("OrganisationalUnit", "department"),
-        ("BeneficiaryName", "supplier_name"), ("BeneficiaryOtherID", "supplier_id_published"),
+        ("OrganisationLabel", "body"),
+        ("OrganisationURI", "body_uri"),
+        ("OrganisationalUnit", "department"),
+        ("BeneficiaryName", "supplier_name"),
+        ("BeneficiaryOtherID", "supplier_id_published"),
         ("CompaniesHouseRegistrationNumber", "company_number_published"),
-        ("CharityCommissionNumber", "charity_number_published"), ("PaymentDate", "payment_date"),
-        ("TransactionNumber", "transaction_id"), ("Amount", "amount"),
-        ("IrrecoverableVATAmount", "irrecoverable_vat"), ("Purpose", "purpose"),
+        ("CharityCommissionNumber", "charity_number_published"),
+        ("PaymentDate", "payment_date"),
+        ("TransactionNumber", "transaction_id"),
+        ("Amount", "amount"),
+        ("IrrecoverableVATAmount", "irrecoverable_vat"),
+        ("Purpose", "purpose"),
         ("CategoryInternalName", "expense_type"),
     ),
     "calderdale": (
-        ("Body", "body_uri"), ("Organisation Name", "body"), ("Date", "payment_date"),
-        ("Internal Ref Number", "transaction_id"), ("Net Amount", "amount"), ("Irrecoverable VAT", "irrecoverable_vat"),
-        ("Supplier(Beneficiary) Name", "supplier_name"), ("Supplier Registered Company Number", "company_number_published"),
-        ("Supplier Registered Charity Number", "charity_number_published"), ("Supplier ID", "supplier_id_published"),
-        ("Expense Area", "service_area"), ("Expense Code", "expense_code"), ("Expense Type", "expense_type"),
+        ("Body", "body_uri"),
+        ("Organisation Name", "body"),
+        ("Date", "payment_date"),
+        ("Internal Ref Number", "transaction_id"),
+        ("Net Amount", "amount"),
+        ("Irrecoverable VAT", "irrecoverable_vat"),
+        ("Supplier(Beneficiary) Name", "supplier_name"),
+        ("Supplier Registered Company Number", "company_number_published"),
+        ("Supplier Registered Charity Number", "charity_number_published"),
+        ("Supplier ID", "supplier_id_published"),
+        ("Expense Area", "service_area"),
+        ("Expense Code", "expense_code"),
+        ("Expense Type", "expense_type"),
         ("Purpose of Spend (Summary)", "purpose"),
     ),
     "directorate": (
-        ("Directorate", "department"), ("Service Area", "service_area"), ("Expense Type", "expense_type"),
-        ("Payment Date", "payment_date"), ("Supplier Name", "supplier_name"), ("Transaction No.", "transaction_id"),
-        ("Net Amount (£)", "amount"), ("Irrecoverable VAT (£)", "irrecoverable_vat"), ("Narrative", "purpose"),
+        ("Directorate", "department"),
+        ("Service Area", "service_area"),
+        ("Expense Type", "expense_type"),
+        ("Payment Date", "payment_date"),
+        ("Supplier Name", "supplier_name"),
+        ("Transaction No.", "transaction_id"),
+        ("Net Amount (£)", "amount"),
+        ("Irrecoverable VAT (£)", "irrecoverable_vat"),
+        ("Narrative", "purpose"),
     ),
     "wakefield": (
-        ("Organisation Name", "body"), ("Directorate", "department"), ("Service (Sercop)", "service_area"),
-        ("Supplier Name", "supplier_name"), ("Supplier ID", "supplier_id_published"),
-        ("Company Registration", "company_number_published"), ("Charity Registration", "charity_number_published"),
-        ("Payment Date", "payment_date"), ("Transaction Number", "transaction_id"), ("Net Amount", "amount"),
-        ("Irrecoverable VAT", "irrecoverable_vat"), ("Purpose of Spend", "purpose"), ("Expenditure Type", "expense_type"),
+        ("Organisation Name", "body"),
+        ("Directorate", "department"),
+        ("Service (Sercop)", "service_area"),
+        ("Supplier Name", "supplier_name"),
+        ("Supplier ID", "supplier_id_published"),
+        ("Company Registration", "company_number_published"),
+        ("Charity Registration", "charity_number_published"),
+        ("Payment Date", "payment_date"),
+        ("Transaction Number", "transaction_id"),
+        ("Net Amount", "amount"),
+        ("Irrecoverable VAT", "irrecoverable_vat"),
+        ("Purpose of Spend", "purpose"),
+        ("Expenditure Type", "expense_type"),
     ),
     # A new finance system's export that lost the department column.
     "erp_no_department": (
-        ("Payment Date", "payment_date"), ("Supplier Name", "supplier_name"), ("Ref No.", "transaction_id"),
-        ("Description", "purpose"), ("Expense Type", "expense_type"), ("Amount Paid", "amount"),
+        ("Payment Date", "payment_date"),
+        ("Supplier Name", "supplier_name"),
+        ("Ref No.", "transaction_id"),
+        ("Description", "purpose"),
+        ("Expense Type", "expense_type"),
+        ("Amount Paid", "amount"),
         ("VAT Irrecoverable", "irrecoverable_vat"),
     ),
     "gpc": (
-        ("Transaction Date", "payment_date"), ("Merchant Name", "supplier_name"),
-        ("Merchant Category", "merchant_category"), ("Amount", "amount"), ("Irrecoverable VAT", "irrecoverable_vat"),
-        ("Cardholder Department", "department"), ("Description", "purpose"),
+        ("Transaction Date", "payment_date"),
+        ("Merchant Name", "supplier_name"),
+        ("Merchant Category", "merchant_category"),
+        ("Amount", "amount"),
+        ("Irrecoverable VAT", "irrecoverable_vat"),
+        ("Cardholder Department", "department"),
+        ("Description", "purpose"),
     ),
     "gpc_lga": (
-        ("OrganisationLabel", "body"), ("OrganisationalUnit", "department"), ("BeneficiaryName", "supplier_name"),
-        ("PaymentDate", "payment_date"), ("Amount", "amount"), ("IrrecoverableVATAmount", "irrecoverable_vat"),
-        ("Purpose", "purpose"), ("MerchantCategory", "merchant_category"), ("CardTransaction", "card_transaction"),
+        ("OrganisationLabel", "body"),
+        ("OrganisationalUnit", "department"),
+        ("BeneficiaryName", "supplier_name"),
+        ("PaymentDate", "payment_date"),
+        ("Amount", "amount"),
+        ("IrrecoverableVATAmount", "irrecoverable_vat"),
+        ("Purpose", "purpose"),
+        ("MerchantCategory", "merchant_category"),
+        ("CardTransaction", "card_transaction"),
     ),
     "grants": (
-        ("Identifier", "transaction_id"), ("Title", "purpose"), ("Currency", "currency"),
-        ("Amount Awarded", "amount"), ("Award Date", "payment_date"), ("Recipient Org:Name", "supplier_name"),
+        ("Identifier", "transaction_id"),
+        ("Title", "purpose"),
+        ("Currency", "currency"),
+        ("Amount Awarded", "amount"),
+        ("Award Date", "payment_date"),
+        ("Recipient Org:Name", "supplier_name"),
         ("Recipient Org:Charity Number", "charity_number_published"),
-        ("Recipient Org:Company Number", "company_number_published"), ("Funding Org:Name", "body"),
+        ("Recipient Org:Company Number", "company_number_published"),
+        ("Funding Org:Name", "body"),
         ("Department", "department"),
     ),
 }
 
 #: Canonical columns that come from the published file (the rest are constants such as the body name).
-SPEND_COLUMNS = frozenset({
-    "payment_date", "transaction_id", "amount", "irrecoverable_vat", "supplier_name", "supplier_id_published",
-    "company_number_published", "charity_number_published", "department", "service_area", "expense_type",
-    "purpose", "merchant_category",
-})
+SPEND_COLUMNS = frozenset(
+    {
+        "payment_date",
+        "transaction_id",
+        "amount",
+        "irrecoverable_vat",
+        "supplier_name",
+        "supplier_id_published",
+        "company_number_published",
+        "charity_number_published",
+        "department",
+        "service_area",
+        "expense_type",
+        "purpose",
+        "merchant_category",
+    }
+)
 
 #: Transparency Code field <- canonical columns that provide it (COMPLIANCE_RULES.md).
 CODE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -237,11 +303,15 @@ _ODS_MANIFEST = (
 
 def _ods_cell(value) -> str:
     if isinstance(value, datetime):
-        return (f'<table:table-cell office:value-type="date" office:date-value="{value.date().isoformat()}">'
-                f"<text:p>{value:%d/%m/%Y}</text:p></table:table-cell>")
+        return (
+            f'<table:table-cell office:value-type="date" office:date-value="{value.date().isoformat()}">'
+            f"<text:p>{value:%d/%m/%Y}</text:p></table:table-cell>"
+        )
     if isinstance(value, float):
-        return (f'<table:table-cell office:value-type="float" office:value="{value!r}">'
-                f"<text:p>{value:,.2f}</text:p></table:table-cell>")
+        return (
+            f'<table:table-cell office:value-type="float" office:value="{value!r}">'
+            f"<text:p>{value:,.2f}</text:p></table:table-cell>"
+        )
     if value in ("", None):
         return "<table:table-cell/>"
     return f'<table:table-cell office:value-type="string"><text:p>{escape(str(value))}</text:p></table:table-cell>'

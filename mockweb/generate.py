@@ -10,7 +10,7 @@ import json
 import random
 import shutil
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from email.utils import format_datetime
 from pathlib import Path
@@ -18,25 +18,57 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from normalise.councils import councils as all_councils
-
 from mockweb import files as fmt
 from mockweb.answers import FILE_COLUMNS, compute_compliance
 from mockweb.economy import Economy, build_economy
-from mockweb.plan import AS_OF, Ledger, Profile, build_profiles, months, month_end, pick_councils, publication_time, quarter_of
-from mockweb.site import (
-    Link, Resource, ckan_package, ckan_routes, landing_pages, page, portal_pointer_page, size_text,
+from mockweb.plan import (
+    AS_OF,
+    Ledger,
+    Profile,
+    build_profiles,
+    month_end,
+    months,
+    pick_councils,
+    publication_time,
+    quarter_of,
 )
+from mockweb.site import (
+    Link,
+    Resource,
+    ckan_package,
+    ckan_routes,
+    landing_pages,
+    page,
+    portal_pointer_page,
+    size_text,
+)
+from normalise.councils import councils as all_councils
 
 GENERATOR_VERSION = 1
 META = "mockweb.json"
 REGISTER_FILLER = 5000
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-               "October", "November", "December")
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 CONTENT_TYPES = {
-    "csv": "text/csv; charset={charset}", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "ods": "application/vnd.oasis.opendocument.spreadsheet", "pdf": "application/pdf",
-    "html": "text/html; charset=utf-8", "json": "application/json", "zip": "application/zip",
+    "csv": "text/csv; charset={charset}",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "pdf": "application/pdf",
+    "html": "text/html; charset=utf-8",
+    "json": "application/json",
+    "zip": "application/zip",
 }
 LINK_TEMPLATES = (
     "Spending over £500 – {label} ({fmt}, {size})",
@@ -44,8 +76,10 @@ LINK_TEMPLATES = (
     "Expenditure over £500 {label} ({fmt})",
     "{label} supplier spend - {fmt} file",
 )
-FAULT_PAGE = (b"<!DOCTYPE html>\n<html><head><title>Error</title></head><body><h1>Sorry, something went wrong"
-              b"</h1><p>The document you requested is temporarily unavailable.</p></body></html>\n")
+FAULT_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>Error</title></head><body><h1>Sorry, something went wrong"
+    b"</h1><p>The document you requested is temporarily unavailable.</p></body></html>\n"
+)
 
 
 @dataclass
@@ -106,7 +140,7 @@ class MockSite:
 
 
 def _http_date(moment: datetime) -> str:
-    return format_datetime(moment.replace(tzinfo=timezone.utc), usegmt=True)
+    return format_datetime(moment.replace(tzinfo=UTC), usegmt=True)
 
 
 class _Builder:
@@ -174,11 +208,23 @@ class _Builder:
         if p.grants:
             self.grant_files(p, rng, ledger)
 
-    def spend_file(self, p: Profile, rng: random.Random, f: str, start: date, end: date, label: str,
-                   published: datetime, records: list[dict], family: str, template: str) -> FileSpec:
-        stem = (f"spend-{start:%Y-%m}" if p.cadence == "monthly" else f"spend-{start.year}-q{(start.month - 1) // 3 + 1}")
-        spec = FileSpec(p.code, "spend_over_500", f, start, end, published, self.file_path(p, stem, label, f),
-                        label=label)
+    def spend_file(
+        self,
+        p: Profile,
+        rng: random.Random,
+        f: str,
+        start: date,
+        end: date,
+        label: str,
+        published: datetime,
+        records: list[dict],
+        family: str,
+        template: str,
+    ) -> FileSpec:
+        stem = f"spend-{start:%Y-%m}" if p.cadence == "monthly" else f"spend-{start.year}-q{(start.month - 1) // 3 + 1}"
+        spec = FileSpec(
+            p.code, "spend_over_500", f, start, end, published, self.file_path(p, stem, label, f), label=label
+        )
         header_fields = fmt.FAMILIES[family]
         junk: list[tuple] = []
         data = [dict(r) for r in records]
@@ -252,8 +298,16 @@ class _Builder:
             if published.date() >= AS_OF:
                 continue
             label = f"{MONTH_NAMES[m - 1]} to {MONTH_NAMES[m + 1]} {y}"
-            spec = FileSpec(p.code, "purchase_card", "csv", start, end, published,
-                            f"/{p.slug}/files/purchase-cards-{y}-q{(m - 1) // 3 + 1}.csv", section="gpc")
+            spec = FileSpec(
+                p.code,
+                "purchase_card",
+                "csv",
+                start,
+                end,
+                published,
+                f"/{p.slug}/files/purchase-cards-{y}-q{(m - 1) // 3 + 1}.csv",
+                section="gpc",
+            )
             self.render(spec, p, family, ledger.card(start, end, rng.randrange(30, 80)), [], title="Purchase cards")
             spec.link_text = f"Purchase card transactions – {label} (CSV, {size_text(len(spec.body))})"
             self.specs.append(spec)
@@ -263,11 +317,25 @@ class _Builder:
             start, end = date(year, 4, 1), date(year + 1, 3, 31)
             published = publication_time(rng, end, 60, 90)
             fy = f"{year}/{(year + 1) % 100:02d}"
-            spec = FileSpec(p.code, "grants", "csv", start, end, published,
-                            f"/{p.slug}/files/grants-{year}-{(year + 1) % 100:02d}.csv", section="grants")
+            spec = FileSpec(
+                p.code,
+                "grants",
+                "csv",
+                start,
+                end,
+                published,
+                f"/{p.slug}/files/grants-{year}-{(year + 1) % 100:02d}.csv",
+                section="grants",
+            )
             style = fmt.Style("iso", "plain", "utf-8", "\r\n", False)
-            self.render(spec, Profile(**{**p.__dict__, "style": style}), "grants",
-                        ledger.grants(start, end, rng.randrange(15, 40)), [], title="Grants")
+            self.render(
+                spec,
+                Profile(**{**p.__dict__, "style": style}),
+                "grants",
+                ledger.grants(start, end, rng.randrange(15, 40)),
+                [],
+                title="Grants",
+            )
             spec.link_text = f"Grants to voluntary, community and social enterprise organisations {fy} (CSV)"
             self.specs.append(spec)
 
@@ -276,21 +344,50 @@ class _Builder:
     def add_faults(self, p: Profile) -> None:
         """The hostile cases, all on one compliant council, none of them changing its compliance."""
         rng = random.Random(f"{self.seed}:faults")
-        own = {(s.period_start.year, s.period_start.month): s for s in self.specs
-               if s.council_code == p.code and s.dataset == "spend_over_500" and s.format == p.format}
+        own = {
+            (s.period_start.year, s.period_start.month): s
+            for s in self.specs
+            if s.council_code == p.code and s.dataset == "spend_over_500" and s.format == p.format
+        }
 
-        def extra(month: tuple[int, int], name: str, f: str, body: bytes, status: str, fault: str,
-                  content_type: str = "", http_status: int = 200) -> None:
+        def extra(
+            month: tuple[int, int],
+            name: str,
+            f: str,
+            body: bytes,
+            status: str,
+            fault: str,
+            content_type: str = "",
+            http_status: int = 200,
+        ) -> None:
             base = own[month]
-            spec = FileSpec(p.code, "spend_over_500", f, base.period_start, base.period_end,
-                            base.published_at + timedelta(days=10), f"/{p.slug}/files/{name}", body=body,
-                            expected_status=status, fault=fault, content_type=content_type, http_status=http_status)
+            spec = FileSpec(
+                p.code,
+                "spend_over_500",
+                f,
+                base.period_start,
+                base.period_end,
+                base.published_at + timedelta(days=10),
+                f"/{p.slug}/files/{name}",
+                body=body,
+                expected_status=status,
+                fault=fault,
+                content_type=content_type,
+                http_status=http_status,
+            )
             label = f"{MONTH_NAMES[base.period_start.month - 1]} {base.period_start.year}"
             spec.link_text = f"Spending over £500 – {label} (revised) ({name.rsplit('.', 1)[1].upper()})"
             self.specs.append(spec)
 
-        extra((2025, 2), "spend-2025-02-revised.csv", "html", FAULT_PAGE, "not_machine_readable", "html_as_csv",
-              content_type="text/csv")
+        extra(
+            (2025, 2),
+            "spend-2025-02-revised.csv",
+            "html",
+            FAULT_PAGE,
+            "not_machine_readable",
+            "html_as_csv",
+            content_type="text/csv",
+        )
         good = fmt.xlsx_bytes([["Date", "Supplier Name", "Amount"], [datetime(2025, 4, 14), "X", 1.0]], "Sheet1")
         extra((2025, 4), "spend-2025-04.xlsx", "xlsx", good[: len(good) // 2], "failed", "corrupt_xlsx")
         extra((2025, 5), "spend-2025-05-v2.csv", "unknown", b"", "failed", "empty")
@@ -299,15 +396,29 @@ class _Builder:
         # A per-supplier summary: a spreadsheet, but not transactions.
         totals: dict[str, Decimal] = {}
         for s in self.specs:
-            if s.council_code == p.code and s.dataset == "spend_over_500" and date(2024, 4, 1) <= s.period_start < date(2025, 4, 1) and s.format == p.format:
+            if (
+                s.council_code == p.code
+                and s.dataset == "spend_over_500"
+                and date(2024, 4, 1) <= s.period_start < date(2025, 4, 1)
+                and s.format == p.format
+            ):
                 for r in s.records:
                     totals[r["supplier_name"]] = totals.get(r["supplier_name"], Decimal(0)) + r["amount"]
         rows = [["Supplier", "Total Spend 2024/25", "Number of Payments"]]
         rows += [[name, float(total), rng.randrange(1, 40)] for name, total in sorted(totals.items())]
-        summary = FileSpec(p.code, "spend_over_500", "xlsx", date(2024, 4, 1), date(2025, 3, 31),
-                           datetime(2025, 6, 2, 10, 0), f"/{p.slug}/files/supplier-summary-2024-25.xlsx",
-                           link_text="Supplier spend summary 2024/25 (XLSX)", body=fmt.xlsx_bytes(rows, "Summary"),
-                           expected_status="not_spend", fault="summary")
+        summary = FileSpec(
+            p.code,
+            "spend_over_500",
+            "xlsx",
+            date(2024, 4, 1),
+            date(2025, 3, 31),
+            datetime(2025, 6, 2, 10, 0),
+            f"/{p.slug}/files/supplier-summary-2024-25.xlsx",
+            link_text="Supplier spend summary 2024/25 (XLSX)",
+            body=fmt.xlsx_bytes(rows, "Summary"),
+            expected_status="not_spend",
+            fault="summary",
+        )
         self.specs.append(summary)
         # An old link that redirects to the file, and a slow file.
         moved = own[(2025, 8)]
@@ -328,22 +439,33 @@ class _Builder:
         if p.role == "ckan":
             self.ckan_dataset(p, spend)
             entry["ckan"] = [{"base_url": "{base}/ckan", "dataset_ids": [f"{p.slug}-spend"]}]
-            self.add_page(base, portal_pointer_page("Spending over £500", p.council.official_name,
-                                                    f"/ckan/dataset/{p.slug}-spend"), mine)
+            self.add_page(
+                base,
+                portal_pointer_page("Spending over £500", p.council.official_name, f"/ckan/dataset/{p.slug}-spend"),
+                mine,
+            )
         else:
             links = [self.link(s) for s in sorted(spend, key=lambda s: (s.period_start, s.format))]
-            links += [Link(d["url_path"], d["link_text"], _fy(AS_OF)) for d in self.disallowed if d["council_code"] == p.code]
-            for key, html in landing_pages(p.shape, base, "Spending over £500", p.council.official_name, links, relative).items():
+            links += [
+                Link(d["url_path"], d["link_text"], _fy(AS_OF)) for d in self.disallowed if d["council_code"] == p.code
+            ]
+            for key, html in landing_pages(
+                p.shape, base, "Spending over £500", p.council.official_name, links, relative
+            ).items():
                 self.add_page(key, html, spend)
             entry["landing_pages"] = [{"url": "{base}" + base, "dataset": "spend_over_500"}]
             if p.shape in ("years", "paged"):
                 entry["follow_pattern"] = r"spending-\d{4}-\d{2}$|\?page=\d+$"
-        for section, path, title, dataset in (("gpc", "purchase-cards", "Purchase card transactions", "purchase_card"),
-                                               ("grants", "grants", "Grants to voluntary organisations", "grants")):
+        for section, path, title, dataset in (
+            ("gpc", "purchase-cards", "Purchase card transactions", "purchase_card"),
+            ("grants", "grants", "Grants to voluntary organisations", "grants"),
+        ):
             found = [s for s in mine if s.section == section]
             if found:
                 key = f"/{p.slug}/{path}"
-                pages = landing_pages("list", key, title, p.council.official_name, [self.link(s) for s in found], relative)
+                pages = landing_pages(
+                    "list", key, title, p.council.official_name, [self.link(s) for s in found], relative
+                )
                 for k, html in pages.items():
                     self.add_page(k, html, found)
                 entry.setdefault("landing_pages", []).append({"url": "{base}" + key, "dataset": dataset})
@@ -359,13 +481,22 @@ class _Builder:
 
     def ckan_dataset(self, p: Profile, spend: list[FileSpec]) -> None:
         resources = [
-            Resource(hashlib.sha1(s.url_path.encode()).hexdigest()[:16],
-                     f"Spend {s.label}",
-                     s.url_path, s.format.upper(), s.published_at, len(s.body), CONTENT_TYPES[s.format].split(";")[0])
+            Resource(
+                hashlib.sha1(s.url_path.encode()).hexdigest()[:16],
+                f"Spend {s.label}",
+                s.url_path,
+                s.format.upper(),
+                s.published_at,
+                len(s.body),
+                CONTENT_TYPES[s.format].split(";")[0],
+            )
             for s in sorted(spend, key=lambda s: (s.period_start, s.format))
         ]
-        self.ckan_packages.append(ckan_package(f"{p.slug}-spend", f"{p.council.official_name}: payments over £500",
-                                               p.council.official_name, resources))
+        self.ckan_packages.append(
+            ckan_package(
+                f"{p.slug}-spend", f"{p.council.official_name}: payments over £500", p.council.official_name, resources
+            )
+        )
 
     # -------------------------------------------------------------- everything
 
@@ -376,19 +507,35 @@ class _Builder:
         if self.faults:
             self.add_faults(self.profiles[0])
         first = self.profiles[0]  # a draft file robots.txt forbids: a polite crawler never fetches it
-        self.disallowed.append({"council_code": first.code, "url_path": f"/private/drafts/{first.slug}-spend-2026-10.csv",
-                                "link_text": "Draft spending data – October 2026 (CSV)"})
+        self.disallowed.append(
+            {
+                "council_code": first.code,
+                "url_path": f"/private/drafts/{first.slug}-spend-2026-10.csv",
+                "link_text": "Draft spending data – October 2026 (CSV)",
+            }
+        )
         for p in self.profiles:
             self.council_pages(p)
         for key, body in ckan_routes(self.ckan_packages).items():
-            self.pages[key] = (body, CONTENT_TYPES["json"] if "/api/" in key else CONTENT_TYPES["html"],
-                               max((s.published_at for s in self.specs if s.url_path.startswith("/ckan/")),
-                                   default=datetime(2024, 1, 1)))
-        index = "<ul>" + "".join(
-            f'<li><a href="/{p.slug}/spending">{p.council.official_name}</a></li>' for p in self.profiles) + "</ul>"
+            self.pages[key] = (
+                body,
+                CONTENT_TYPES["json"] if "/api/" in key else CONTENT_TYPES["html"],
+                max(
+                    (s.published_at for s in self.specs if s.url_path.startswith("/ckan/")),
+                    default=datetime(2024, 1, 1),
+                ),
+            )
+        index = (
+            "<ul>"
+            + "".join(f'<li><a href="/{p.slug}/spending">{p.council.official_name}</a></li>' for p in self.profiles)
+            + "</ul>"
+        )
         self.pages["/"] = (page("Mock council web", index).encode(), CONTENT_TYPES["html"], datetime(2024, 1, 1))
-        self.pages["/robots.txt"] = (b"User-agent: *\nDisallow: /private/\nCrawl-delay: 0\n", "text/plain; charset=utf-8",
-                                     datetime(2024, 1, 1))
+        self.pages["/robots.txt"] = (
+            b"User-agent: *\nDisallow: /private/\nCrawl-delay: 0\n",
+            "text/plain; charset=utf-8",
+            datetime(2024, 1, 1),
+        )
         for d in self.disallowed:
             body = b"Date,Supplier Name,Amount\r\n14/10/2026,DRAFT - DO NOT USE,999.99\r\n"
             self.pages[d["url_path"]] = (body, "text/csv; charset=utf-8", datetime(2026, 10, 14, 9))
@@ -401,7 +548,9 @@ class _Builder:
             encoding = profile.style.encoding if profile and s.dataset != "grants" else "utf-8"
             if profile and profile.no_extension and s.period_start.month % 2:
                 return "application/octet-stream"  # a CMS that does not know what it serves
-            return CONTENT_TYPES["csv"].format(charset={"utf-8-sig": "utf-8", "cp1252": "windows-1252"}.get(encoding, encoding))
+            return CONTENT_TYPES["csv"].format(
+                charset={"utf-8-sig": "utf-8", "cp1252": "windows-1252"}.get(encoding, encoding)
+            )
         return CONTENT_TYPES.get(s.format, "application/octet-stream")
 
 
@@ -440,8 +589,14 @@ def _write(root: Path, b: _Builder) -> None:
         target = site / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
-        routes[route] = {"file": f"site/{rel}", "type": content_type, "last_modified": _http_date(modified),
-                         "etag": '"' + hashlib.sha256(body).hexdigest()[:20] + '"', "status": 200, **extra}
+        routes[route] = {
+            "file": f"site/{rel}",
+            "type": content_type,
+            "last_modified": _http_date(modified),
+            "etag": '"' + hashlib.sha256(body).hexdigest()[:20] + '"',
+            "status": 200,
+            **extra,
+        }
 
     for route, (body, ctype, modified) in b.pages.items():
         put(route, body, ctype, modified, **({"template": True} if route.startswith("/ckan/api/") else {}))
@@ -458,7 +613,8 @@ def _write(root: Path, b: _Builder) -> None:
     reg_dir = root / "registers"
     for path in sorted(reg_dir.glob("*")):
         routes[f"/registers/{path.name}"] = {
-            "file": f"registers/{path.name}", "status": 200,
+            "file": f"registers/{path.name}",
+            "status": 200,
             "type": "application/zip" if path.suffix == ".zip" else "text/csv",
             "last_modified": _http_date(datetime.combine(AS_OF, datetime.min.time())),
             "etag": '"' + hashlib.sha256(path.read_bytes()).hexdigest()[:20] + '"',
@@ -471,15 +627,27 @@ def _answers(root: Path, b: _Builder) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     rows = []
     for s in b.specs:
-        rows.append({
-            "url_path": s.url_path, "council_code": s.council_code, "dataset": s.dataset, "format": s.format,
-            "period_start": s.period_start, "period_end": s.period_end,
-            "published_at": s.published_at.replace(tzinfo=timezone.utc) if s.http_status == 200 else None,
-            "rows_total": len(s.records) + s.junk_rows, "transactions": len(s.records), "total_amount": f"{s.total:.2f}",
-            "expected_status": s.expected_status, "republishes": s.republishes,
-            "columns": ";".join(sorted(s.columns)), "link_text": s.link_text, "http_status": s.http_status,
-            "fault": s.fault, "redirect_to": s.redirect_to,
-        })
+        rows.append(
+            {
+                "url_path": s.url_path,
+                "council_code": s.council_code,
+                "dataset": s.dataset,
+                "format": s.format,
+                "period_start": s.period_start,
+                "period_end": s.period_end,
+                "published_at": s.published_at.replace(tzinfo=UTC) if s.http_status == 200 else None,
+                "rows_total": len(s.records) + s.junk_rows,
+                "transactions": len(s.records),
+                "total_amount": f"{s.total:.2f}",
+                "expected_status": s.expected_status,
+                "republishes": s.republishes,
+                "columns": ";".join(sorted(s.columns)),
+                "link_text": s.link_text,
+                "http_status": s.http_status,
+                "fault": s.fault,
+                "redirect_to": s.redirect_to,
+            }
+        )
     files = pd.DataFrame.from_records(rows, columns=FILE_COLUMNS)
     out = files.copy()
     out["published_at"] = ["" if pd.isna(t) else t.isoformat() for t in files["published_at"]]
@@ -491,19 +659,26 @@ def _answers(root: Path, b: _Builder) -> None:
         for r in s.records:
             payee = r["_payee"]
             name = r["supplier_name"].strip()
-            suppliers.setdefault((s.council_code, name), {
-                "council_code": s.council_code, "supplier_name": name, "org_id": payee.org_id,
-                "org_type": payee.org_type,
-            })
+            suppliers.setdefault(
+                (s.council_code, name),
+                {
+                    "council_code": s.council_code,
+                    "supplier_name": name,
+                    "org_id": payee.org_id,
+                    "org_type": payee.org_type,
+                },
+            )
             if s.dataset == "spend_over_500":
                 row_months.setdefault(s.council_code, set()).add((r["payment_date"].year, r["payment_date"].month))
-    pd.DataFrame.from_records(sorted(suppliers.values(), key=lambda d: (d["council_code"], d["supplier_name"])),
-                              columns=["council_code", "supplier_name", "org_id", "org_type"]
-                              ).to_csv(folder / "suppliers.csv", index=False)
+    pd.DataFrame.from_records(
+        sorted(suppliers.values(), key=lambda d: (d["council_code"], d["supplier_name"])),
+        columns=["council_code", "supplier_name", "org_id", "org_type"],
+    ).to_csv(folder / "suppliers.csv", index=False)
     outside = {p.code for p in b.profiles if p.council.nation != "England"}
     compute_compliance(files, row_months, outside, AS_OF).to_csv(folder / "compliance.csv", index=False)
     pd.DataFrame.from_records(b.disallowed, columns=["council_code", "url_path", "link_text"]).to_csv(
-        folder / "disallowed.csv", index=False)
+        folder / "disallowed.csv", index=False
+    )
 
 
 def _registers(root: Path, b: _Builder) -> bool:
@@ -538,8 +713,13 @@ def generate(root: Path, *, councils: int = 12, seed: int = 2026, faults: bool =
     registers = _registers(work, builder)
     _write(work, builder)
     _answers(work, builder)
-    meta = {"args": args, "as_of": AS_OF.isoformat(), "council_codes": [p.code for p in builder.profiles],
-            "registers": registers, "sources": builder.sources}
+    meta = {
+        "args": args,
+        "as_of": AS_OF.isoformat(),
+        "council_codes": [p.code for p in builder.profiles],
+        "registers": registers,
+        "sources": builder.sources,
+    }
     (work / META).write_text(json.dumps(meta, indent=1, sort_keys=True), encoding="utf-8")
     if root.exists():
         root.rmdir()
@@ -548,5 +728,10 @@ def generate(root: Path, *, councils: int = 12, seed: int = 2026, faults: bool =
 
 
 def _site(root: Path, meta: dict) -> MockSite:
-    return MockSite(root=root, as_of=date.fromisoformat(meta["as_of"]), council_codes=list(meta["council_codes"]),
-                    seed=meta["args"]["seed"], faults=meta["args"]["faults"])
+    return MockSite(
+        root=root,
+        as_of=date.fromisoformat(meta["as_of"]),
+        council_codes=list(meta["council_codes"]),
+        seed=meta["args"]["seed"],
+        faults=meta["args"]["faults"],
+    )

@@ -12,8 +12,16 @@ from __future__ import annotations
 import re
 
 _ENDINGS = (
-    "community interest company", "limited liability partnership", "public limited company",
-    "limited", "ltd", "plc", "llp", "cic", "company", "co",
+    "community interest company",
+    "limited liability partnership",
+    "public limited company",
+    "limited",
+    "ltd",
+    "plc",
+    "llp",
+    "cic",
+    "company",
+    "co",
 )
 _ENDING = re.compile(r"\s(?:" + "|".join(e.replace(" ", r"\s") for e in _ENDINGS) + r")$")
 

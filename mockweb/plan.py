@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from normalise.councils import Council, councils
-from mockweb.names import same_as_key
-
 from mockweb.answers import quarter_deadline
 from mockweb.economy import REDACTIONS, Economy, NameStyle, Payee, draw_style, written_name
 from mockweb.files import Style
+from mockweb.names import same_as_key
+from normalise.councils import Council, councils
 
 AS_OF = date(2026, 10, 15)
 FIRST_MONTH = (2024, 4)
@@ -21,19 +20,67 @@ LAST_MONTH = (2026, 9)
 
 #: The role decides a council's compliance story; roles are dealt in this order.
 ROLES = (
-    "compliant", "ckan", "late", "skip_quarter", "pdf_only", "missing_field",
-    "outside_england", "compliant", "skip_month", "ckan", "compliant", "late",
+    "compliant",
+    "ckan",
+    "late",
+    "skip_quarter",
+    "pdf_only",
+    "missing_field",
+    "outside_england",
+    "compliant",
+    "skip_month",
+    "ckan",
+    "compliant",
+    "late",
 )
 SHAPES = ("table", "list", "accordion", "years", "paged")
-DEPARTMENTS = ("Adults and Health", "Children and Families", "Place", "Resources", "Neighbourhoods",
-               "Corporate Services", "Public Health")
-SERVICES = ("Highways", "Waste Collection", "Libraries", "Housing Needs", "Adult Social Care", "Schools",
-            "Parks and Open Spaces", "Leisure", "ICT", "Finance", "Planning", "Regeneration")
-EXPENSE_TYPES = ("Third Party Payments", "Supplies and Services", "Premises Related", "Transport Related",
-                 "Professional Fees", "Equipment", "Consultancy", "Grants and Subscriptions", "Agency Staff",
-                 "Software Licences", "Repairs and Maintenance")
-MERCHANT_CATEGORIES = ("Restaurants", "Book Stores", "Computer Software", "Travel Agencies", "Office Supplies",
-                       "Hardware Stores", "Professional Services", "Charitable Organisations", "Postage")
+DEPARTMENTS = (
+    "Adults and Health",
+    "Children and Families",
+    "Place",
+    "Resources",
+    "Neighbourhoods",
+    "Corporate Services",
+    "Public Health",
+)
+SERVICES = (
+    "Highways",
+    "Waste Collection",
+    "Libraries",
+    "Housing Needs",
+    "Adult Social Care",
+    "Schools",
+    "Parks and Open Spaces",
+    "Leisure",
+    "ICT",
+    "Finance",
+    "Planning",
+    "Regeneration",
+)
+EXPENSE_TYPES = (
+    "Third Party Payments",
+    "Supplies and Services",
+    "Premises Related",
+    "Transport Related",
+    "Professional Fees",
+    "Equipment",
+    "Consultancy",
+    "Grants and Subscriptions",
+    "Agency Staff",
+    "Software Licences",
+    "Repairs and Maintenance",
+)
+MERCHANT_CATEGORIES = (
+    "Restaurants",
+    "Book Stores",
+    "Computer Software",
+    "Travel Agencies",
+    "Office Supplies",
+    "Hardware Stores",
+    "Professional Services",
+    "Charitable Organisations",
+    "Postage",
+)
 WEB_MERCHANTS = ("AMAZON MKTPLACE PMTS", "PAYPAL *EBAY", "TRAINLINE.COM", "ZOOM.US", "EVENTBRITE")
 
 
@@ -138,17 +185,21 @@ def build_profiles(chosen: list[Council], economy: Economy, rng: random.Random) 
             title=rng.random() < 0.3,
         )
         p = Profile(
-            council=council, role=role,
+            council=council,
+            role=role,
             shape="ckan" if role == "ckan" else SHAPES[i % len(SHAPES)],
             cadence="quarterly" if role == "late" else "monthly",
             format={3: "xlsx", 7: "ods"}.get(i % 8, "csv"),
-            family=family, style=style, names=draw_style(rng),
+            family=family,
+            style=style,
+            names=draw_style(rng),
             rows_per_month=rng.randrange(100, 260),
             pdf_pairs=i % 3 == 0 or role == "pdf_only",
             xlsx_copies=i % 5 == 1,
             no_extension=i % 4 == 2,
             footer_total=i % 4 == 1,
-            gpc=i % 3 != 2, grants=i % 2 == 0,
+            gpc=i % 3 != 2,
+            grants=i % 2 == 0,
             redaction=REDACTIONS[i % len(REDACTIONS)],
         )
         if role == "late":
@@ -167,8 +218,11 @@ def build_profiles(chosen: list[Council], economy: Economy, rng: random.Random) 
 
 def _deal_payees(p: Profile, economy: Economy, rng: random.Random) -> None:
     registered = [x for x in economy.payees if x.organisation and x.organisation.register != "councils"]
-    others = [x for x in economy.payees if x.organisation and x.organisation.register == "councils"
-              and x.organisation.org_id != f"GB-LAE-{p.code}"]
+    others = [
+        x
+        for x in economy.payees
+        if x.organisation and x.organisation.register == "councils" and x.organisation.org_id != f"GB-LAE-{p.code}"
+    ]
     unregistered = [x for x in economy.payees if not x.organisation]
     pool = rng.sample(registered, k=min(len(registered), 70 + p.rows_per_month // 3))
     pool += rng.sample(others, k=min(2, len(others))) + rng.sample(unregistered, k=min(5, len(unregistered)))
@@ -230,15 +284,22 @@ class Ledger:
                 "supplier_name": self._written(payee, new_layout),
                 "supplier_id_published": self.supplier_ids.setdefault(payee.name, str(10000 + len(self.supplier_ids))),
                 "amount": amount,
-                "irrecoverable_vat": Decimal("0.00") if rng.random() < 0.9 else (amount * Decimal("0.2")).quantize(Decimal("0.01")),
+                "irrecoverable_vat": Decimal("0.00")
+                if rng.random() < 0.9
+                else (amount * Decimal("0.2")).quantize(Decimal("0.01")),
                 "department": rng.choice(DEPARTMENTS),
                 "service_area": rng.choice(SERVICES),
                 "expense_type": expense,
                 "expense_code": f"{EXPENSE_TYPES.index(expense) + 1:02d}{rng.randrange(10, 99)}",
                 "purpose": f"{expense} - {rng.choice(SERVICES)}",
-                "company_number_published": (org.company_number.lstrip("0") if rng.random() < 0.2 else org.company_number)
-                if org and org.company_number and rng.random() < 0.7 else None,
-                "charity_number_published": org.charity_number if org and org.charity_number and rng.random() < 0.7 else None,
+                "company_number_published": (
+                    org.company_number.lstrip("0") if rng.random() < 0.2 else org.company_number
+                )
+                if org and org.company_number and rng.random() < 0.7
+                else None,
+                "charity_number_published": org.charity_number
+                if org and org.charity_number and rng.random() < 0.7
+                else None,
                 "body": p.council.official_name,
                 "body_uri": f"http://opendatacommunities.org/id/local-authority/{p.council.gss_code}",
                 "_payee": payee,
@@ -259,45 +320,55 @@ class Ledger:
             if i == 0:
                 day = start.replace(day=rng.randrange(13, 28))
             self.counter += 1
-            rows.append({
-                "payment_date": day,
-                "supplier_name": payee.name if web else payee.name.upper()[:40].rstrip(),
-                "merchant_category": rng.choice(MERCHANT_CATEGORIES),
-                "amount": _amount(rng, 5, 60),
-                "irrecoverable_vat": Decimal("0.00"),
-                "department": rng.choice(DEPARTMENTS),
-                "purpose": rng.choice(("Stationery", "Training course", "Rail fare", "Catering", "Equipment")),
-                "card_transaction": "GPC",
-                "body": self.p.council.official_name,
-                "_payee": payee,
-            })
+            rows.append(
+                {
+                    "payment_date": day,
+                    "supplier_name": payee.name if web else payee.name.upper()[:40].rstrip(),
+                    "merchant_category": rng.choice(MERCHANT_CATEGORIES),
+                    "amount": _amount(rng, 5, 60),
+                    "irrecoverable_vat": Decimal("0.00"),
+                    "department": rng.choice(DEPARTMENTS),
+                    "purpose": rng.choice(("Stationery", "Training course", "Rail fare", "Catering", "Equipment")),
+                    "card_transaction": "GPC",
+                    "body": self.p.council.official_name,
+                    "_payee": payee,
+                }
+            )
         rows.sort(key=lambda r: r["payment_date"])
         return rows
 
     def grants(self, start: date, end: date, n: int) -> list[dict]:
         """Grants to voluntary, community and social enterprise organisations (360Giving-like)."""
         rng = self.rng
-        vcse = [x for x in self.economy.payees if x.org_type in ("charity", "cio", "charitable_company", "cic", "mutual")
-                and x.organisation.register in ("ccew", "companies", "mutuals")]
+        vcse = [
+            x
+            for x in self.economy.payees
+            if x.org_type in ("charity", "cio", "charitable_company", "cic", "mutual")
+            and x.organisation.register in ("ccew", "companies", "mutuals")
+        ]
         rows = []
         for i, payee in enumerate(rng.sample(vcse, k=min(n, len(vcse)))):
             org = payee.organisation
             day = start + timedelta(days=rng.randrange((end - start).days + 1))
             if i == 0:
                 day = day.replace(day=rng.randrange(13, 28))
-            rows.append({
-                "transaction_id": f"360G-{self.p.code}-{start.year}-{i + 1:04d}",
-                "purpose": rng.choice(("Community Chest", "Holiday Activities Fund", "Warm Spaces", "Cultural Grant")),
-                "currency": "GBP",
-                "amount": Decimal(rng.randrange(5, 250) * 100),
-                "payment_date": day,
-                "supplier_name": payee.name,
-                "charity_number_published": org.charity_number or "",
-                "company_number_published": org.company_number or "",
-                "body": self.p.council.official_name,
-                "department": rng.choice(DEPARTMENTS),
-                "_payee": payee,
-            })
+            rows.append(
+                {
+                    "transaction_id": f"360G-{self.p.code}-{start.year}-{i + 1:04d}",
+                    "purpose": rng.choice(
+                        ("Community Chest", "Holiday Activities Fund", "Warm Spaces", "Cultural Grant")
+                    ),
+                    "currency": "GBP",
+                    "amount": Decimal(rng.randrange(5, 250) * 100),
+                    "payment_date": day,
+                    "supplier_name": payee.name,
+                    "charity_number_published": org.charity_number or "",
+                    "company_number_published": org.company_number or "",
+                    "body": self.p.council.official_name,
+                    "department": rng.choice(DEPARTMENTS),
+                    "_payee": payee,
+                }
+            )
         rows.sort(key=lambda r: (r["payment_date"], r["transaction_id"]))
         return rows
 

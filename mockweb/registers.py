@@ -33,70 +33,136 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import random
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
-import itertools
 from itertools import accumulate
 from pathlib import Path
 
-from mockweb.orgs import Organisation
 from mockweb.names import same_as_key
+from mockweb.orgs import Organisation
 
 _COMPANIES_HOUSE_HEADER_LINE = (
-    'CompanyName, CompanyNumber,RegAddress.CareOf,RegAddress.POBox,RegAddress.AddressLine1, RegAddre'
-    'ss.AddressLine2,RegAddress.PostTown,RegAddress.County,RegAddress.Country,RegAddress.PostCode,Co'
-    'mpanyCategory,CompanyStatus,CountryOfOrigin,DissolutionDate,IncorporationDate,Accounts.AccountR'
-    'efDay,Accounts.AccountRefMonth,Accounts.NextDueDate,Accounts.LastMadeUpDate,Accounts.AccountCat'
-    'egory,Returns.NextDueDate,Returns.LastMadeUpDate,Mortgages.NumMortCharges,Mortgages.NumMortOuts'
-    'tanding,Mortgages.NumMortPartSatisfied,Mortgages.NumMortSatisfied,SICCode.SicText_1,SICCode.Sic'
-    'Text_2,SICCode.SicText_3,SICCode.SicText_4,LimitedPartnerships.NumGenPartners,LimitedPartnershi'
-    'ps.NumLimPartners,URI,PreviousName_1.CONDATE, PreviousName_1.CompanyName, PreviousName_2.CONDAT'
-    'E, PreviousName_2.CompanyName,PreviousName_3.CONDATE, PreviousName_3.CompanyName,PreviousName_4'
-    '.CONDATE, PreviousName_4.CompanyName,PreviousName_5.CONDATE, PreviousName_5.CompanyName,Previou'
-    'sName_6.CONDATE, PreviousName_6.CompanyName,PreviousName_7.CONDATE, PreviousName_7.CompanyName,'
-    'PreviousName_8.CONDATE, PreviousName_8.CompanyName,PreviousName_9.CONDATE, PreviousName_9.Compa'
-    'nyName,PreviousName_10.CONDATE, PreviousName_10.CompanyName,ConfStmtNextDueDate, ConfStmtLastMa'
-    'deUpDate'
+    "CompanyName, CompanyNumber,RegAddress.CareOf,RegAddress.POBox,RegAddress.AddressLine1, RegAddre"
+    "ss.AddressLine2,RegAddress.PostTown,RegAddress.County,RegAddress.Country,RegAddress.PostCode,Co"
+    "mpanyCategory,CompanyStatus,CountryOfOrigin,DissolutionDate,IncorporationDate,Accounts.AccountR"
+    "efDay,Accounts.AccountRefMonth,Accounts.NextDueDate,Accounts.LastMadeUpDate,Accounts.AccountCat"
+    "egory,Returns.NextDueDate,Returns.LastMadeUpDate,Mortgages.NumMortCharges,Mortgages.NumMortOuts"
+    "tanding,Mortgages.NumMortPartSatisfied,Mortgages.NumMortSatisfied,SICCode.SicText_1,SICCode.Sic"
+    "Text_2,SICCode.SicText_3,SICCode.SicText_4,LimitedPartnerships.NumGenPartners,LimitedPartnershi"
+    "ps.NumLimPartners,URI,PreviousName_1.CONDATE, PreviousName_1.CompanyName, PreviousName_2.CONDAT"
+    "E, PreviousName_2.CompanyName,PreviousName_3.CONDATE, PreviousName_3.CompanyName,PreviousName_4"
+    ".CONDATE, PreviousName_4.CompanyName,PreviousName_5.CONDATE, PreviousName_5.CompanyName,Previou"
+    "sName_6.CONDATE, PreviousName_6.CompanyName,PreviousName_7.CONDATE, PreviousName_7.CompanyName,"
+    "PreviousName_8.CONDATE, PreviousName_8.CompanyName,PreviousName_9.CONDATE, PreviousName_9.Compa"
+    "nyName,PreviousName_10.CONDATE, PreviousName_10.CompanyName,ConfStmtNextDueDate, ConfStmtLastMa"
+    "deUpDate"
 )
 COMPANIES_HOUSE_HEADER: list[str] = _COMPANIES_HOUSE_HEADER_LINE.split(",")
 
 CCEW_CHARITY_COLUMNS = [
-    "date_of_extract", "organisation_number", "registered_charity_number", "linked_charity_number",
-    "charity_name", "charity_type", "charity_registration_status", "date_of_registration",
-    "date_of_removal", "charity_reporting_status", "latest_acc_fin_period_start_date",
-    "latest_acc_fin_period_end_date", "latest_income", "latest_expenditure",
-    "charity_contact_address1", "charity_contact_address2", "charity_contact_address3",
-    "charity_contact_address4", "charity_contact_address5", "charity_contact_postcode",
-    "charity_contact_phone", "charity_contact_email", "charity_contact_web",
-    "charity_company_registration_number", "charity_insolvent", "charity_in_administration",
-    "charity_previously_excepted", "charity_is_cdf_or_cif", "charity_is_cio", "cio_is_dissolved",
-    "date_cio_dissolution_notice", "charity_activities", "charity_gift_aid", "charity_has_land",
+    "date_of_extract",
+    "organisation_number",
+    "registered_charity_number",
+    "linked_charity_number",
+    "charity_name",
+    "charity_type",
+    "charity_registration_status",
+    "date_of_registration",
+    "date_of_removal",
+    "charity_reporting_status",
+    "latest_acc_fin_period_start_date",
+    "latest_acc_fin_period_end_date",
+    "latest_income",
+    "latest_expenditure",
+    "charity_contact_address1",
+    "charity_contact_address2",
+    "charity_contact_address3",
+    "charity_contact_address4",
+    "charity_contact_address5",
+    "charity_contact_postcode",
+    "charity_contact_phone",
+    "charity_contact_email",
+    "charity_contact_web",
+    "charity_company_registration_number",
+    "charity_insolvent",
+    "charity_in_administration",
+    "charity_previously_excepted",
+    "charity_is_cdf_or_cif",
+    "charity_is_cio",
+    "cio_is_dissolved",
+    "date_cio_dissolution_notice",
+    "charity_activities",
+    "charity_gift_aid",
+    "charity_has_land",
 ]
 CCEW_OTHER_NAMES_COLUMNS = [
-    "organisation_number", "registered_charity_number", "linked_charity_number", "charity_name_id",
-    "charity_name_type", "charity_name",
+    "organisation_number",
+    "registered_charity_number",
+    "linked_charity_number",
+    "charity_name_id",
+    "charity_name_type",
+    "charity_name",
 ]
 OSCR_COLUMNS = [
-    "Charity Number", "Charity Name", "Registered Date", "Known As", "Charity Status", "Postcode",
-    "Constitutional Form", "Previous Names", "Geographical Spread", "Main Operating Location",
-    "Purposes", "Beneficiaries", "Activities", "Objectives", "Principal Office/Trustees Address",
-    "Website", "Most recent year income", "Most recent year expenditure", "Mailing cycle", "Year End",
-    "Parent charity name", "Parent charity number", "Parent charity country of registration",
-    "Designated religious body", "Regulatory Type",
+    "Charity Number",
+    "Charity Name",
+    "Registered Date",
+    "Known As",
+    "Charity Status",
+    "Postcode",
+    "Constitutional Form",
+    "Previous Names",
+    "Geographical Spread",
+    "Main Operating Location",
+    "Purposes",
+    "Beneficiaries",
+    "Activities",
+    "Objectives",
+    "Principal Office/Trustees Address",
+    "Website",
+    "Most recent year income",
+    "Most recent year expenditure",
+    "Mailing cycle",
+    "Year End",
+    "Parent charity name",
+    "Parent charity number",
+    "Parent charity country of registration",
+    "Designated religious body",
+    "Regulatory Type",
 ]
 CCNI_COLUMNS = [
-    "Reg charity number", "Sub charity number", "Charity name", "Date registered", "Status",
-    "Date for financial year ending", "Total income", "Total spending", "Charitable spending",
-    "Income generation and governance", "Retained for future use", "Public address", "Website",
-    "Email", "Telephone", "Company number", "What the charity does", "Who the charity helps",
+    "Reg charity number",
+    "Sub charity number",
+    "Charity name",
+    "Date registered",
+    "Status",
+    "Date for financial year ending",
+    "Total income",
+    "Total spending",
+    "Charitable spending",
+    "Income generation and governance",
+    "Retained for future use",
+    "Public address",
+    "Website",
+    "Email",
+    "Telephone",
+    "Company number",
+    "What the charity does",
+    "Who the charity helps",
     "How the charity works",
 ]
 MUTUALS_COLUMNS = [
-    "Society Name", "Registration Number", "Registered As", "Status", "Registration Date",
-    "Deregistration Date", "Postcode",
+    "Society Name",
+    "Registration Number",
+    "Registered As",
+    "Status",
+    "Registration Date",
+    "Deregistration Date",
+    "Postcode",
 ]
 
 REGISTERS = ("companies", "ccew", "oscr", "ccni", "mutuals")
@@ -112,73 +178,584 @@ CATEGORY_LLP = "Limited Liability Partnership"
 
 # --- vocabulary -------------------------------------------------------------------------------
 
-_COMMON = (
-    "services solutions uk group consulting property holdings london management care construction "
-    "developments trading investments enterprises associates partners design media digital "
-    "technology systems logistics engineering homes estates cleaning building transport training "
-    "health international global north south east west british scotland wales energy security "
-    "recruitment marketing electrical plumbing maintenance supplies medical creative capital "
-    "ventures projects contractors interiors motors foods events environmental software"
-).split()
-_TRADES = (
-    "plumbing builders roofing joinery carpentry electrics scaffolding landscapes gardening "
-    "catering bakery butchers printing signs cleaning removals haulage taxis coaches couriers "
-    "accountancy surveyors architects solicitors dental pharmacy optical nursery tutoring "
-    "fencing glazing paving decorating flooring tiling heating ventilation fabrication welding "
-    "upholstery textiles furniture lighting kitchens bathrooms windows doors locksmiths"
-).split()
-_SURNAMES = (
-    "smith jones taylor brown williams wilson johnson davies robinson wright thompson evans walker "
-    "white roberts green hall wood jackson clarke patel khan lewis james phillips mason mitchell "
-    "rose davis rodriguez cox alexander morgan moore martin price turner hughes edwards harris "
-    "cooper king lee baker hill scott ward morris watson shaw young allen anderson bell carter "
-    "collins cook dixon ellis fisher foster gray harrison hunt kelly knight lloyd marshall murphy "
-    "owen palmer parker pearson reid richards russell shah singh stewart stevens stone sutton "
-    "wallace webb wells west wheeler whitehead wilkinson woods yates ahmed ali begum hussain "
-    "macdonald campbell fraser murray ross sinclair duncan hamilton kerr maclean o'neill o'brien "
-    "mcconnell mccarthy quinn byrne doherty gallagher hegarty doyle brennan kennedy"
-).split()
-_FIRST_NAMES = (
-    "john david james paul mark andrew peter michael richard stephen sarah emma claire helen "
-    "karen susan rachel laura anna mohammed ahmed raj priya tom ben sam jack harry grace"
-).split()
-_PLACES = (
-    "london birmingham manchester leeds sheffield bristol liverpool newcastle nottingham leicester "
-    "coventry bradford hull plymouth stoke wolverhampton derby southampton portsmouth brighton "
-    "reading oxford cambridge york norwich exeter bath chester durham lancaster preston blackpool "
-    "bolton wigan oldham rochdale stockport salford warrington halifax huddersfield wakefield "
-    "doncaster rotherham barnsley lincoln peterborough ipswich colchester luton watford slough "
-    "swindon gloucester cheltenham worcester hereford shrewsbury telford carlisle kendal "
-    "glasgow edinburgh aberdeen dundee inverness stirling perth paisley cardiff swansea newport "
-    "wrexham bangor belfast derry lisburn newry armagh omagh enniskillen calderdale kirklees "
-    "trafford wirral sefton tameside medway thanet wealden mendip cotswold pennine chiltern "
-    "highland islington hackney camden lambeth southwark brent ealing croydon bromley"
-).split()
-_SYLLABLES = (
-    "ab ac ad al am an ar as at ba be bi bo bra bri ca ce ci co cra cre da de di do dra du el em "
-    "en er es ex fa fe fi fo fra ga ge gi go gra ha he hi ho ka ke ki ko la le li lo lu ma me mi "
-    "mo mu na ne ni no nu or pa pe pi po pra qua ra re ri ro ru sa se si so sta ta te ti to tra "
-    "tri va ve vi vo xa xo za ze zi zo"
-).split()
-_ENDINGS = "x on ia us ix ex ly io ora ium tech ify ent ica".split()
-_CAUSES = (
-    "mental health|cancer support|youth|carers|older people|disability|homeless|food bank|"
-    "women's aid|refugee|autism|dementia|hospice|family support|citizens advice|wildlife|"
-    "heritage|arts|music|sports|community|scouts|guides|playgroup|pre-school|victim support|"
-    "domestic abuse|recovery|bereavement|parkinson's|stroke|deaf|blind|learning disability"
-).split("|")
-_CHARITY_NOUNS = (
-    "association|trust|foundation|society|centre|project|network|group|fund|partnership|"
-    "alliance|forum|club|council|appeal|charitable trust|community trust"
-).split("|")
-_SAINTS = "mary john peter paul andrew michael george james luke mark thomas anne margaret".split()
-_FACILITIES = "park|library|hospital|school|church|museum|railway|theatre|woods|canal|lido|allotments".split("|")
-_STREETS = "high street|church road|station road|main street|park lane|mill lane|victoria road|king street|queen street|new road".split("|")
-_SIC = ("62020 - Information technology consultancy activities|41202 - Construction of domestic buildings|"
-        "68209 - Other letting and operating of own or leased real estate|70229 - Management consultancy "
-        "activities other than financial management|43999 - Other specialised construction activities n.e.c.|"
-        "88990 - Other social work activities without accommodation n.e.c.|96090 - Other service activities "
-        "n.e.c.|56101 - Licensed restaurants|49410 - Freight transport by road|99999 - Dormant Company").split("|")
+_COMMON = [
+    "services",
+    "solutions",
+    "uk",
+    "group",
+    "consulting",
+    "property",
+    "holdings",
+    "london",
+    "management",
+    "care",
+    "construction",
+    "developments",
+    "trading",
+    "investments",
+    "enterprises",
+    "associates",
+    "partners",
+    "design",
+    "media",
+    "digital",
+    "technology",
+    "systems",
+    "logistics",
+    "engineering",
+    "homes",
+    "estates",
+    "cleaning",
+    "building",
+    "transport",
+    "training",
+    "health",
+    "international",
+    "global",
+    "north",
+    "south",
+    "east",
+    "west",
+    "british",
+    "scotland",
+    "wales",
+    "energy",
+    "security",
+    "recruitment",
+    "marketing",
+    "electrical",
+    "plumbing",
+    "maintenance",
+    "supplies",
+    "medical",
+    "creative",
+    "capital",
+    "ventures",
+    "projects",
+    "contractors",
+    "interiors",
+    "motors",
+    "foods",
+    "events",
+    "environmental",
+    "software",
+]
+_TRADES = [
+    "plumbing",
+    "builders",
+    "roofing",
+    "joinery",
+    "carpentry",
+    "electrics",
+    "scaffolding",
+    "landscapes",
+    "gardening",
+    "catering",
+    "bakery",
+    "butchers",
+    "printing",
+    "signs",
+    "cleaning",
+    "removals",
+    "haulage",
+    "taxis",
+    "coaches",
+    "couriers",
+    "accountancy",
+    "surveyors",
+    "architects",
+    "solicitors",
+    "dental",
+    "pharmacy",
+    "optical",
+    "nursery",
+    "tutoring",
+    "fencing",
+    "glazing",
+    "paving",
+    "decorating",
+    "flooring",
+    "tiling",
+    "heating",
+    "ventilation",
+    "fabrication",
+    "welding",
+    "upholstery",
+    "textiles",
+    "furniture",
+    "lighting",
+    "kitchens",
+    "bathrooms",
+    "windows",
+    "doors",
+    "locksmiths",
+]
+_SURNAMES = [
+    "smith",
+    "jones",
+    "taylor",
+    "brown",
+    "williams",
+    "wilson",
+    "johnson",
+    "davies",
+    "robinson",
+    "wright",
+    "thompson",
+    "evans",
+    "walker",
+    "white",
+    "roberts",
+    "green",
+    "hall",
+    "wood",
+    "jackson",
+    "clarke",
+    "patel",
+    "khan",
+    "lewis",
+    "james",
+    "phillips",
+    "mason",
+    "mitchell",
+    "rose",
+    "davis",
+    "rodriguez",
+    "cox",
+    "alexander",
+    "morgan",
+    "moore",
+    "martin",
+    "price",
+    "turner",
+    "hughes",
+    "edwards",
+    "harris",
+    "cooper",
+    "king",
+    "lee",
+    "baker",
+    "hill",
+    "scott",
+    "ward",
+    "morris",
+    "watson",
+    "shaw",
+    "young",
+    "allen",
+    "anderson",
+    "bell",
+    "carter",
+    "collins",
+    "cook",
+    "dixon",
+    "ellis",
+    "fisher",
+    "foster",
+    "gray",
+    "harrison",
+    "hunt",
+    "kelly",
+    "knight",
+    "lloyd",
+    "marshall",
+    "murphy",
+    "owen",
+    "palmer",
+    "parker",
+    "pearson",
+    "reid",
+    "richards",
+    "russell",
+    "shah",
+    "singh",
+    "stewart",
+    "stevens",
+    "stone",
+    "sutton",
+    "wallace",
+    "webb",
+    "wells",
+    "west",
+    "wheeler",
+    "whitehead",
+    "wilkinson",
+    "woods",
+    "yates",
+    "ahmed",
+    "ali",
+    "begum",
+    "hussain",
+    "macdonald",
+    "campbell",
+    "fraser",
+    "murray",
+    "ross",
+    "sinclair",
+    "duncan",
+    "hamilton",
+    "kerr",
+    "maclean",
+    "o'neill",
+    "o'brien",
+    "mcconnell",
+    "mccarthy",
+    "quinn",
+    "byrne",
+    "doherty",
+    "gallagher",
+    "hegarty",
+    "doyle",
+    "brennan",
+    "kennedy",
+]
+_FIRST_NAMES = [
+    "john",
+    "david",
+    "james",
+    "paul",
+    "mark",
+    "andrew",
+    "peter",
+    "michael",
+    "richard",
+    "stephen",
+    "sarah",
+    "emma",
+    "claire",
+    "helen",
+    "karen",
+    "susan",
+    "rachel",
+    "laura",
+    "anna",
+    "mohammed",
+    "ahmed",
+    "raj",
+    "priya",
+    "tom",
+    "ben",
+    "sam",
+    "jack",
+    "harry",
+    "grace",
+]
+_PLACES = [
+    "london",
+    "birmingham",
+    "manchester",
+    "leeds",
+    "sheffield",
+    "bristol",
+    "liverpool",
+    "newcastle",
+    "nottingham",
+    "leicester",
+    "coventry",
+    "bradford",
+    "hull",
+    "plymouth",
+    "stoke",
+    "wolverhampton",
+    "derby",
+    "southampton",
+    "portsmouth",
+    "brighton",
+    "reading",
+    "oxford",
+    "cambridge",
+    "york",
+    "norwich",
+    "exeter",
+    "bath",
+    "chester",
+    "durham",
+    "lancaster",
+    "preston",
+    "blackpool",
+    "bolton",
+    "wigan",
+    "oldham",
+    "rochdale",
+    "stockport",
+    "salford",
+    "warrington",
+    "halifax",
+    "huddersfield",
+    "wakefield",
+    "doncaster",
+    "rotherham",
+    "barnsley",
+    "lincoln",
+    "peterborough",
+    "ipswich",
+    "colchester",
+    "luton",
+    "watford",
+    "slough",
+    "swindon",
+    "gloucester",
+    "cheltenham",
+    "worcester",
+    "hereford",
+    "shrewsbury",
+    "telford",
+    "carlisle",
+    "kendal",
+    "glasgow",
+    "edinburgh",
+    "aberdeen",
+    "dundee",
+    "inverness",
+    "stirling",
+    "perth",
+    "paisley",
+    "cardiff",
+    "swansea",
+    "newport",
+    "wrexham",
+    "bangor",
+    "belfast",
+    "derry",
+    "lisburn",
+    "newry",
+    "armagh",
+    "omagh",
+    "enniskillen",
+    "calderdale",
+    "kirklees",
+    "trafford",
+    "wirral",
+    "sefton",
+    "tameside",
+    "medway",
+    "thanet",
+    "wealden",
+    "mendip",
+    "cotswold",
+    "pennine",
+    "chiltern",
+    "highland",
+    "islington",
+    "hackney",
+    "camden",
+    "lambeth",
+    "southwark",
+    "brent",
+    "ealing",
+    "croydon",
+    "bromley",
+]
+_SYLLABLES = [
+    "ab",
+    "ac",
+    "ad",
+    "al",
+    "am",
+    "an",
+    "ar",
+    "as",
+    "at",
+    "ba",
+    "be",
+    "bi",
+    "bo",
+    "bra",
+    "bri",
+    "ca",
+    "ce",
+    "ci",
+    "co",
+    "cra",
+    "cre",
+    "da",
+    "de",
+    "di",
+    "do",
+    "dra",
+    "du",
+    "el",
+    "em",
+    "en",
+    "er",
+    "es",
+    "ex",
+    "fa",
+    "fe",
+    "fi",
+    "fo",
+    "fra",
+    "ga",
+    "ge",
+    "gi",
+    "go",
+    "gra",
+    "ha",
+    "he",
+    "hi",
+    "ho",
+    "ka",
+    "ke",
+    "ki",
+    "ko",
+    "la",
+    "le",
+    "li",
+    "lo",
+    "lu",
+    "ma",
+    "me",
+    "mi",
+    "mo",
+    "mu",
+    "na",
+    "ne",
+    "ni",
+    "no",
+    "nu",
+    "or",
+    "pa",
+    "pe",
+    "pi",
+    "po",
+    "pra",
+    "qua",
+    "ra",
+    "re",
+    "ri",
+    "ro",
+    "ru",
+    "sa",
+    "se",
+    "si",
+    "so",
+    "sta",
+    "ta",
+    "te",
+    "ti",
+    "to",
+    "tra",
+    "tri",
+    "va",
+    "ve",
+    "vi",
+    "vo",
+    "xa",
+    "xo",
+    "za",
+    "ze",
+    "zi",
+    "zo",
+]
+_ENDINGS = ["x", "on", "ia", "us", "ix", "ex", "ly", "io", "ora", "ium", "tech", "ify", "ent", "ica"]
+_CAUSES = [
+    "mental health",
+    "cancer support",
+    "youth",
+    "carers",
+    "older people",
+    "disability",
+    "homeless",
+    "food bank",
+    "women's aid",
+    "refugee",
+    "autism",
+    "dementia",
+    "hospice",
+    "family support",
+    "citizens advice",
+    "wildlife",
+    "heritage",
+    "arts",
+    "music",
+    "sports",
+    "community",
+    "scouts",
+    "guides",
+    "playgroup",
+    "pre-school",
+    "victim support",
+    "domestic abuse",
+    "recovery",
+    "bereavement",
+    "parkinson's",
+    "stroke",
+    "deaf",
+    "blind",
+    "learning disability",
+]
+_CHARITY_NOUNS = [
+    "association",
+    "trust",
+    "foundation",
+    "society",
+    "centre",
+    "project",
+    "network",
+    "group",
+    "fund",
+    "partnership",
+    "alliance",
+    "forum",
+    "club",
+    "council",
+    "appeal",
+    "charitable trust",
+    "community trust",
+]
+_SAINTS = [
+    "mary",
+    "john",
+    "peter",
+    "paul",
+    "andrew",
+    "michael",
+    "george",
+    "james",
+    "luke",
+    "mark",
+    "thomas",
+    "anne",
+    "margaret",
+]
+_FACILITIES = [
+    "park",
+    "library",
+    "hospital",
+    "school",
+    "church",
+    "museum",
+    "railway",
+    "theatre",
+    "woods",
+    "canal",
+    "lido",
+    "allotments",
+]
+_STREETS = [
+    "high street",
+    "church road",
+    "station road",
+    "main street",
+    "park lane",
+    "mill lane",
+    "victoria road",
+    "king street",
+    "queen street",
+    "new road",
+]
+_SIC = [
+    "62020 - Information technology consultancy activities",
+    "41202 - Construction of domestic buildings",
+    "68209 - Other letting and operating of own or leased real estate",
+    "70229 - Management consultancy activities other than financial management",
+    "43999 - Other specialised construction activities n.e.c.",
+    "88990 - Other social work activities without accommodation n.e.c.",
+    "96090 - Other service activities n.e.c.",
+    "56101 - Licensed restaurants",
+    "49410 - Freight transport by road",
+    "99999 - Dormant Company",
+]
 
 _COMMON_WEIGHTS = list(accumulate(1.0 / (rank + 1) for rank in range(len(_COMMON))))
 
@@ -209,7 +786,9 @@ class _NameMaker:
         elif pattern < 0.70:
             words = [rng.choice(_PLACES), rng.choice(_TRADES + _COMMON), self.common()]
         elif pattern < 0.78:
-            words = [rng.choice(_SURNAMES), "&", rng.choice(_SURNAMES)] + ([self.common()] if rng.random() < 0.6 else [])
+            words = [rng.choice(_SURNAMES), "&", rng.choice(_SURNAMES)] + (
+                [self.common()] if rng.random() < 0.6 else []
+            )
         elif pattern < 0.88:
             words = [self.coined()] + ([self.coined()] if rng.random() < 0.3 else [])
         elif pattern < 0.94:
@@ -258,9 +837,15 @@ def _company_suffix(rng: random.Random, category: str) -> str:
     return "LIMITED" if rng.random() < 0.92 else "LTD"
 
 
-def iter_filler(register: str, count: int, *, seed: int, as_of: date,
-                avoid_keys: frozenset[str] = frozenset(), avoid_numbers: frozenset[str] = frozenset()
-                ) -> Iterator[Organisation]:
+def iter_filler(
+    register: str,
+    count: int,
+    *,
+    seed: int,
+    as_of: date,
+    avoid_keys: frozenset[str] = frozenset(),
+    avoid_numbers: frozenset[str] = frozenset(),
+) -> Iterator[Organisation]:
     """``count`` synthetic organisations for one register, the same ones for the same arguments.
 
     Names whose ``same_as_key`` is in ``avoid_keys`` or was drawn before, and numbers in
@@ -296,33 +881,69 @@ def iter_filler(register: str, count: int, *, seed: int, as_of: date,
             yield _linked_charity(org, rng)
 
 
-def _filler_org(register: str, serial: int, rng: random.Random, maker: _NameMaker, as_of: date,
-                llp_numbers: Iterator[int]) -> Organisation:
+def _filler_org(
+    register: str, serial: int, rng: random.Random, maker: _NameMaker, as_of: date, llp_numbers: Iterator[int]
+) -> Organisation:
     registered_on = maker.day(1960, as_of)
     postcode = maker.postcode()
     if register == "companies":
         roll = rng.random()
-        category = (CATEGORY_CIC if roll < 0.012 else CATEGORY_GUARANTEE if roll < 0.045 else
-                    CATEGORY_LLP if roll < 0.06 else CATEGORY_PLC if roll < 0.063 else CATEGORY_PRIVATE)
+        category = (
+            CATEGORY_CIC
+            if roll < 0.012
+            else CATEGORY_GUARANTEE
+            if roll < 0.045
+            else CATEGORY_LLP
+            if roll < 0.06
+            else CATEGORY_PLC
+            if roll < 0.063
+            else CATEGORY_PRIVATE
+        )
         name = f"{maker.company_stem()} {_company_suffix(rng, category)}"
-        previous = tuple(f"{maker.company_stem()} {_company_suffix(rng, category)}"
-                         for _ in range(rng.choice((1, 1, 2)))) if rng.random() < 0.08 else ()
+        previous = (
+            tuple(f"{maker.company_stem()} {_company_suffix(rng, category)}" for _ in range(rng.choice((1, 1, 2))))
+            if rng.random() < 0.08
+            else ()
+        )
         # Unique for every serial below 13 M: SC and NI numbers from multiples of 13 and 29, LLPs
         # (OC) from a counter of their own, every other company from 10,000,001 up.
-        number = (f"SC{serial // 13:06d}" if serial % 13 == 0 else
-                  f"NI{serial // 29:06d}" if serial % 29 == 0 else
-                  f"OC{next(llp_numbers):06d}" if category == CATEGORY_LLP else f"{10_000_000 + serial:08d}")
+        number = (
+            f"SC{serial // 13:06d}"
+            if serial % 13 == 0
+            else f"NI{serial // 29:06d}"
+            if serial % 29 == 0
+            else f"OC{next(llp_numbers):06d}"
+            if category == CATEGORY_LLP
+            else f"{10_000_000 + serial:08d}"
+        )
         org_type = "cic" if category == CATEGORY_CIC else "company"
-        return Organisation(f"GB-COH-{number}", name, org_type, "companies", company_number=number,
-                            category=category, registered_on=registered_on, postcode=postcode,
-                            previous_names=previous)
+        return Organisation(
+            f"GB-COH-{number}",
+            name,
+            org_type,
+            "companies",
+            company_number=number,
+            category=category,
+            registered_on=registered_on,
+            postcode=postcode,
+            previous_names=previous,
+        )
     if register == "mutuals":
         number = f"{30_000 + serial}R"
         category = rng.choice(("Co-operative Society", "Community Benefit Society"))
         name = f"{maker.company_stem()} {rng.choice(('CO-OPERATIVE', 'COMMUNITY', 'HOUSING CO-OPERATIVE'))} LIMITED".title()
         company = f"IP{30_000 + serial:05d}R" if rng.random() < 0.5 else None
-        return Organisation(f"GB-MPR-{number}", name, "mutual", "mutuals", company_number=company,
-                            mutual_number=number, category=category, registered_on=registered_on, postcode=postcode)
+        return Organisation(
+            f"GB-MPR-{number}",
+            name,
+            "mutual",
+            "mutuals",
+            company_number=company,
+            mutual_number=number,
+            category=category,
+            registered_on=registered_on,
+            postcode=postcode,
+        )
     name = maker.charity_name()
     status = "removed" if register in ("ccew", "oscr") and rng.random() < 0.1 else "active"
     roll = rng.random()
@@ -337,25 +958,52 @@ def _filler_org(register: str, serial: int, rng: random.Random, maker: _NameMake
         org_id = f"GB-NIC-{110_000 + serial}"
     if roll < 0.10 and register != "oscr":
         company = f"NI{900_000 + serial:06d}" if register == "ccni" else f"09{serial:06d}"
-        return Organisation(org_id, name, "charitable_company", register, company_number=company,
-                            charity_number=number, category="Charitable company", status=status,
-                            registered_on=registered_on, postcode=postcode)
+        return Organisation(
+            org_id,
+            name,
+            "charitable_company",
+            register,
+            company_number=company,
+            charity_number=number,
+            category="Charitable company",
+            status=status,
+            registered_on=registered_on,
+            postcode=postcode,
+        )
     cio = roll < 0.25 and register != "ccni"
     other = (maker.charity_name(),) if rng.random() < 0.05 else ()
-    return Organisation(org_id, name, "cio" if cio else "charity", register, charity_number=number,
-                        category="CIO" if cio else rng.choice(("Trust", "Other")), status=status,
-                        registered_on=registered_on, postcode=postcode, other_names=other)
+    return Organisation(
+        org_id,
+        name,
+        "cio" if cio else "charity",
+        register,
+        charity_number=number,
+        category="CIO" if cio else rng.choice(("Trust", "Other")),
+        status=status,
+        registered_on=registered_on,
+        postcode=postcode,
+        other_names=other,
+    )
 
 
 def _linked_charity(main: Organisation, rng: random.Random) -> Organisation:
     """A subsidiary charity linked to ``main`` (CCEW ``linked_charity_number`` 1)."""
     fund = rng.choice(("Endowment Fund", "Restricted Fund", "Building Fund"))
-    return Organisation(f"{main.org_id}-1", f"{main.name} {fund}", "charity", "ccew",
-                        charity_number=f"{main.charity_number}-1", category="Other", status=main.status,
-                        registered_on=main.registered_on, postcode=main.postcode)
+    return Organisation(
+        f"{main.org_id}-1",
+        f"{main.name} {fund}",
+        "charity",
+        "ccew",
+        charity_number=f"{main.charity_number}-1",
+        category="Other",
+        status=main.status,
+        registered_on=main.registered_on,
+        postcode=main.postcode,
+    )
 
 
 # --- writing ----------------------------------------------------------------------------------
+
 
 def _filler_counts(filler: int | Mapping[str, int]) -> dict[str, int]:
     if isinstance(filler, Mapping):
@@ -368,12 +1016,14 @@ def _filler_counts(filler: int | Mapping[str, int]) -> dict[str, int]:
 
 @contextmanager
 def _zip_text(zip_path: Path, member: str, encoding: str = "utf-8") -> Iterator[io.TextIOWrapper]:
-    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        with archive.open(member, "w", force_zip64=True) as raw:
-            text = io.TextIOWrapper(raw, encoding=encoding, newline="")
-            yield text
-            text.flush()
-            text.detach()
+    with (
+        zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive,
+        archive.open(member, "w", force_zip64=True) as raw,
+    ):
+        text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+        yield text
+        text.flush()
+        text.detach()
 
 
 def _dmy(day: date | None) -> str:
@@ -397,9 +1047,14 @@ def _ccew_number(number: str) -> tuple[str, str]:
     return main, linked or "0"
 
 
-def write_registers(out_dir: Path, organisations: Sequence[Organisation], *,
-                    filler: int | Mapping[str, int] = 0, seed: int = 0,
-                    as_of: date = date(2026, 11, 1)) -> dict[str, Path]:
+def write_registers(
+    out_dir: Path,
+    organisations: Sequence[Organisation],
+    *,
+    filler: int | Mapping[str, int] = 0,
+    seed: int = 0,
+    as_of: date = date(2026, 11, 1),
+) -> dict[str, Path]:
     """Write the register bulk files for ``organisations`` plus ``filler`` synthetic ones.
 
     ``filler`` is a total split by ``FILLER_SHARES`` or a count per register
@@ -409,10 +1064,12 @@ def write_registers(out_dir: Path, organisations: Sequence[Organisation], *,
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     counts = _filler_counts(filler)
-    avoid_keys = frozenset(k for o in organisations for n in (o.name, *o.previous_names, *o.other_names)
-                           if (k := same_as_key(n)))
-    avoid_numbers = frozenset(n for o in organisations
-                              for n in (o.company_number, o.charity_number, o.mutual_number) if n)
+    avoid_keys = frozenset(
+        k for o in organisations for n in (o.name, *o.previous_names, *o.other_names) if (k := same_as_key(n))
+    )
+    avoid_numbers = frozenset(
+        n for o in organisations for n in (o.company_number, o.charity_number, o.mutual_number) if n
+    )
 
     # A charity name on two charity registers is one charity registered twice, so filler charities
     # take names no earlier charity register used.
@@ -420,12 +1077,22 @@ def write_registers(out_dir: Path, organisations: Sequence[Organisation], *,
     taken: set[str] = set()
     for register in ("ccew", "oscr", "ccni"):
         avoid[register] = avoid_keys | taken
-        taken |= {same_as_key(o.name) for o in iter_filler(register, counts[register], seed=seed, as_of=as_of,
-                                                            avoid_keys=avoid[register], avoid_numbers=avoid_numbers)}
+        taken |= {
+            same_as_key(o.name)
+            for o in iter_filler(
+                register,
+                counts[register],
+                seed=seed,
+                as_of=as_of,
+                avoid_keys=avoid[register],
+                avoid_numbers=avoid_numbers,
+            )
+        }
 
     def fill(register: str) -> Iterator[Organisation]:
-        return iter_filler(register, counts[register], seed=seed, as_of=as_of,
-                           avoid_keys=avoid[register], avoid_numbers=avoid_numbers)
+        return iter_filler(
+            register, counts[register], seed=seed, as_of=as_of, avoid_keys=avoid[register], avoid_numbers=avoid_numbers
+        )
 
     def stream(*registers: str) -> Iterator[Organisation]:
         yield from organisations
@@ -480,26 +1147,61 @@ def _write_companies(path: Path, orgs: Iterator[Organisation], as_of: date, rng:
             previous += [""] * (20 - len(previous))
             status = "Active" if org.status == "active" else org.status.title()
             town = rng.choice(_PLACES).upper()
-            writer.writerow([
-                org.name.upper(), number, "", "", f"{rng.randint(1, 200)} {rng.choice(_STREETS).upper()}", "",
-                town, "", "UNITED KINGDOM", org.postcode or maker.postcode(), _company_category(org), status,
-                "United Kingdom", "", _dmy(incorporated), "31", "3", _dmy(as_of + timedelta(days=120)),
-                _dmy(as_of - timedelta(days=240)), "TOTAL EXEMPTION FULL", "", "", "0", "0", "0", "0",
-                rng.choice(_SIC), "", "", "", "0", "0", f"http://business.data.gov.uk/id/company/{number}",
-                *previous, _dmy(as_of + timedelta(days=60)), _dmy(as_of - timedelta(days=300)),
-            ])
+            writer.writerow(
+                [
+                    org.name.upper(),
+                    number,
+                    "",
+                    "",
+                    f"{rng.randint(1, 200)} {rng.choice(_STREETS).upper()}",
+                    "",
+                    town,
+                    "",
+                    "UNITED KINGDOM",
+                    org.postcode or maker.postcode(),
+                    _company_category(org),
+                    status,
+                    "United Kingdom",
+                    "",
+                    _dmy(incorporated),
+                    "31",
+                    "3",
+                    _dmy(as_of + timedelta(days=120)),
+                    _dmy(as_of - timedelta(days=240)),
+                    "TOTAL EXEMPTION FULL",
+                    "",
+                    "",
+                    "0",
+                    "0",
+                    "0",
+                    "0",
+                    rng.choice(_SIC),
+                    "",
+                    "",
+                    "",
+                    "0",
+                    "0",
+                    f"http://business.data.gov.uk/id/company/{number}",
+                    *previous,
+                    _dmy(as_of + timedelta(days=60)),
+                    _dmy(as_of - timedelta(days=300)),
+                ]
+            )
 
 
 def _tsv(fields: list[object]) -> str:
     return "\t".join(str(f).replace("\t", " ").replace("\r", " ").replace("\n", " ") for f in fields) + "\r\n"
 
 
-def _write_ccew(charity_path: Path, names_path: Path, orgs: Iterator[Organisation], as_of: date,
-                rng: random.Random) -> None:
+def _write_ccew(
+    charity_path: Path, names_path: Path, orgs: Iterator[Organisation], as_of: date, rng: random.Random
+) -> None:
     extract = _ccew_date(as_of)
     name_id = 0
-    with _zip_text(charity_path, "publicextract.charity.txt", "utf-8-sig") as charities, \
-            _zip_text(names_path, "publicextract.charity_other_names.txt", "utf-8-sig") as names:
+    with (
+        _zip_text(charity_path, "publicextract.charity.txt", "utf-8-sig") as charities,
+        _zip_text(names_path, "publicextract.charity_other_names.txt", "utf-8-sig") as names,
+    ):
         charities.write(_tsv(CCEW_CHARITY_COLUMNS))
         names.write(_tsv(CCEW_OTHER_NAMES_COLUMNS))
         for organisation_number, org in enumerate(orgs, start=1):
@@ -510,30 +1212,66 @@ def _write_ccew(charity_path: Path, names_path: Path, orgs: Iterator[Organisatio
             removed = org.status != "active"
             registered = org.registered_on or date(1995, 1, 1)
             is_cio = org.org_type == "cio" or org.category == "CIO"
-            charity_type = org.category if org.category in ("CIO", "Charitable company", "Trust", "Other") else (
-                "CIO" if is_cio else "Charitable company" if org.company_number else "Other")
+            charity_type = (
+                org.category
+                if org.category in ("CIO", "Charitable company", "Trust", "Other")
+                else ("CIO" if is_cio else "Charitable company" if org.company_number else "Other")
+            )
             income = rng.randint(0, 5_000_000)
-            charities.write(_tsv([
-                extract, organisation_number, main, linked, org.name, charity_type,
-                "Removed" if removed else "Registered", _ccew_date(registered),
-                _ccew_date(as_of - timedelta(days=400)) if removed else "",
-                "Submission Received" if not removed else "", _ccew_date(date(as_of.year - 1, 4, 1)),
-                _ccew_date(date(as_of.year, 3, 31)), income, int(income * 0.95),
-                f"{rng.randint(1, 99)} {rng.choice(_STREETS).title()}", rng.choice(_PLACES).title(), "", "", "",
-                org.postcode or "", "", "", "", org.company_number or "", "False", "False", "False", "False",
-                str(is_cio), "False" if is_cio else "", "", "Provides services and support.", "True", "False",
-            ]))
+            charities.write(
+                _tsv(
+                    [
+                        extract,
+                        organisation_number,
+                        main,
+                        linked,
+                        org.name,
+                        charity_type,
+                        "Removed" if removed else "Registered",
+                        _ccew_date(registered),
+                        _ccew_date(as_of - timedelta(days=400)) if removed else "",
+                        "Submission Received" if not removed else "",
+                        _ccew_date(date(as_of.year - 1, 4, 1)),
+                        _ccew_date(date(as_of.year, 3, 31)),
+                        income,
+                        int(income * 0.95),
+                        f"{rng.randint(1, 99)} {rng.choice(_STREETS).title()}",
+                        rng.choice(_PLACES).title(),
+                        "",
+                        "",
+                        "",
+                        org.postcode or "",
+                        "",
+                        "",
+                        "",
+                        org.company_number or "",
+                        "False",
+                        "False",
+                        "False",
+                        "False",
+                        str(is_cio),
+                        "False" if is_cio else "",
+                        "",
+                        "Provides services and support.",
+                        "True",
+                        "False",
+                    ]
+                )
+            )
             for kind, others in (("Working Name", org.other_names), ("Previous Name", org.previous_names)):
                 for other in others:
                     name_id += 1
                     names.write(_tsv([organisation_number, main, linked, name_id, kind, other]))
 
 
-def _write_oscr(current_path: Path, removed_path: Path, orgs: Iterator[Organisation], as_of: date,
-                rng: random.Random) -> None:
+def _write_oscr(
+    current_path: Path, removed_path: Path, orgs: Iterator[Organisation], as_of: date, rng: random.Random
+) -> None:
     stamp = as_of.strftime("%d-%b-%Y")
-    with _zip_text(current_path, f"CharityExport-{stamp}.csv") as current, \
-            _zip_text(removed_path, f"CharityExport-Removed-{stamp}.csv") as removed:
+    with (
+        _zip_text(current_path, f"CharityExport-{stamp}.csv") as current,
+        _zip_text(removed_path, f"CharityExport-Removed-{stamp}.csv") as removed,
+    ):
         current_writer = csv.writer(current, lineterminator="\r\n")
         removed_writer = csv.writer(removed, lineterminator="\r\n")
         current_writer.writerow(OSCR_COLUMNS)
@@ -541,15 +1279,41 @@ def _write_oscr(current_path: Path, removed_path: Path, orgs: Iterator[Organisat
         for org in orgs:
             if not org.charity_number or not _is_oscr(org.charity_number):
                 continue
-            form = "SCIO" if org.org_type == "cio" else "Company" if org.company_number else rng.choice(
-                ("Trust (founding deed)", "Unincorporated Association", "Other"))
+            form = (
+                "SCIO"
+                if org.org_type == "cio"
+                else "Company"
+                if org.company_number
+                else rng.choice(("Trust (founding deed)", "Unincorporated Association", "Other"))
+            )
             income = rng.randint(0, 2_000_000)
-            row = [org.charity_number.upper(), org.name, _dmy(org.registered_on or date(1990, 1, 1)),
-                   org.other_names[0] if org.other_names else "", "Active" if org.status == "active" else "Removed",
-                   org.postcode or "", form, "; ".join(org.previous_names), "Local", rng.choice(_PLACES).title(),
-                   "The advancement of education", "Children and young people", "Provides services",
-                   "To support the community.", f"{rng.randint(1, 99)} {rng.choice(_STREETS).title()}", "",
-                   income, int(income * 0.9), "March", "31/03", "", "", "", "No", "Standard"]
+            row = [
+                org.charity_number.upper(),
+                org.name,
+                _dmy(org.registered_on or date(1990, 1, 1)),
+                org.other_names[0] if org.other_names else "",
+                "Active" if org.status == "active" else "Removed",
+                org.postcode or "",
+                form,
+                "; ".join(org.previous_names),
+                "Local",
+                rng.choice(_PLACES).title(),
+                "The advancement of education",
+                "Children and young people",
+                "Provides services",
+                "To support the community.",
+                f"{rng.randint(1, 99)} {rng.choice(_STREETS).title()}",
+                "",
+                income,
+                int(income * 0.9),
+                "March",
+                "31/03",
+                "",
+                "",
+                "",
+                "No",
+                "Standard",
+            ]
             if org.status == "active":
                 current_writer.writerow(row)
             else:
@@ -565,14 +1329,29 @@ def _write_ccni(path: Path, orgs: Iterator[Organisation], as_of: date, rng: rand
                 continue
             number = "".join(ch for ch in org.charity_number if ch.isdigit())
             income = rng.randint(0, 900_000)
-            writer.writerow([
-                number, "0", org.name, _dmy(org.registered_on or date(2014, 1, 1)),
-                "Up-to-date" if org.status == "active" else "Removed", f"31 March {as_of.year}", income,
-                int(income * 0.9), 0, 0, 0, f"{org.name}, {rng.randint(1, 99)} Main Street, Belfast, {org.postcode or 'BT1 1AA'}",
-                "", "", "", org.company_number or "0",
-                "The advancement of health or the saving of lives,The relief of those in need",
-                "General public,Older people", "Advice/advocacy/information,Counselling/support",
-            ])
+            writer.writerow(
+                [
+                    number,
+                    "0",
+                    org.name,
+                    _dmy(org.registered_on or date(2014, 1, 1)),
+                    "Up-to-date" if org.status == "active" else "Removed",
+                    f"31 March {as_of.year}",
+                    income,
+                    int(income * 0.9),
+                    0,
+                    0,
+                    0,
+                    f"{org.name}, {rng.randint(1, 99)} Main Street, Belfast, {org.postcode or 'BT1 1AA'}",
+                    "",
+                    "",
+                    "",
+                    org.company_number or "0",
+                    "The advancement of health or the saving of lives,The relief of those in need",
+                    "General public,Older people",
+                    "Advice/advocacy/information,Counselling/support",
+                ]
+            )
 
 
 def _write_mutuals(path: Path, orgs: Iterator[Organisation], rng: random.Random) -> None:
@@ -582,15 +1361,26 @@ def _write_mutuals(path: Path, orgs: Iterator[Organisation], rng: random.Random)
         for org in orgs:
             if not org.mutual_number:
                 continue
-            registered_as = org.category if org.category in (
-                "Co-operative Society", "Community Benefit Society") else "Co-operative Society"
-            writer.writerow([org.name, org.mutual_number, registered_as,
-                             "Registered" if org.status == "active" else "Deregistered",
-                             _dmy(org.registered_on or date(1990, 1, 1)),
-                             "" if org.status == "active" else "01/01/2024", org.postcode or ""])
+            registered_as = (
+                org.category
+                if org.category in ("Co-operative Society", "Community Benefit Society")
+                else "Co-operative Society"
+            )
+            writer.writerow(
+                [
+                    org.name,
+                    org.mutual_number,
+                    registered_as,
+                    "Registered" if org.status == "active" else "Deregistered",
+                    _dmy(org.registered_on or date(1990, 1, 1)),
+                    "" if org.status == "active" else "01/01/2024",
+                    org.postcode or "",
+                ]
+            )
 
 
 # --- published name variants -------------------------------------------------------------------
+
 
 def published_variant(name: str, rng: random.Random) -> str:
     """A way a council's finance system might write ``name``: case, Ltd/Limited, '&'/'and',
@@ -618,5 +1408,5 @@ def published_variant(name: str, rng: random.Random) -> str:
     if roll < 0.9:
         letters = [i for i, ch in enumerate(name) if ch.isalpha()]
         i = rng.choice(letters[2:] or letters)
-        return name[:i] + rng.choice("aeiourstn".upper() if name[i].isupper() else "aeiourstn") + name[i + 1:]
+        return name[:i] + rng.choice("aeiourstn".upper() if name[i].isupper() else "aeiourstn") + name[i + 1 :]
     return f"The {name}" if not name.lower().startswith("the ") else name[4:]

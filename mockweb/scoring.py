@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from mockweb.answers import load_answer_key
-from normalise.evaluation import evaluate
+from normalise.matching.evaluation import evaluate
 from normalise.names import supplier_key
 
 
@@ -41,6 +41,7 @@ def metrics_table(result: dict) -> pd.DataFrame:
     """The overall and per-type metrics as one small table for printing."""
     rows = {"all": result, **result["by_org_type"]}
     counts = ["names", "with_organisation", "predicted", "correct", "wrong", "missed"]
-    table = pd.DataFrame.from_records([{k: r[k] for k in [*counts, "precision", "recall"]} for r in rows.values()],
-                                      index=list(rows))
+    table = pd.DataFrame.from_records(
+        [{k: r[k] for k in [*counts, "precision", "recall"]} for r in rows.values()], index=list(rows)
+    )
     return table.astype({k: "int64" for k in counts})

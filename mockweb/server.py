@@ -19,12 +19,28 @@ from mockweb.site import BASE_URL_PLACEHOLDER
 
 MAX_HEADER_BYTES = 16 * 1024
 IDLE_SECONDS = 15.0
-REASONS = {200: "OK", 301: "Moved Permanently", 304: "Not Modified", 400: "Bad Request", 404: "Not Found",
-           405: "Method Not Allowed", 500: "Internal Server Error"}
-NOT_FOUND_PAGE = b"<!DOCTYPE html><html><head><title>Page not found</title></head><body><h1>Page not found</h1></body></html>\n"
-ERROR_PAGE = b"<!DOCTYPE html><html><head><title>Server error</title></head><body><h1>Internal Server Error</h1></body></html>\n"
-CKAN_NOT_FOUND = json.dumps({"help": "/ckan/api/3/action/help_show", "success": False,
-                             "error": {"message": "Not found", "__type": "Not Found Error"}}).encode()
+REASONS = {
+    200: "OK",
+    301: "Moved Permanently",
+    304: "Not Modified",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    500: "Internal Server Error",
+}
+NOT_FOUND_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Page not found</title></head><body><h1>Page not found</h1></body></html>\n"
+)
+ERROR_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Server error</title></head><body><h1>Internal Server Error</h1></body></html>\n"
+)
+CKAN_NOT_FOUND = json.dumps(
+    {
+        "help": "/ckan/api/3/action/help_show",
+        "success": False,
+        "error": {"message": "Not found", "__type": "Not Found Error"},
+    }
+).encode()
 
 
 class MockWebError(RuntimeError):
@@ -78,7 +94,7 @@ class _Handler:
             while True:
                 try:
                     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IDLE_SECONDS)
-                except (asyncio.IncompleteReadError, asyncio.TimeoutError, ConnectionError):
+                except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
                     return
                 except asyncio.LimitOverrunError:
                     await self.send(writer, 400, {}, b"", head_only=False, keep_alive=False)
@@ -115,16 +131,22 @@ class _Handler:
         path, route = self.routes.find(target)
         if route is None:
             if path.startswith("/ckan/api/"):
-                await self.send(writer, 404, {"Content-Type": "application/json"}, CKAN_NOT_FOUND, head_only, keep_alive)
+                await self.send(
+                    writer, 404, {"Content-Type": "application/json"}, CKAN_NOT_FOUND, head_only, keep_alive
+                )
             else:
-                await self.send(writer, 404, {"Content-Type": "text/html; charset=utf-8"}, NOT_FOUND_PAGE, head_only, keep_alive)
+                await self.send(
+                    writer, 404, {"Content-Type": "text/html; charset=utf-8"}, NOT_FOUND_PAGE, head_only, keep_alive
+                )
             return keep_alive
         status = route["status"]
         if status == 301:
             await self.send(writer, 301, {"Location": route["location"]}, b"", head_only, keep_alive)
             return keep_alive
         if status != 200:
-            await self.send(writer, status, {"Content-Type": "text/html; charset=utf-8"}, ERROR_PAGE, head_only, keep_alive)
+            await self.send(
+                writer, status, {"Content-Type": "text/html; charset=utf-8"}, ERROR_PAGE, head_only, keep_alive
+            )
             return keep_alive
         if route.get("delay"):
             await asyncio.sleep(route["delay"])
@@ -140,10 +162,21 @@ class _Handler:
         await self.send(writer, 200, {"Content-Type": route["type"], **validators}, body, head_only, keep_alive)
         return keep_alive
 
-    async def send(self, writer: asyncio.StreamWriter, status: int, headers: dict[str, str], body: bytes,
-                   head_only: bool, keep_alive: bool) -> None:
-        out = [f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}", f"Date: {formatdate(usegmt=True)}",
-               "Server: councilspend-mockweb", f"Connection: {'keep-alive' if keep_alive else 'close'}"]
+    async def send(
+        self,
+        writer: asyncio.StreamWriter,
+        status: int,
+        headers: dict[str, str],
+        body: bytes,
+        head_only: bool,
+        keep_alive: bool,
+    ) -> None:
+        out = [
+            f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}",
+            f"Date: {formatdate(usegmt=True)}",
+            "Server: councilspend-mockweb",
+            f"Connection: {'keep-alive' if keep_alive else 'close'}",
+        ]
         if status != 304:
             out.append(f"Content-Length: {len(body)}")
         out += [f"{k}: {v}" for k, v in headers.items()]
@@ -174,8 +207,9 @@ class MockWeb:
     async def _start(self) -> None:
         self._handler = _Handler(self.routes, "")
         try:
-            self._server = await asyncio.start_server(self._handler.connection, self.host, self.port,
-                                                      limit=MAX_HEADER_BYTES, backlog=512)
+            self._server = await asyncio.start_server(
+                self._handler.connection, self.host, self.port, limit=MAX_HEADER_BYTES, backlog=512
+            )
         except OSError as exc:
             raise MockWebError(f"cannot serve the mock web on {self.host}:{self.port}: {exc.strerror}") from None
         self.port = self._server.sockets[0].getsockname()[1]

@@ -50,7 +50,7 @@ def size_text(size: int) -> str:
 def page(title: str, body: str, council_name: str = "") -> str:
     """A whole HTML page with the usual council chrome around ``body``."""
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(title)}{' | ' + escape(council_name) if council_name else ''}</title></head>\n<body>"
         '<header><a class="skip-link" href="#content">Skip to content</a> '
         '<nav><a href="/">Home</a> <a href="/news">News</a> <a href="/contact-us">Contact us</a></nav></header>\n'
@@ -78,8 +78,9 @@ INTRO = (
 )
 
 
-def landing_pages(shape: str, base: str, title: str, council_name: str, links: list[Link],
-                  relative: bool) -> dict[str, str]:
+def landing_pages(
+    shape: str, base: str, title: str, council_name: str, links: list[Link], relative: bool
+) -> dict[str, str]:
     """The landing page at ``base`` (and its sub-pages) listing ``links`` in one of the site shapes.
 
     Returns route key (path, with query) -> HTML.
@@ -90,20 +91,25 @@ def landing_pages(shape: str, base: str, title: str, council_name: str, links: l
         rows = "".join(
             f"<tr><td>{escape(g)}</td><td><ul>"
             + "".join(f"<li>{_anchor(base, link, relative)}</li>" for link in ls)
-            + "</ul></td></tr>\n" for g, ls in groups
+            + "</ul></td></tr>\n"
+            for g, ls in groups
         )
         body = f'{INTRO}<table class="downloads"><thead><tr><th>Year</th><th>Files</th></tr></thead><tbody>\n{rows}</tbody></table>'
         pages[base] = page(title, body, council_name)
     elif shape == "list":
         body = INTRO + "".join(
-            f"<h2>{escape(g)}</h2>\n<ul class=\"list\">"
-            + "".join(f"<li>{_anchor(base, link, relative)}</li>" for link in ls) + "</ul>\n" for g, ls in groups
+            f'<h2>{escape(g)}</h2>\n<ul class="list">'
+            + "".join(f"<li>{_anchor(base, link, relative)}</li>" for link in ls)
+            + "</ul>\n"
+            for g, ls in groups
         )
         pages[base] = page(title, body, council_name)
     elif shape == "accordion":
         body = INTRO + "".join(
-            f"<details><summary>{escape(g)}</summary><div class=\"accordion__content\"><p>"
-            + "<br>".join(_anchor(base, link, relative) for link in ls) + "</p></div></details>\n" for g, ls in groups
+            f'<details><summary>{escape(g)}</summary><div class="accordion__content"><p>'
+            + "<br>".join(_anchor(base, link, relative) for link in ls)
+            + "</p></div></details>\n"
+            for g, ls in groups
         )
         pages[base] = page(title, body, council_name)
     elif shape == "years":
@@ -113,7 +119,7 @@ def landing_pages(shape: str, base: str, title: str, council_name: str, links: l
             items.append(f'<li><a href="{escape(href(base, sub, relative))}">{escape(title)} {escape(g)}</a></li>')
             sub_body = "<ul>" + "".join(f"<li>{_anchor(sub, link, relative)}</li>" for link in ls) + "</ul>"
             pages[sub] = page(f"{title} {g}", sub_body, council_name)
-        pages[base] = page(title, INTRO + "<ul class=\"years\">" + "".join(items) + "</ul>", council_name)
+        pages[base] = page(title, INTRO + '<ul class="years">' + "".join(items) + "</ul>", council_name)
     elif shape == "paged":
         newest_first = list(reversed(links))
         chunks = [newest_first[i : i + PAGE_SIZE] for i in range(0, len(newest_first), PAGE_SIZE)] or [[]]
@@ -125,9 +131,12 @@ def landing_pages(shape: str, base: str, title: str, council_name: str, links: l
                 nav.append(f'<a rel="prev" href="{previous}">Previous</a>')
             if n < len(chunks):
                 nav.append(f'<a rel="next" href="?page={n + 1}">Next</a>')
-            body = (INTRO if n == 1 else "") + "<ul class=\"results\">" + "".join(
-                f"<li>{_anchor(base, link, relative)}</li>" for link in chunk
-            ) + f'</ul><nav class="pagination">{" ".join(nav)} <span>Page {n} of {len(chunks)}</span></nav>'
+            body = (
+                (INTRO if n == 1 else "")
+                + '<ul class="results">'
+                + "".join(f"<li>{_anchor(base, link, relative)}</li>" for link in chunk)
+                + f'</ul><nav class="pagination">{" ".join(nav)} <span>Page {n} of {len(chunks)}</span></nav>'
+            )
             pages[key] = page(title, body, council_name)
     else:
         raise ValueError(f"unknown page shape {shape!r}")
@@ -136,8 +145,10 @@ def landing_pages(shape: str, base: str, title: str, council_name: str, links: l
 
 def portal_pointer_page(title: str, council_name: str, dataset_url: str) -> str:
     """A council page that only points to its open data portal."""
-    body = (f"<p>Our spending data is published on our open data portal.</p>"
-            f'<p><a href="{escape(dataset_url)}">Payments over &pound;500 on the open data portal</a></p>')
+    body = (
+        f"<p>Our spending data is published on our open data portal.</p>"
+        f'<p><a href="{escape(dataset_url)}">Payments over &pound;500 on the open data portal</a></p>'
+    )
     return page(title, body, council_name)
 
 
@@ -158,16 +169,29 @@ def ckan_package(dataset_id: str, title: str, org_name: str, resources: list[Res
     """A package dict as CKAN's action API returns it (``package_show`` result)."""
     modified = max((r.last_modified for r in resources), default=datetime(2024, 1, 1))
     return {
-        "id": dataset_id, "name": dataset_id, "title": title, "type": "dataset", "state": "active",
-        "license_id": "uk-ogl", "license_title": "UK Open Government Licence (OGL)",
-        "metadata_modified": modified.isoformat(), "num_resources": len(resources),
+        "id": dataset_id,
+        "name": dataset_id,
+        "title": title,
+        "type": "dataset",
+        "state": "active",
+        "license_id": "uk-ogl",
+        "license_title": "UK Open Government Licence (OGL)",
+        "metadata_modified": modified.isoformat(),
+        "num_resources": len(resources),
         "organization": {"name": org_name.lower().replace(" ", "-"), "title": org_name},
         "resources": [
             {
-                "id": r.id, "package_id": dataset_id, "name": r.name, "format": r.format,
-                "url": BASE_URL_PLACEHOLDER + r.url_path, "mimetype": r.mimetype, "size": r.size,
-                "last_modified": r.last_modified.isoformat(), "created": r.last_modified.isoformat(),
-                "url_type": "upload", "position": i,
+                "id": r.id,
+                "package_id": dataset_id,
+                "name": r.name,
+                "format": r.format,
+                "url": BASE_URL_PLACEHOLDER + r.url_path,
+                "mimetype": r.mimetype,
+                "size": r.size,
+                "last_modified": r.last_modified.isoformat(),
+                "created": r.last_modified.isoformat(),
+                "url_type": "upload",
+                "position": i,
             }
             for i, r in enumerate(resources)
         ],
@@ -184,12 +208,13 @@ def ckan_routes(packages: list[dict]) -> dict[str, bytes]:
             f'{escape(r["name"])}</a> <span class="format-label">{escape(r["format"])}</span></li>'
             for r in pkg["resources"]
         )
-        routes[f"/ckan/dataset/{pkg['name']}"] = page(pkg["title"], f"<ul class=\"resource-list\">{links}</ul>").encode()
+        routes[f"/ckan/dataset/{pkg['name']}"] = page(pkg["title"], f'<ul class="resource-list">{links}</ul>').encode()
     routes["/ckan/api/3/action/package_list"] = _ckan_json([p["name"] for p in packages])
     routes["/ckan/api/3/action/package_search"] = _ckan_json({"count": len(packages), "results": packages})
     return routes
 
 
 def _ckan_json(result) -> bytes:
-    return json.dumps({"help": "/ckan/api/3/action/help_show", "success": True, "result": result},
-                      indent=None, sort_keys=True).encode()
+    return json.dumps(
+        {"help": "/ckan/api/3/action/help_show", "success": True, "result": result}, indent=None, sort_keys=True
+    ).encode()

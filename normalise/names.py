@@ -10,15 +10,40 @@ from rapidfuzz.distance import OSA
 
 # Words that say what legal form a body has, not which body it is (dropped at the end of a name).
 _LEGAL_SUFFIXES = frozenset(
-    "limited ltd plc llp lp cic cio co company incorporated inc corporation corp "
-    "unlimited ulc lc".split()
+    [
+        "limited",
+        "ltd",
+        "plc",
+        "llp",
+        "lp",
+        "cic",
+        "cio",
+        "co",
+        "company",
+        "incorporated",
+        "inc",
+        "corporation",
+        "corp",
+        "unlimited",
+        "ulc",
+        "lc",
+    ]
 )
 _TRAILING_PHRASES = (("community", "interest", "company"), ("and", "co"), ("and", "company"))
 # Common abbreviations in finance-system names, spelt out.
 _ABBREVIATIONS = {
-    "svcs": "services", "servs": "services", "svc": "service", "assoc": "association",
-    "assn": "association", "intl": "international", "mgmt": "management", "bros": "brothers",
-    "dept": "department", "center": "centre", "grp": "group", "hldgs": "holdings",
+    "svcs": "services",
+    "servs": "services",
+    "svc": "service",
+    "assoc": "association",
+    "assn": "association",
+    "intl": "international",
+    "mgmt": "management",
+    "bros": "brothers",
+    "dept": "department",
+    "center": "centre",
+    "grp": "group",
+    "hldgs": "holdings",
 }
 _DROPPED = re.compile(r"['\u2019.`]")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -45,8 +70,8 @@ def key_tokens(name: str | None) -> list[str]:
         del tokens[0]
     while len(tokens) > 1:
         for phrase in _TRAILING_PHRASES:
-            if len(tokens) > len(phrase) and tuple(tokens[-len(phrase):]) == phrase:
-                del tokens[-len(phrase):]
+            if len(tokens) > len(phrase) and tuple(tokens[-len(phrase) :]) == phrase:
+                del tokens[-len(phrase) :]
                 break
         else:
             if tokens[-1] in _LEGAL_SUFFIXES or tokens[-1] == "the":
@@ -88,7 +113,9 @@ def supplier_keys(names: Iterable[str | None]) -> list[str | None]:
 
 
 _CUT_TRADING_AS = re.compile(r"(?i)(?:\s+t/a?|(?<=\b(?:ltd|plc|llp|cic))\.?\s+t|(?<=\blimited)\s+t)\s*$")
-_PERSON = re.compile(r"(?i)^(?:(?:mr|mrs|ms|miss|dr)\.?\s+)?(?:[a-z]\.?\s+){1,2}[a-z][a-z'-]+$|^(?:mr|mrs|ms|miss|dr)\.?\s+\S+(?:\s+\S+)?$")
+_PERSON = re.compile(
+    r"(?i)^(?:(?:mr|mrs|ms|miss|dr)\.?\s+)?(?:[a-z]\.?\s+){1,2}[a-z][a-z'-]+$|^(?:mr|mrs|ms|miss|dr)\.?\s+\S+(?:\s+\S+)?$"
+)
 
 
 def trading_name_parts(name: str) -> list[str]:
@@ -118,7 +145,8 @@ def is_person_trading(name: str) -> bool:
 
 _PUBLIC_BODY = re.compile(
     r"(?i)\bnhs\b|\bfoundation trust\b|integrated care board|\bpolice\b|fire (?:and|&) rescue|"
-    r"\bhm revenue\b|\bhmrc\b|\bdepartment for\b|\bministry of\b|\bcouncil\b")
+    r"\bhm revenue\b|\bhmrc\b|\bdepartment for\b|\bministry of\b|\bcouncil\b"
+)
 
 
 def looks_public_body(name: str) -> bool:
@@ -137,8 +165,11 @@ def drop_misspelt_legal_suffix(key: str) -> str:
     ('acme widgets', 'acme limits')
     """
     head, _, last = key.rpartition(" ")
-    if head and (last in ("tld", "ldt", "lt", "ltdd") or len(last) >= 6 and any(
-            _one_edit(last, word) for word in ("limited", "company", "incorporated"))):
+    if head and (
+        last in ("tld", "ldt", "lt", "ltdd")
+        or len(last) >= 6
+        and any(_one_edit(last, word) for word in ("limited", "company", "incorporated"))
+    ):
         return head
     return key
 

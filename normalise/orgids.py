@@ -28,7 +28,9 @@ def company_number(text: str | None) -> str | None:
     """
     if not text:
         return None
-    cleaned = re.sub(r"(?i)^\s*(GB-COH-|(company|co|reg(istration)?|crn)\.?\s*(no|number|num)?\.?\s*[:#]?)", "", text.strip())
+    cleaned = re.sub(
+        r"(?i)^\s*(GB-COH-|(company|co|reg(istration)?|crn)\.?\s*(no|number|num)?\.?\s*[:#]?)", "", text.strip()
+    )
     cleaned = _SEPARATORS.sub("", cleaned).upper()
     match = _COMPANY.match(cleaned)
     if not match:

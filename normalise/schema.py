@@ -31,7 +31,12 @@ ORG_TYPES = (
 )
 MATCH_METHODS = ("published_id", "exact", "fuzzy", "override", "none")
 COMPLIANCE_STATUSES = (
-    "compliant", "late", "missing", "incomplete", "not_machine_readable", "unknown",
+    "compliant",
+    "late",
+    "missing",
+    "incomplete",
+    "not_machine_readable",
+    "unknown",
     "not_applicable",  # outside England: the Transparency Code's duty does not apply
 )
 
@@ -53,14 +58,23 @@ def _c(name: str, type_: pa.DataType, description: str, required: bool = False) 
     return Column(name, type_, description, required)
 
 
-S, D, B, I, TS = pa.string(), pa.date32(), pa.bool_(), pa.int64(), pa.timestamp("us", tz="UTC")
+S, D, B, INT, TS = pa.string(), pa.date32(), pa.bool_(), pa.int64(), pa.timestamp("us", tz="UTC")
 
 SPEND = [
-    _c("row_id", S, "Stable id of the transaction: the same published row gets the same id on every run and in every file that repeats it.", True),
+    _c(
+        "row_id",
+        S,
+        "Stable id of the transaction: the same published row gets the same id on every run and in every file that repeats it.",
+        True,
+    ),
     _c("council_code", S, "mySociety three-letter council code, e.g. BIR.", True),
     _c("gss_code", S, "ONS GSS code of the council."),
     _c("dataset", S, "spend_over_500 | purchase_card | grants.", True),
-    _c("payment_date", D, "Date the expenditure was incurred (first day of the period when only a month or quarter is published)."),
+    _c(
+        "payment_date",
+        D,
+        "Date the expenditure was incurred (first day of the period when only a month or quarter is published).",
+    ),
     _c("date_precision", S, "day | month | quarter | year: how precise payment_date is."),
     _c("transaction_id", S, "Transaction or invoice number as published."),
     _c("amount", MONEY, "Amount in GBP, net of VAT where the file gives both; signed, credit notes negative.", True),
@@ -81,7 +95,7 @@ SPEND = [
     _c("source_sha256", S, "sha256 of the original file this row was read from.", True),
     _c("source_url", S, "URL the original file was downloaded from."),
     _c("source_sheet", S, "Worksheet name, for workbooks."),
-    _c("source_row", I, "1-based row number in the original file or sheet.", True),
+    _c("source_row", INT, "1-based row number in the original file or sheet.", True),
     _c("also_published_in", pa.list_(S), "sha256 of other files that published the same transaction."),
 ]
 
@@ -91,8 +105,13 @@ REJECTS = [
     _c("source_sha256", S, "sha256 of the original file.", True),
     _c("source_url", S, "URL of the original file."),
     _c("source_sheet", S, "Worksheet name, for workbooks."),
-    _c("source_row", I, "1-based row number in the original file or sheet.", True),
-    _c("reason", S, "Why the row is not in spend, e.g. footer_total, unparseable_amount, missing_amount, duplicate.", True),
+    _c("source_row", INT, "1-based row number in the original file or sheet.", True),
+    _c(
+        "reason",
+        S,
+        "Why the row is not in spend, e.g. footer_total, unparseable_amount, missing_amount, duplicate.",
+        True,
+    ),
     _c("detail", S, "Human-readable detail (the offending value, or the row_id a duplicate repeats)."),
     _c("raw", S, "The original cells of the row, as a JSON array of strings."),
 ]
@@ -105,11 +124,11 @@ FILES = [
     _c("first_seen_at", TS, "When the link was first seen."),
     _c("last_seen_at", TS, "When the link was last seen."),
     _c("fetched_at", TS, "When the file was last downloaded (or revalidated)."),
-    _c("http_status", I, "HTTP status of the last fetch."),
+    _c("http_status", INT, "HTTP status of the last fetch."),
     _c("etag", S, "ETag header of the last fetch."),
     _c("last_modified", S, "Last-Modified header of the last fetch."),
     _c("content_type", S, "Content-Type header."),
-    _c("size", I, "Size in bytes."),
+    _c("size", INT, "Size in bytes."),
     _c("sha256", S, "sha256 of the content; the original is stored at raw/<sha256[:2]>/<sha256>.<ext>."),
     _c("format", S, "csv | xlsx | xls | ods | zip | pdf | html | json | unknown, sniffed from the bytes."),
     _c("period_start", D, "First day of the period the file covers (from link text, name or rows)."),
@@ -117,8 +136,8 @@ FILES = [
     _c("dataset", S, "spend_over_500 | purchase_card | grants, as guessed from the link or the content."),
     _c("parse_status", S, "ok | partial | failed | not_machine_readable | not_spend; null until parsed."),
     _c("columns_mapped", pa.list_(S), "Canonical spend columns the file provides (after column mapping)."),
-    _c("rows", I, "Rows written to spend."),
-    _c("rows_rejected", I, "Rows written to rejects."),
+    _c("rows", INT, "Rows written to spend."),
+    _c("rows_rejected", INT, "Rows written to rejects."),
     _c("error", S, "Why a fetch or parse failed."),
 ]
 
@@ -127,27 +146,37 @@ RUNS = [
     _c("flow", S, "crawl | normalise | registers | match | compliance | publish.", True),
     _c("started_at", TS, "Start time.", True),
     _c("finished_at", TS, "End time."),
-    _c("requests", I, "HTTP requests made."),
-    _c("bytes_downloaded", I, "Bytes downloaded."),
-    _c("files_new", I, "Files seen for the first time (crawl) or parsed (normalise)."),
-    _c("files_changed", I, "Files whose content changed."),
-    _c("files_unchanged", I, "Files revalidated unchanged."),
-    _c("files_failed", I, "Files that could not be fetched (crawl) or read as transactions (normalise)."),
-    _c("errors", I, "Errors logged."),
+    _c("requests", INT, "HTTP requests made."),
+    _c("bytes_downloaded", INT, "Bytes downloaded."),
+    _c("files_new", INT, "Files seen for the first time (crawl) or parsed (normalise)."),
+    _c("files_changed", INT, "Files whose content changed."),
+    _c("files_unchanged", INT, "Files revalidated unchanged."),
+    _c("files_failed", INT, "Files that could not be fetched (crawl) or read as transactions (normalise)."),
+    _c("errors", INT, "Errors logged."),
 ]
 
 SUPPLIERS = [
     _c("council_code", S, "Council paying the supplier.", True),
     _c("supplier_key", S, "Normalised supplier name.", True),
     _c("supplier_name", S, "Most common published form of the name."),
-    _c("transactions", I, "Number of transactions."),
+    _c("transactions", INT, "Number of transactions."),
     _c("total_amount", MONEY, "Total amount paid."),
-    _c("org_id", S, "360Giving org-id of the matched organisation (GB-COH-, GB-CHC-, GB-SC-, GB-NIC-, GB-MPR-, GB-LAE-, ...)."),
+    _c(
+        "org_id",
+        S,
+        "360Giving org-id of the matched organisation (GB-COH-, GB-CHC-, GB-SC-, GB-NIC-, GB-MPR-, GB-LAE-, ...).",
+    ),
     _c("org_name", S, "Registered name of the matched organisation."),
-    _c("org_type", S, "company | cic | charity | charitable_company | cio | mutual | public_body | individual_or_redacted | unmatched."),
+    _c(
+        "org_type",
+        S,
+        "company | cic | charity | charitable_company | cio | mutual | public_body | individual_or_redacted | unmatched.",
+    ),
     _c("match_method", S, "published_id | exact | fuzzy | override | none."),
     _c("match_score", pa.float64(), "Match score, 0-100 (100 for ids and exact names)."),
-    _c("alternatives", S, "Runner-up candidates as JSON [{org_id, org_name, score}], kept where a match was ambiguous."),
+    _c(
+        "alternatives", S, "Runner-up candidates as JSON [{org_id, org_name, score}], kept where a match was ambiguous."
+    ),
 ]
 
 COMPLIANCE = [
@@ -158,12 +187,17 @@ COMPLIANCE = [
     _c("first_seen_at", TS, "When councilspend first saw a file covering the period."),
     _c("deadline", D, "Last day the Transparency Code allows (one month after the quarter ends)."),
     _c("on_time", B, "first_seen_at on or before the deadline; null where unknowable (first seen on our first crawl)."),
-    _c("months_covered", I, "Months of the quarter with at least one transaction."),
+    _c("months_covered", INT, "Months of the quarter with at least one transaction."),
     _c("machine_readable", B, "Whether the data was published in a machine-readable format."),
     _c("required_fields_missing", pa.list_(S), "Transparency Code fields absent from the published files."),
-    _c("rows", I, "Transactions in the period."),
+    _c("rows", INT, "Transactions in the period."),
     _c("total_amount", MONEY, "Total amount in the period."),
-    _c("status", S, "compliant | late | missing | incomplete | not_machine_readable | unknown | not_applicable (outside England: no statutory duty).", True),
+    _c(
+        "status",
+        S,
+        "compliant | late | missing | incomplete | not_machine_readable | unknown | not_applicable (outside England: no statutory duty).",
+        True,
+    ),
 ]
 
 TABLES: dict[str, list[Column]] = {

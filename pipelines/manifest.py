@@ -10,6 +10,14 @@ run twice gives the same manifest.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+    from crawler.items import FileItem
+
 import json
 import os
 import tempfile
@@ -72,7 +80,7 @@ def known_files(out_dir: Path) -> dict[str, KnownFile]:
     return {row.pop("url"): KnownFile(**row) for row in table.to_pylist()}
 
 
-def classify(item, previous: KnownFile | None) -> str:
+def classify(item: FileItem, previous: KnownFile | None) -> str:
     """The outcome of one fetch compared with what the manifest knew.
 
     >>> from crawler.items import FileItem
@@ -98,28 +106,28 @@ def classify(item, previous: KnownFile | None) -> str:
 class ManifestPipeline:
     """Item pipeline: classify each file item and append it to the run's items.jsonl."""
 
-    def __init__(self, out_dir: Path, run_id: str, stats):
+    def __init__(self, out_dir: Path, run_id: str, stats: StatsCollector):
         self.out_dir = Path(out_dir)
         self.items_path = run_dir(out_dir, run_id) / "items.jsonl"
         self.stats = stats
         self.known: dict[str, KnownFile] = {}
-        self.stream = None
+        self.stream: TextIO | None = None
 
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> ManifestPipeline:
         settings = crawler.settings
         return cls(Path(settings["COUNCILSPEND_OUT"]), settings["COUNCILSPEND_RUN_ID"], crawler.stats)
 
-    def open_spider(self):
+    def open_spider(self) -> None:
         self.known = known_files(self.out_dir)
         self.items_path.parent.mkdir(parents=True, exist_ok=True)
         self.stream = self.items_path.open("a", encoding="utf-8")
 
-    def close_spider(self):
+    def close_spider(self) -> None:
         if self.stream:
             self.stream.close()
 
-    def process_item(self, item):
+    def process_item(self, item: FileItem) -> FileItem:
         previous = self.known.get(item.url)
         item.outcome = classify(item, previous)
         if item.http_status == 304 and previous:
@@ -129,6 +137,7 @@ class ManifestPipeline:
         if item.outcome == "failed" and item.error is None:
             item.error = f"HTTP {item.http_status}" if item.http_status else "not fetched"
         self.stats.inc_value(f"councilspend/files/{item.outcome}")
+        assert self.stream is not None, "open_spider opens the stream"
         self.stream.write(json.dumps(item.record(), ensure_ascii=False) + "\n")
         self.stream.flush()
         return item

@@ -2,17 +2,24 @@
 
 ``<out>/raw/<sha256[:2]>/<sha256>.<ext>``: the same bytes published at two URLs, or
 downloaded on two runs, are one file on disk. The extension comes from the bytes
-(:func:`normalise.sniff.sniff_format`), never from the URL.
+(:func:`normalise.parsing.sniff.sniff_format`), never from the URL.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+    from crawler.items import FileItem
 
 import hashlib
 import os
 import tempfile
 from pathlib import Path
 
-from normalise.sniff import sniff_format
+from normalise.parsing.sniff import sniff_format
 
 #: Bytes read to sniff the format.
 SNIFF_BYTES = 8192
@@ -57,10 +64,10 @@ class StoreOriginalPipeline:
         self.out_dir = out_dir
 
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> StoreOriginalPipeline:
         return cls(Path(crawler.settings["COUNCILSPEND_OUT"]))
 
-    def process_item(self, item):
+    def process_item(self, item: FileItem) -> FileItem:
         if item.body is not None:
             item.sha256, item.format, _ = store_original(self.out_dir, item.body)
             item.size = len(item.body)

@@ -21,13 +21,16 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def prefect_harness():
     """One embedded Prefect server for the whole session, heartbeat off (NOTES.md)."""
-    import flows  # noqa: F401  (sets the offline defaults before Prefect loads)
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
-        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            yield
+    import flows  # noqa: F401  (sets the offline defaults before Prefect loads)
+
+    with (
+        prefect_test_harness(server_startup_timeout=120),
+        temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+    ):
+        yield
 
 
 def _hypothesis_profiles() -> None:

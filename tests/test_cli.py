@@ -87,7 +87,7 @@ def test_parse_prints_a_json_summary_and_writes_parquet(tmp_path):
     spend = tmp_path / "spend.csv"
     spend.write_text(
         "Date,Supplier Name,Amount,Expense Type,Department\n"
-        "13/03/2025,Acme Ltd,\"1,234.50\",Software,Finance\n"
+        '13/03/2025,Acme Ltd,"1,234.50",Software,Finance\n'
         "14/03/2025,Oxfam,-20.00,Grants,Communities\n",
         encoding="utf-8",
     )

@@ -14,12 +14,26 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from normalise.compliance import ComplianceInputError, MonthTotal, compute_compliance, fields_missing, monthly_spend
-from normalise.parquet_io import write_table
+from normalise.compliance.rules import (
+    ComplianceInputError,
+    MonthTotal,
+    compute_compliance,
+    fields_missing,
+    monthly_spend,
+)
 from normalise.schema import arrow_schema
+from normalise.store.parquet_io import write_table
 
-ALL_COLUMNS = ("payment_date", "department", "supplier_name", "purpose", "amount", "irrecoverable_vat",
-               "expense_type", "transaction_id")
+ALL_COLUMNS = (
+    "payment_date",
+    "department",
+    "supplier_name",
+    "purpose",
+    "amount",
+    "irrecoverable_vat",
+    "expense_type",
+    "transaction_id",
+)
 AS_OF = date(2025, 12, 1)  # last quarter due: 2025-Q3 (deadline 2025-10-31)
 FIRST_CRAWL = datetime(2025, 11, 20, 10, 0, tzinfo=UTC)
 
@@ -37,35 +51,73 @@ class Outputs:
         self.spend: list[dict] = []
         self.runs: list[dict] = []
 
-    def file(self, council: str, name: str, period: tuple[date, date] | None = None, *, format: str = "csv",
-             parse_status: str | None = "ok", columns: tuple[str, ...] = ALL_COLUMNS,
-             first_seen: datetime = FIRST_CRAWL, last_modified: datetime | None = None,
-             dataset: str = "spend_over_500", fetched: bool = True) -> str:
+    def file(
+        self,
+        council: str,
+        name: str,
+        period: tuple[date, date] | None = None,
+        *,
+        format: str = "csv",
+        parse_status: str | None = "ok",
+        columns: tuple[str, ...] = ALL_COLUMNS,
+        first_seen: datetime = FIRST_CRAWL,
+        last_modified: datetime | None = None,
+        dataset: str = "spend_over_500",
+        fetched: bool = True,
+    ) -> str:
         url = f"https://{council.lower()}.example.gov.uk/spend/{name}"
         sha = hashlib.sha256(url.encode()).hexdigest()
-        self.files.append({
-            "council_code": council, "url": url, "landing_url": f"https://{council.lower()}.example.gov.uk/spend",
-            "link_text": f"Spending over £500 {name}", "first_seen_at": first_seen, "last_seen_at": first_seen,
-            "fetched_at": first_seen if fetched else None, "http_status": 200 if fetched else 404,
-            "last_modified": http_date(last_modified) if last_modified else None,
-            "sha256": sha if fetched else None, "format": format if fetched else None,
-            "period_start": period[0] if period else None, "period_end": period[1] if period else None,
-            "dataset": dataset, "parse_status": parse_status if fetched else None,
-            "columns_mapped": list(columns) if parse_status in ("ok", "partial") else None,
-            "error": None if fetched else "HTTP 404",
-        })
+        self.files.append(
+            {
+                "council_code": council,
+                "url": url,
+                "landing_url": f"https://{council.lower()}.example.gov.uk/spend",
+                "link_text": f"Spending over £500 {name}",
+                "first_seen_at": first_seen,
+                "last_seen_at": first_seen,
+                "fetched_at": first_seen if fetched else None,
+                "http_status": 200 if fetched else 404,
+                "last_modified": http_date(last_modified) if last_modified else None,
+                "sha256": sha if fetched else None,
+                "format": format if fetched else None,
+                "period_start": period[0] if period else None,
+                "period_end": period[1] if period else None,
+                "dataset": dataset,
+                "parse_status": parse_status if fetched else None,
+                "columns_mapped": list(columns) if parse_status in ("ok", "partial") else None,
+                "error": None if fetched else "HTTP 404",
+            }
+        )
         return sha
 
-    def rows(self, council: str, sha: str, days: list[date], *, amount: str = "600.00",
-             precision: str = "day", dataset: str = "spend_over_500") -> None:
+    def rows(
+        self,
+        council: str,
+        sha: str,
+        days: list[date],
+        *,
+        amount: str = "600.00",
+        precision: str = "day",
+        dataset: str = "spend_over_500",
+    ) -> None:
         for n, day in enumerate(days):
-            self.spend.append({
-                "row_id": hashlib.sha256(f"{sha}{n}".encode()).hexdigest()[:32], "council_code": council,
-                "dataset": dataset, "payment_date": day, "date_precision": precision,
-                "amount": Decimal(amount), "supplier_name": f"Supplier {n % 3} Ltd",
-                "supplier_key": f"supplier {n % 3}", "redacted": False, "department": "Adults",
-                "source_sha256": sha, "source_url": f"https://example/{sha[:6]}", "source_row": n + 2,
-            })
+            self.spend.append(
+                {
+                    "row_id": hashlib.sha256(f"{sha}{n}".encode()).hexdigest()[:32],
+                    "council_code": council,
+                    "dataset": dataset,
+                    "payment_date": day,
+                    "date_precision": precision,
+                    "amount": Decimal(amount),
+                    "supplier_name": f"Supplier {n % 3} Ltd",
+                    "supplier_key": f"supplier {n % 3}",
+                    "redacted": False,
+                    "department": "Adults",
+                    "source_sha256": sha,
+                    "source_url": f"https://example/{sha[:6]}",
+                    "source_row": n + 2,
+                }
+            )
 
     def month_file(self, council: str, month: date, *, n_rows: int = 2, **kwargs) -> str:
         """A file covering one month, with ``n_rows`` payments in it."""
@@ -76,8 +128,9 @@ class Outputs:
         return sha
 
     def run(self, flow: str, started: datetime, finished: datetime) -> None:
-        self.runs.append({"run_id": f"{flow}-{started:%H%M}", "flow": flow, "started_at": started,
-                          "finished_at": finished})
+        self.runs.append(
+            {"run_id": f"{flow}-{started:%H%M}", "flow": flow, "started_at": started, "finished_at": finished}
+        )
 
     def write(self) -> Path:
         write_table(pa.Table.from_pylist(self.files, schema=arrow_schema("files")), self.out / "files.parquet")
@@ -120,8 +173,14 @@ def scenario(out: Path) -> Outputs:
     for month in months(2025, 7, 3):
         o.month_file("KEN", month, first_seen=datetime(2025, 10, 31, 23, 59, tzinfo=UTC))
     # LDS: Q2 PDF only; Q3 a CSV without department or service area.
-    o.file("LDS", "q2.pdf", (date(2025, 4, 1), date(2025, 6, 30)), format="pdf",
-           parse_status="not_machine_readable", last_modified=on_time)
+    o.file(
+        "LDS",
+        "q2.pdf",
+        (date(2025, 4, 1), date(2025, 6, 30)),
+        format="pdf",
+        parse_status="not_machine_readable",
+        last_modified=on_time,
+    )
     no_department = tuple(c for c in ALL_COLUMNS if c != "department")
     for month in months(2025, 7, 3):
         o.month_file("LDS", month, columns=no_department, last_modified=on_time)
@@ -150,7 +209,9 @@ def row(table: pa.Table, council: str, period: str) -> dict:
 def test_one_row_per_council_and_due_quarter(table: pa.Table) -> None:
     assert table.schema == arrow_schema("compliance")
     keys = [(r["council_code"], r["period"]) for r in table.to_pylist()]
-    assert keys == [(c, q) for c in ("BIR", "CRF", "KEN", "LDS", "MAN", "SHF") for q in ("2025-Q1", "2025-Q2", "2025-Q3")]
+    assert keys == [
+        (c, q) for c in ("BIR", "CRF", "KEN", "LDS", "MAN", "SHF") for q in ("2025-Q1", "2025-Q2", "2025-Q3")
+    ]
     assert set(table.column("dataset").to_pylist()) == {"spend_over_500"}
     assert row(table, "BIR", "2025-Q3")["deadline"] == date(2025, 10, 31)
 
@@ -158,16 +219,21 @@ def test_one_row_per_council_and_due_quarter(table: pa.Table) -> None:
 def test_missing_when_only_dead_links_or_other_tables(table: pa.Table) -> None:
     r = row(table, "BIR", "2025-Q1")
     assert (r["status"], r["published"], r["machine_readable"], r["on_time"], r["rows"]) == (
-        "missing", False, False, None, 0)
+        "missing",
+        False,
+        False,
+        None,
+        0,
+    )
     assert r["total_amount"] == Decimal("0.00")
     assert r["required_fields_missing"] == sorted(
-        ["amount", "beneficiary", "date", "department", "irrecoverable_vat", "merchant_category", "purpose"])
+        ["amount", "beneficiary", "date", "department", "irrecoverable_vat", "merchant_category", "purpose"]
+    )
 
 
 def test_on_time_by_last_modified_even_when_first_seen_late(table: pa.Table) -> None:
     r = row(table, "BIR", "2025-Q2")
-    assert (r["status"], r["on_time"], r["months_covered"], r["required_fields_missing"]) == (
-        "compliant", True, 3, [])
+    assert (r["status"], r["on_time"], r["months_covered"], r["required_fields_missing"]) == ("compliant", True, 3, [])
     assert r["first_seen_at"] == FIRST_CRAWL
     assert (r["rows"], r["total_amount"]) == (6, Decimal("3600.00"))
 
@@ -185,7 +251,10 @@ def test_first_seen_on_a_later_crawl_is_late(table: pa.Table) -> None:
 def test_first_seen_in_the_first_crawl_run_is_unknown(table: pa.Table) -> None:
     r = row(table, "MAN", "2025-Q2")
     assert (r["status"], r["on_time"], r["first_seen_at"]) == (
-        "unknown", None, FIRST_CRAWL + timedelta(hours=2, minutes=30))
+        "unknown",
+        None,
+        FIRST_CRAWL + timedelta(hours=2, minutes=30),
+    )
 
 
 def test_first_seen_before_the_deadline_is_on_time(table: pa.Table) -> None:
@@ -197,13 +266,22 @@ def test_first_seen_before_the_deadline_is_on_time(table: pa.Table) -> None:
 def test_pdf_only_is_not_machine_readable(table: pa.Table) -> None:
     r = row(table, "LDS", "2025-Q2")
     assert (r["status"], r["published"], r["machine_readable"], r["months_covered"], r["on_time"]) == (
-        "not_machine_readable", True, False, 0, True)
+        "not_machine_readable",
+        True,
+        False,
+        0,
+        True,
+    )
 
 
 def test_missing_department_is_incomplete(table: pa.Table) -> None:
     r = row(table, "LDS", "2025-Q3")
     assert (r["status"], r["required_fields_missing"], r["months_covered"], r["on_time"]) == (
-        "incomplete", ["department"], 3, True)
+        "incomplete",
+        ["department"],
+        3,
+        True,
+    )
 
 
 def test_two_of_three_months_is_incomplete(table: pa.Table) -> None:
@@ -225,20 +303,26 @@ def test_outside_england_is_not_applicable(table: pa.Table) -> None:
 
 def test_deadline_is_the_end_of_the_day_utc(tmp_path: Path) -> None:
     o = Outputs(tmp_path)
-    for council, moment in (("BIR", datetime(2025, 10, 31, 23, 59, 59, tzinfo=UTC)),
-                            ("MAN", datetime(2025, 11, 1, 0, 0, 0, tzinfo=UTC))):
+    for council, moment in (
+        ("BIR", datetime(2025, 10, 31, 23, 59, 59, tzinfo=UTC)),
+        ("MAN", datetime(2025, 11, 1, 0, 0, 0, tzinfo=UTC)),
+    ):
         for month in months(2025, 7, 3):
             o.month_file(council, month, last_modified=moment)
     table = compute_compliance(o.write(), as_of=date(2025, 11, 1))
     assert [(r["council_code"], r["period"], r["status"]) for r in table.to_pylist()] == [
-        ("BIR", "2025-Q3", "compliant"), ("MAN", "2025-Q3", "late")]
+        ("BIR", "2025-Q3", "compliant"),
+        ("MAN", "2025-Q3", "late"),
+    ]
 
 
 def test_councils_and_since_choose_the_rows(tmp_path: Path) -> None:
     out = scenario(tmp_path).write()
     table = compute_compliance(out, as_of=date(2025, 10, 30), councils=["shf", "BST"], since="2025-05-17")
     assert [(r["council_code"], r["period"], r["status"]) for r in table.to_pylist()] == [
-        ("BST", "2025-Q2", "missing"), ("SHF", "2025-Q2", "incomplete")]
+        ("BST", "2025-Q2", "missing"),
+        ("SHF", "2025-Q2", "incomplete"),
+    ]
 
 
 def test_empty_or_absent_outputs_give_an_empty_table(tmp_path: Path) -> None:
@@ -266,10 +350,28 @@ def test_without_a_run_record_the_first_crawl_lasts_an_hour(tmp_path: Path) -> N
 
 
 def test_fields_missing_accepts_either_source_column() -> None:
-    assert fields_missing({"payment_date", "service_area", "supplier_name", "purpose", "amount",
-                           "irrecoverable_vat", "merchant_category"}) == []
+    assert (
+        fields_missing(
+            {
+                "payment_date",
+                "service_area",
+                "supplier_name",
+                "purpose",
+                "amount",
+                "irrecoverable_vat",
+                "merchant_category",
+            }
+        )
+        == []
+    )
     assert fields_missing({"department"}) == [
-        "amount", "beneficiary", "date", "irrecoverable_vat", "merchant_category", "purpose"]
+        "amount",
+        "beneficiary",
+        "date",
+        "irrecoverable_vat",
+        "merchant_category",
+        "purpose",
+    ]
 
 
 def test_monthly_spend_is_per_council_month_and_precision(tmp_path: Path) -> None:

@@ -130,7 +130,11 @@ def crawl(sources: Path, out: Path, run_id: str, *extra: str) -> subprocess.Comp
     command = [sys.executable, "-m", "crawler.run", "--sources", str(sources), "--out", str(out), "--run-id", run_id]
     return subprocess.run(
         [*command, "--log-file", str(out / f"{run_id}.log"), *extra],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -151,7 +155,8 @@ def test_first_crawl_stores_records_and_respects_robots(site, sources, tmp_path)
     spend = f"{base}/council/spend/files/spend-2025-03.csv"
     copy = f"{base}/council/spend/download/spend-2025-03-copy"
     ok = {
-        spend, copy,
+        spend,
+        copy,
         f"{base}/council/spend/download/spend-feb-2025",
         f"{base}/council/spend/files/spend-2025-03.pdf",
         f"{base}/council/spend/files/gpc-2025-03.xlsx",
@@ -188,7 +193,10 @@ def test_first_crawl_stores_records_and_respects_robots(site, sources, tmp_path)
     assert files[f"{base}/council/spend/files/grants-2024-25.csv"]["dataset"] == "grants"
     assert str(files[spend]["period_start"]) == "2025-03-01" and str(files[spend]["period_end"]) == "2025-03-31"
     assert files[spend]["landing_url"] in (f"{base}/council/spend/", f"{base}/council/spend/2024-25/")
-    assert files[f"{base}/council/spend/2024-25/files/spend-2024-04.csv"]["landing_url"] == f"{base}/council/spend/2024-25/"
+    assert (
+        files[f"{base}/council/spend/2024-25/files/spend-2024-04.csv"]["landing_url"]
+        == f"{base}/council/spend/2024-25/"
+    )
     assert files[f"{base}/ckan/files/spend-2025-01.csv"]["landing_url"] == f"{base}/ckan/dataset/testshire-spend"
     assert files[f"{base}/ckan/files/spend-2025-01.csv"]["dataset"] == "spend_over_500"
     assert {row["council_code"] for row in files.values()} == {"BIR"}
@@ -209,6 +217,7 @@ def test_first_crawl_stores_records_and_respects_robots(site, sources, tmp_path)
     assert stats["bytes"] > 0
 
 
+@pytest.mark.slow
 def test_second_crawl_downloads_nothing_and_a_changed_file_is_parsed_again(site, sources, tmp_path):
     out = tmp_path / "out"
     assert crawl(sources, out, "run1").returncode == 0
@@ -292,7 +301,10 @@ def test_run_crawl_applies_scrapy_setting_overrides(site, sources, tmp_path):
     )
     result = subprocess.run(
         [sys.executable, "-c", script, str(sources), str(out), str(tmp_path / "open.log")],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={"PATH": "/usr/bin:/bin", "COUNCILSPEND_DOWNLOAD_DELAY": "0", "COUNCILSPEND_AUTOTHROTTLE": "0"},
     )
     assert result.returncode == 0, result.stderr

@@ -23,11 +23,24 @@ def write_items(out: Path, run_id: str, *items: dict) -> None:
 
 def item(**fields) -> dict:
     base = {
-        "council_code": "TST", "url": URL, "landing_url": "http://127.0.0.1:9/tst/", "link_text": "March 2025 (CSV)",
-        "dataset": "spend_over_500", "period_start": "2025-03-01", "period_end": "2025-03-31",
-        "seen_at": "2026-01-01T10:00:00+00:00", "fetched_at": "2026-01-01T10:00:01+00:00",
-        "http_status": 200, "etag": '"a"', "last_modified": None, "content_type": "text/csv",
-        "size": 10, "sha256": "a" * 64, "format": "csv", "error": None, "outcome": "new",
+        "council_code": "TST",
+        "url": URL,
+        "landing_url": "http://127.0.0.1:9/tst/",
+        "link_text": "March 2025 (CSV)",
+        "dataset": "spend_over_500",
+        "period_start": "2025-03-01",
+        "period_end": "2025-03-31",
+        "seen_at": "2026-01-01T10:00:00+00:00",
+        "fetched_at": "2026-01-01T10:00:01+00:00",
+        "http_status": 200,
+        "etag": '"a"',
+        "last_modified": None,
+        "content_type": "text/csv",
+        "size": 10,
+        "sha256": "a" * 64,
+        "format": "csv",
+        "error": None,
+        "outcome": "new",
     }
     return base | fields
 
@@ -55,12 +68,26 @@ def test_failed_fetch_keeps_the_last_good_copy_and_a_later_success_clears_the_er
     assert update_manifest(tmp_path, "r1").new == 1
     table = pq.read_table(tmp_path / "files.parquet").to_pylist()
     table[0].update(parse_status="ok", rows=5, rows_rejected=0)
-    pq.write_table(type(pq.read_table(tmp_path / "files.parquet")).from_pylist(table, schema=arrow_schema("files")),
-                   tmp_path / "files.parquet")
+    pq.write_table(
+        type(pq.read_table(tmp_path / "files.parquet")).from_pylist(table, schema=arrow_schema("files")),
+        tmp_path / "files.parquet",
+    )
 
-    write_items(tmp_path, "r2", item(seen_at="2026-02-01T10:00:00+00:00", fetched_at="2026-02-01T10:00:01+00:00",
-                                     http_status=503, sha256=None, size=None, format=None, etag=None,
-                                     error="HTTP 503", outcome="failed"))
+    write_items(
+        tmp_path,
+        "r2",
+        item(
+            seen_at="2026-02-01T10:00:00+00:00",
+            fetched_at="2026-02-01T10:00:01+00:00",
+            http_status=503,
+            sha256=None,
+            size=None,
+            format=None,
+            etag=None,
+            error="HTTP 503",
+            outcome="failed",
+        ),
+    )
     update = update_manifest(tmp_path, "r2")
     assert (update.new, update.failed) == (0, 1)
     row = rows(tmp_path)[URL]
@@ -70,8 +97,18 @@ def test_failed_fetch_keeps_the_last_good_copy_and_a_later_success_clears_the_er
     assert str(row["last_seen_at"]).startswith("2026-02-01") and str(row["first_seen_at"]).startswith("2026-01-01")
     assert known_files(tmp_path)[URL].sha256 == "a" * 64  # still revalidated next time
 
-    write_items(tmp_path, "r3", item(seen_at="2026-03-01T10:00:00+00:00", fetched_at="2026-03-01T10:00:01+00:00",
-                                     http_status=304, etag=None, content_type=None, outcome="unchanged"))
+    write_items(
+        tmp_path,
+        "r3",
+        item(
+            seen_at="2026-03-01T10:00:00+00:00",
+            fetched_at="2026-03-01T10:00:01+00:00",
+            http_status=304,
+            etag=None,
+            content_type=None,
+            outcome="unchanged",
+        ),
+    )
     assert update_manifest(tmp_path, "r3").unchanged == 1
     row = rows(tmp_path)[URL]
     assert row["error"] is None and row["http_status"] == 304 and row["parse_status"] == "ok"

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 import pyarrow.parquet as pq
 import pytest
 
+pytestmark = pytest.mark.slow  # crawls the whole mock web
+
 generate = pytest.importorskip("mockweb.generate")
 server = pytest.importorskip("mockweb.server")
 
@@ -36,9 +38,22 @@ def mock_web(tmp_path_factory):
 
 
 def crawl(sources: Path, out: Path, run_id: str) -> dict:
-    env = dict(os.environ, COUNCILSPEND_DOWNLOAD_DELAY="0", COUNCILSPEND_AUTOTHROTTLE="0", COUNCILSPEND_CONCURRENCY="16")
-    command = [sys.executable, "-m", "crawler.run", "--sources", str(sources), "--out", str(out), "--run-id", run_id,
-               "--log-file", str(out.parent / f"{run_id}.log")]
+    env = dict(
+        os.environ, COUNCILSPEND_DOWNLOAD_DELAY="0", COUNCILSPEND_AUTOTHROTTLE="0", COUNCILSPEND_CONCURRENCY="16"
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "crawler.run",
+        "--sources",
+        str(sources),
+        "--out",
+        str(out),
+        "--run-id",
+        run_id,
+        "--log-file",
+        str(out.parent / f"{run_id}.log"),
+    ]
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
@@ -62,7 +77,9 @@ def test_crawl_finds_every_generated_file_and_revalidates_them(mock_web, tmp_pat
         row = files[path]
         assert row["council_code"] == answer["council_code"], path
         assert row["dataset"] == answer["dataset"], path
-        assert str(row["period_start"]) == answer["period_start"] and str(row["period_end"]) == answer["period_end"], path
+        assert str(row["period_start"]) == answer["period_start"] and str(row["period_end"]) == answer["period_end"], (
+            path
+        )
         if answer["http_status"] == "200":
             assert row["sha256"] and row["error"] is None and row["format"] == answer["format"], (path, row)
         else:

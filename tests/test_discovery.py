@@ -36,8 +36,14 @@ def test_harrogate_extensionless_links_take_their_format_from_the_slug():
     assert {link.dataset for link in links} == {"spend_over_500"}
     months = {link.period_start for link in links}
     assert len(months) == 42 and min(months) == date(2015, 4, 1) and max(months) == date(2018, 9, 1)
-    september = by_url(links)["https://www.harrogate.gov.uk/downloads/file/4301/2018_september_supplier_spend_-_csv_file"]
-    assert (september.format_guess, september.period_start, september.period_end) == ("csv", date(2018, 9, 1), date(2018, 9, 30))
+    september = by_url(links)[
+        "https://www.harrogate.gov.uk/downloads/file/4301/2018_september_supplier_spend_-_csv_file"
+    ]
+    assert (september.format_guess, september.period_start, september.period_end) == (
+        "csv",
+        date(2018, 9, 1),
+        date(2018, 9, 30),
+    )
     # breadcrumbs and "2018-q1" badges on other sites are not sub-pages
     assert urls(page("harrogate__council-spending.html"), base) == []
 
@@ -99,7 +105,9 @@ def test_darlington_media_links_with_council_typos():
     assert (no_year.period_start, no_year.period_end) == (date(2010, 7, 1), date(2010, 9, 30))
     # the same file linked twice under two labels is one link, with the first label
     assert found["https://www.darlington.gov.uk/media/4070/payments_over_500_-_dec_13.csv"].text == "December 2014 CSV"
-    assert found["https://www.darlington.gov.uk/media/7811/transactions_over_500_october__2018.csv"].period_start == date(2018, 10, 1)
+    assert found[
+        "https://www.darlington.gov.uk/media/7811/transactions_over_500_october__2018.csv"
+    ].period_start == date(2018, 10, 1)
     # a link pattern narrows to CSVs only
     csv_only = discover_links(page("darlington__council-spending-0.html"), base, link_pattern=r"\.csv$")
     assert len(csv_only) == 94
@@ -109,7 +117,9 @@ def test_calderdale_relative_links_and_year_pages():
     base = "https://www.calderdale.gov.uk/council/finances/income-spending/index.jsp?year=2015"
     links = discover_links(page("calderdale__council-spending-2015.html"), base)
     assert len(links) == 48
-    assert all(link.url.startswith("https://www.calderdale.gov.uk/council/finances/income-spending/2015/") for link in links)
+    assert all(
+        link.url.startswith("https://www.calderdale.gov.uk/council/finances/income-spending/2015/") for link in links
+    )
     assert Counter(link.format_guess for link in links) == {"csv": 24, "xls": 24}
     assert Counter(link.dataset for link in links) == {"purchase_card": 24, "spend_over_500": 24}
     december = by_url(links)["https://www.calderdale.gov.uk/council/finances/income-spending/2015/December.csv"]
@@ -195,7 +205,9 @@ def test_pagination_same_site_and_pages_are_not_files():
 
 
 def test_a_malformed_link_skips_that_link_not_the_page():
-    html = ('<base href="http://[::1/"><a href="http://[::1/x.csv">broken</a>'
-            '<a href="/spend-2025-03.csv">Spending March 2025 (CSV)</a>')
+    html = (
+        '<base href="http://[::1/"><a href="http://[::1/x.csv">broken</a>'
+        '<a href="/spend-2025-03.csv">Spending March 2025 (CSV)</a>'
+    )
     links = discover_links(html, "http://127.0.0.1/council/")
     assert [link.url for link in links] == ["http://127.0.0.1/spend-2025-03.csv"]

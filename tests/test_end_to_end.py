@@ -19,7 +19,9 @@ from rich.console import Console
 
 from mockweb.answers import load_answer_key
 from mockweb.scoring import score_suppliers
-from normalise.publish import connect
+from normalise.publish.package import connect
+
+pytestmark = pytest.mark.slow  # end-to-end: skip with -m "not slow" while you work
 
 COUNCILS = 8
 TABLES = ("spend", "files", "rejects", "suppliers", "compliance", "runs")
@@ -130,8 +132,10 @@ def test_compliance_matches_the_answer_key(demo, con):
     got = _df(con, "SELECT council_code, period, dataset, status, months_covered FROM compliance")
     want = key.compliance[["council_code", "period", "dataset", "status", "months_covered"]]
     merged = want.merge(got, on=["council_code", "period", "dataset"], how="outer", suffixes=("_want", "_got"))
-    wrong = merged[(merged["status_want"] != merged["status_got"])
-                   | (merged["months_covered_want"] != merged["months_covered_got"])]
+    wrong = merged[
+        (merged["status_want"] != merged["status_got"])
+        | (merged["months_covered_want"] != merged["months_covered_got"])
+    ]
     assert wrong.empty, wrong.to_string()
     assert set(want["status"]) >= {"compliant", "late", "missing"}
 

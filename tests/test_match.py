@@ -13,9 +13,9 @@ import pytest
 
 from mockweb.orgs import Organisation
 from mockweb.registers import iter_filler, published_variant, write_registers
-from normalise.evaluation import evaluate
-from normalise.matching import Matcher, MatcherError
-from normalise.overrides import OverridesError, load_overrides
+from normalise.matching.evaluation import evaluate
+from normalise.matching.matcher import Matcher, MatcherError
+from normalise.matching.overrides import OverridesError, load_overrides
 from normalise.registers import load_registers
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -23,19 +23,45 @@ CCNI = SHARED / "realdata" / "registers" / "ccni__ni-roc-2020-06-30.csv"
 AS_OF = date(2026, 11, 1)
 
 KNOWN = [
-    Organisation("GB-COH-01234567", "Acme Widgets Limited", "company", "companies", company_number="01234567",
-                 previous_names=("Acme Sprockets Limited",)),
-    Organisation("GB-COH-08888888", "Hillside Youth CIC", "cic", "companies", company_number="08888888",
-                 category="Community Interest Company"),
-    Organisation("GB-CHC-1012345", "Leeds Food Aid Network", "charitable_company", "ccew",
-                 company_number="07654321", charity_number="1012345"),
+    Organisation(
+        "GB-COH-01234567",
+        "Acme Widgets Limited",
+        "company",
+        "companies",
+        company_number="01234567",
+        previous_names=("Acme Sprockets Limited",),
+    ),
+    Organisation(
+        "GB-COH-08888888",
+        "Hillside Youth CIC",
+        "cic",
+        "companies",
+        company_number="08888888",
+        category="Community Interest Company",
+    ),
+    Organisation(
+        "GB-CHC-1012345",
+        "Leeds Food Aid Network",
+        "charitable_company",
+        "ccew",
+        company_number="07654321",
+        charity_number="1012345",
+    ),
     Organisation("GB-CHC-1190001", "Riverside Community Cafe", "cio", "ccew", charity_number="1190001", category="CIO"),
     Organisation("GB-SC-SC001234", "Glasgow Tenants Together", "charity", "oscr", charity_number="SC001234"),
-    Organisation("GB-MPR-30777R", "Bristol Bike Co-operative Limited", "mutual", "mutuals", mutual_number="30777R",
-                 company_number="IP30777R", category="Co-operative Society"),
+    Organisation(
+        "GB-MPR-30777R",
+        "Bristol Bike Co-operative Limited",
+        "mutual",
+        "mutuals",
+        mutual_number="30777R",
+        company_number="IP30777R",
+        category="Co-operative Society",
+    ),
     Organisation("GB-COH-02222222", "Northern Roofing Limited", "company", "companies", company_number="02222222"),
-    Organisation("GB-COH-03333333", "Northern Roofing Services Limited", "company", "companies",
-                 company_number="03333333"),
+    Organisation(
+        "GB-COH-03333333", "Northern Roofing Services Limited", "company", "companies", company_number="03333333"
+    ),
     Organisation("GB-COH-04444444", "Summit Care Limited", "company", "companies", company_number="04444444"),
     Organisation("GB-CHC-1144444", "Summit Care", "charity", "ccew", charity_number="1144444"),
 ]
@@ -44,8 +70,11 @@ KNOWN = [
 def _sample_organisations(count: int, seed: int) -> list[Organisation]:
     """Register organisations for an answer key, drawn like the filler (kept apart by seed)."""
     shares = {"companies": 0.75, "ccew": 0.15, "oscr": 0.05, "ccni": 0.03, "mutuals": 0.02}
-    return [org for register, share in shares.items()
-            for org in islice(iter_filler(register, int(count * share), seed=seed, as_of=AS_OF), None)]
+    return [
+        org
+        for register, share in shares.items()
+        for org in islice(iter_filler(register, int(count * share), seed=seed, as_of=AS_OF), None)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -53,10 +82,14 @@ def world(tmp_path_factory) -> tuple[Path, list[Organisation]]:
     orgs = KNOWN + _sample_organisations(600, seed=99)
     files = write_registers(tmp_path_factory.mktemp("files"), orgs, filler=20_000, seed=3, as_of=AS_OF)
     out = tmp_path_factory.mktemp("registers")
-    load_registers(out, companies=[str(files["companies"])],
-                   charities=[str(files["ccew_charity"]), str(files["ccew_other_names"])],
-                   oscr=[str(files["oscr"]), str(files["oscr_removed"])], ccni=[str(files["ccni"])],
-                   mutuals=[str(files["mutuals"])])
+    load_registers(
+        out,
+        companies=[str(files["companies"])],
+        charities=[str(files["ccew_charity"]), str(files["ccew_other_names"])],
+        oscr=[str(files["oscr"]), str(files["oscr_removed"])],
+        ccni=[str(files["ccni"])],
+        mutuals=[str(files["mutuals"])],
+    )
     return out, orgs
 
 
@@ -72,7 +105,7 @@ def _one(matcher: Matcher, name: str, **published: str) -> dict:
 def test_precision_and_recall_on_name_variants(matcher, world):
     rng = random.Random(1)
     rows = {}
-    for org in world[1][len(KNOWN):]:
+    for org in world[1][len(KNOWN) :]:
         if org.status == "active":
             rows.setdefault(published_variant(org.name, rng), org.org_id)
             rows.setdefault(org.name.upper(), org.org_id)
@@ -84,20 +117,26 @@ def test_precision_and_recall_on_name_variants(matcher, world):
     assert metrics["recall"] >= 0.95, metrics
 
 
+@pytest.mark.slow
 def test_answer_key_of_the_mock_web(tmp_path):
     generate = pytest.importorskip("mockweb.generate").generate
     answers = pytest.importorskip("mockweb.answers")
     generate(tmp_path / "web", councils=12)
     registers = tmp_path / "web" / "registers"
-    load_registers(tmp_path / "parquet", companies=[str(p) for p in registers.glob("BasicCompanyData*")],
-                   charities=[str(p) for p in registers.glob("publicextract.*.zip")],
-                   oscr=[str(p) for p in registers.glob("CharityExport*")],
-                   ccni=[str(p) for p in registers.glob("ccni*")], mutuals=[str(p) for p in registers.glob("mutuals*")])
+    load_registers(
+        tmp_path / "parquet",
+        companies=[str(p) for p in registers.glob("BasicCompanyData*")],
+        charities=[str(p) for p in registers.glob("publicextract.*.zip")],
+        oscr=[str(p) for p in registers.glob("CharityExport*")],
+        ccni=[str(p) for p in registers.glob("ccni*")],
+        mutuals=[str(p) for p in registers.glob("mutuals*")],
+    )
     key = answers.load_answer_key(tmp_path / "web").suppliers
     key = key[key.org_type != "individual_or_redacted"]
     got = Matcher.from_dir(tmp_path / "parquet").match(key[["supplier_name"]])
-    metrics = evaluate(pd.DataFrame({"name": key.supplier_name, "org_id": got.org_id}),
-                       key.rename(columns={"supplier_name": "name"}))
+    metrics = evaluate(
+        pd.DataFrame({"name": key.supplier_name, "org_id": got.org_id}), key.rename(columns={"supplier_name": "name"})
+    )
     assert metrics["with_organisation"] > 500
     assert metrics["precision"] >= 0.98, metrics
     assert metrics["recall"] >= 0.95, metrics
@@ -140,38 +179,67 @@ def test_people_redactions_and_ambiguity(matcher):
     assert {a["org_id"] for a in json.loads(ambiguous["alternatives"])} == {"GB-COH-04444444", "GB-CHC-1144444"}
 
 
-
 def test_redaction_labels_are_whole_names_and_published_ids_come_first(tmp_path):
     from normalise.redaction import is_redacted
 
-    firms = [Organisation("GB-COH-05555555", "Confidential Shredding Limited", "company", "companies",
-                          company_number="05555555"),
-             Organisation("GB-COH-06666666", "Personal Data Solutions Limited", "company", "companies",
-                          company_number="06666666")]
+    firms = [
+        Organisation(
+            "GB-COH-05555555", "Confidential Shredding Limited", "company", "companies", company_number="05555555"
+        ),
+        Organisation(
+            "GB-COH-06666666", "Personal Data Solutions Limited", "company", "companies", company_number="06666666"
+        ),
+    ]
     files = write_registers(tmp_path / "files", firms, filler=300, seed=5, as_of=AS_OF)
     load_registers(tmp_path / "registers", companies=[str(files["companies"])])
-    names = pd.DataFrame({
-        "supplier_name": ["Confidential Shredding Ltd", "PERSONAL DATA SOLUTIONS LTD", "CONFIDENTIAL",
-                          "Redacted - Personal Data", "Confidential"],
-        "company_number_published": [None, None, None, None, "5555555"]})
+    names = pd.DataFrame(
+        {
+            "supplier_name": [
+                "Confidential Shredding Ltd",
+                "PERSONAL DATA SOLUTIONS LTD",
+                "CONFIDENTIAL",
+                "Redacted - Personal Data",
+                "Confidential",
+            ],
+            "company_number_published": [None, None, None, None, "5555555"],
+        }
+    )
     got = Matcher.from_dir(tmp_path / "registers").match(names)
     assert got.org_id.tolist() == ["GB-COH-05555555", "GB-COH-06666666", None, None, "GB-COH-05555555"]
-    assert got.org_type.tolist() == ["company", "company", "individual_or_redacted", "individual_or_redacted",
-                                     "company"]
+    assert got.org_type.tolist() == [
+        "company",
+        "company",
+        "individual_or_redacted",
+        "individual_or_redacted",
+        "company",
+    ]
     assert got.match_method.tolist()[-1] == "published_id"
     # The matcher and the spend table's redacted flag agree on names without published numbers.
     without_ids = names.company_number_published.isna()
-    assert ((got.org_type == "individual_or_redacted")[without_ids].tolist()
-            == [is_redacted(n) for n in names.supplier_name[without_ids]])
+    assert (got.org_type == "individual_or_redacted")[without_ids].tolist() == [
+        is_redacted(n) for n in names.supplier_name[without_ids]
+    ]
 
 
 def test_overrides_win_and_row_order_is_kept(world, tmp_path):
     overrides = tmp_path / "overrides.csv"
-    overrides.write_text("supplier_name,org_id\nAcme Widgets Ltd,GB-CHC-1190001\nGlasgow Tenants Together,\n"
-                         "Leeds Teaching Hospitals,GB-NHS-RR8\n")
+    overrides.write_text(
+        "supplier_name,org_id\nAcme Widgets Ltd,GB-CHC-1190001\nGlasgow Tenants Together,\n"
+        "Leeds Teaching Hospitals,GB-NHS-RR8\n"
+    )
     matcher = Matcher.from_dir(world[0], overrides=overrides)
-    names = pd.DataFrame({"supplier_name": ["ACME WIDGETS LIMITED", "Glasgow Tenants Together", "Hillside Youth CIC",
-                                            "ACME WIDGETS LIMITED", None]}, index=[10, 11, 12, 13, 14])
+    names = pd.DataFrame(
+        {
+            "supplier_name": [
+                "ACME WIDGETS LIMITED",
+                "Glasgow Tenants Together",
+                "Hillside Youth CIC",
+                "ACME WIDGETS LIMITED",
+                None,
+            ]
+        },
+        index=[10, 11, 12, 13, 14],
+    )
     got = matcher.match(names)
     assert list(got.index) == [10, 11, 12, 13, 14]
     assert got.org_id.tolist()[:3] == ["GB-CHC-1190001", None, "GB-COH-08888888"]
@@ -199,13 +267,17 @@ def test_real_ccni_names_match_themselves(tmp_path):
     load_registers(tmp_path, ccni=[str(CCNI)])
     orgs = pd.read_parquet(tmp_path / "ccni.parquet")
     sample = orgs.sample(600, random_state=4)
-    variants = pd.concat([
-        pd.DataFrame({"supplier_name": sample.name.str.upper(), "org_id": sample.org_id}),
-        pd.DataFrame({"supplier_name": sample.name.str.slice(0, 30), "org_id": sample.org_id}),
-        pd.DataFrame({"supplier_name": sample.name.str.replace("Limited", "Ltd", case=False), "org_id": sample.org_id}),
-    ])
+    variants = pd.concat(
+        [
+            pd.DataFrame({"supplier_name": sample.name.str.upper(), "org_id": sample.org_id}),
+            pd.DataFrame({"supplier_name": sample.name.str.slice(0, 30), "org_id": sample.org_id}),
+            pd.DataFrame(
+                {"supplier_name": sample.name.str.replace("Limited", "Ltd", case=False), "org_id": sample.org_id}
+            ),
+        ]
+    )
     got = Matcher.from_dir(tmp_path).match(variants[["supplier_name"]])
-    right = (got.org_id.to_numpy() == variants.org_id.to_numpy())
+    right = got.org_id.to_numpy() == variants.org_id.to_numpy()
     wrong = got.org_id.notna().to_numpy() & ~right
     assert right.mean() >= 0.95, variants[~right].head(20)
     assert wrong.sum() <= len(variants) * 0.01
@@ -216,7 +288,7 @@ def test_real_ccni_names_match_themselves(tmp_path):
 
 
 def test_match_csv_reconciles_a_users_list(world, tmp_path):
-    from normalise.matching import RECONCILED_COLUMNS, match_csv
+    from normalise.matching.matcher import RECONCILED_COLUMNS, match_csv
 
     (tmp_path / "names.csv").write_text("name,charity_number\nACME WIDGETS LTD,\nLFAN,1012345\n")
     match_csv(tmp_path / "names.csv", world[0], tmp_path / "out.csv")
@@ -231,10 +303,13 @@ def test_match_csv_reconciles_a_users_list(world, tmp_path):
     with pytest.raises(MatcherError, match="unreadable CSV"):
         match_csv(tmp_path / "empty.csv", world[0])
 
-@pytest.mark.parametrize(("header", "encoding"), [("Name,Charity_Number", "cp1252"), ("NAME,CHARITY_NUMBER", "utf-16"),
-                                                  ("Notes,Name,charity_number", "utf-8-sig")])
+
+@pytest.mark.parametrize(
+    ("header", "encoding"),
+    [("Name,Charity_Number", "cp1252"), ("NAME,CHARITY_NUMBER", "utf-16"), ("Notes,Name,charity_number", "utf-8-sig")],
+)
 def test_match_csv_finds_the_name_column_in_any_case_and_encoding(world, tmp_path, header, encoding):
-    from normalise.matching import match_csv
+    from normalise.matching.matcher import match_csv
 
     extra = "x," if header.startswith("Notes") else ""
     lines = [header, f"{extra}Riverside Community Café,", f"{extra}Acme Widgets Ltd,", f"{extra}LFAN,1012345"]
@@ -248,7 +323,7 @@ def test_match_csv_finds_the_name_column_in_any_case_and_encoding(world, tmp_pat
 def test_match_csv_refuses_a_zip_rather_than_unpacking_it(world, tmp_path):
     import zipfile
 
-    from normalise.matching import match_csv
+    from normalise.matching.matcher import match_csv
 
     zipped = tmp_path / "names.zip"
     with zipfile.ZipFile(zipped, "w") as archive:

@@ -12,12 +12,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from python_calamine import CalamineError
 
 from mockweb.answers import load_answer_key
 from mockweb.generate import generate
 from mockweb.server import MockWeb, MockWebError
 from normalise.councils import council
-from normalise.sniff import sniff_format
+from normalise.parsing.sniff import sniff_format
 from normalise.sources import parse_sources
 
 COUNCILS = 7  # enough for every compliance story (late, skipped, PDF-only, missing field, outside England)
@@ -40,8 +41,11 @@ def web(site):
 
 
 def _tree_digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _get(web: MockWeb, path: str, method: str = "GET", headers: dict | None = None):
@@ -53,6 +57,7 @@ def _get(web: MockWeb, path: str, method: str = "GET", headers: dict | None = No
     return response, body
 
 
+@pytest.mark.slow
 def test_generation_is_byte_identical_and_reused(tmp_path):
     first = generate(tmp_path / "a", councils=3, seed=11)
     second = generate(tmp_path / "b", councils=3, seed=11)
@@ -113,8 +118,11 @@ def test_answer_key_rows_and_totals_match_the_files(site, key):
             frame = _read_csv(path, encoding)
         except UnicodeDecodeError:
             frame = _read_csv(path, "cp1252")
-        amount_col = next(c for c in frame.columns if c.strip() in (
-            "Amount", "Net Amount", "Net Amount (£)", "Amount Paid", "Amount Awarded"))
+        amount_col = next(
+            c
+            for c in frame.columns
+            if c.strip() in ("Amount", "Net Amount", "Net Amount (£)", "Amount Paid", "Amount Awarded")
+        )
         assert len(frame) == f.rows_total, f.url_path
         parsed = []
         for value in frame[amount_col]:
@@ -122,7 +130,9 @@ def test_answer_key_rows_and_totals_match_the_files(site, key):
                 parsed.append(_amount(value))
             except ArithmeticError:
                 parsed.append(None)  # the junk row with '#VALUE!'
-        supplier_col = next(c for c in frame.columns if "Name" in c and c not in ("Body Name", "Organisation Name", "Funding Org:Name"))
+        supplier_col = next(
+            c for c in frame.columns if "Name" in c and c not in ("Body Name", "Organisation Name", "Funding Org:Name")
+        )
         real = [a for a, s in zip(parsed, frame[supplier_col]) if a is not None and s.strip()]
         assert len(real) == f.transactions, f.url_path
         assert f"{sum(real, Decimal('0.00')):.2f}" == f.total_amount, f.url_path
@@ -258,17 +268,29 @@ def test_ckan_action_api(web, site):
 
 def test_fault_cases(web, key):
     faults = key.files[key.files["fault"] != ""].set_index("fault")
-    assert set(faults.index) == {"html_as_csv", "corrupt_xlsx", "empty", "not_found", "server_error", "summary",
-                                 "redirect", "slow"}
+    assert set(faults.index) == {
+        "html_as_csv",
+        "corrupt_xlsx",
+        "empty",
+        "not_found",
+        "server_error",
+        "summary",
+        "redirect",
+        "slow",
+    }
     response, body = _get(web, faults.loc["html_as_csv", "url_path"])
-    assert response.status == 200 and sniff_format(body) == "html" and faults.loc["html_as_csv", "expected_status"] == "not_machine_readable"
+    assert (
+        response.status == 200
+        and sniff_format(body) == "html"
+        and faults.loc["html_as_csv", "expected_status"] == "not_machine_readable"
+    )
     assert _get(web, faults.loc["empty", "url_path"])[1] == b""
     assert _get(web, faults.loc["not_found", "url_path"])[0].status == 404
     assert _get(web, faults.loc["server_error", "url_path"])[0].status == 500
     moved, _ = _get(web, faults.loc["redirect", "url_path"])
     assert moved.status == 301 and moved.getheader("Location") == faults.loc["redirect", "redirect_to"]
     assert faults.loc["summary", "expected_status"] == "not_spend"
-    with pytest.raises(Exception):
+    with pytest.raises(CalamineError):
         pd.read_excel(io.BytesIO(_get(web, faults.loc["corrupt_xlsx", "url_path"])[1]), engine="calamine")
 
 
@@ -296,9 +318,19 @@ def test_written_names_never_stand_for_two_organisations(key):
 
 def test_landing_pages_come_in_every_shape(site, web):
     sources = parse_sources(yaml.safe_load(site.sources_yaml(web.base_url)))
-    pages = b"".join(_get(web, lp.url.removeprefix(web.base_url))[1]
-                     for s in sources.values() for lp in s.landing_pages if lp.dataset == "spend_over_500")
-    for marker in (b'<table class="downloads">', b'<ul class="list">', b"<details>", b'class="years"', b'href="?page=2"'):
+    pages = b"".join(
+        _get(web, lp.url.removeprefix(web.base_url))[1]
+        for s in sources.values()
+        for lp in s.landing_pages
+        if lp.dataset == "spend_over_500"
+    )
+    for marker in (
+        b'<table class="downloads">',
+        b'<ul class="list">',
+        b"<details>",
+        b'class="years"',
+        b'href="?page=2"',
+    ):
         assert marker in pages, marker
     assert b"supplier_spend_-_csv_file" in pages or b"_-_xlsx_file" in pages or b"_-_ods_file" in pages
     assert b"(CSV, " in pages and b"KB)" in pages

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from normalise.names import (compact_key, drop_misspelt_legal_suffix, is_person_trading, supplier_key,
-                             trading_name_parts, truncation_stem)
+from normalise.names import (
+    compact_key,
+    drop_misspelt_legal_suffix,
+    is_person_trading,
+    supplier_key,
+    trading_name_parts,
+    truncation_stem,
+)
 
 names = st.text(alphabet=st.sampled_from("abcXYZ &.'-éß0 ltdLimitedthe()/"), max_size=40)
 
@@ -24,8 +29,14 @@ def test_key_ignores_case_and_surrounding_space(name):
 
 
 def test_legal_forms_and_spellings_agree():
-    same = ["Acme & Sons Ltd", "ACME AND SONS LIMITED", "The Acme and Sons Ltd.", "acme & sons plc",
-            "Acme and Sons Community Interest Company", "Acme & Sons C.I.C."]
+    same = [
+        "Acme & Sons Ltd",
+        "ACME AND SONS LIMITED",
+        "The Acme and Sons Ltd.",
+        "acme & sons plc",
+        "Acme and Sons Community Interest Company",
+        "Acme & Sons C.I.C.",
+    ]
     assert {supplier_key(n) for n in same} == {"acme and sons"}
     assert supplier_key("Acme UK Ltd") != supplier_key("Acme Ltd")  # 'UK' names a different company
     assert supplier_key("St John's Ambulance") == supplier_key("ST JOHNS AMBULANCE")
@@ -65,13 +76,3 @@ def test_published_numbers_are_normalised():
     assert charity_org_ids("NIC100123") == ["GB-NIC-100123"]
     assert charity_org_ids("GB-CHC-299533") == ["GB-CHC-299533"]
     assert charity_org_ids("Company No. 12345678") == []
-
-
-@pytest.mark.parametrize("module", ["normalise.names", "normalise.orgids", "normalise.evaluation",
-                                    "mockweb.registers"])
-def test_doctests(module):
-    import doctest
-    import importlib
-
-    failures, tried = doctest.testmod(importlib.import_module(module))
-    assert tried > 0 and failures == 0

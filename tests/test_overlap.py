@@ -5,22 +5,24 @@ from __future__ import annotations
 import pyarrow as pa
 
 from normalise import schema
-from normalise.overlap import merge_overlapping
+from normalise.parsing.overlap import merge_overlapping
 
 A, B, C = "a" * 64, "b" * 64, "c" * 64
 
 
 def rows(*specs: tuple[str, str, int], also: list[list[str] | None] | None = None) -> pa.Table:
     """Spend rows from ``(row_id, source_sha256, source_row)`` triples."""
-    table = pa.table({
-        "row_id": [r for r, _, _ in specs],
-        "council_code": ["BIR"] * len(specs),
-        "dataset": ["spend_over_500"] * len(specs),
-        "source_sha256": [s for _, s, _ in specs],
-        "source_url": [f"http://127.0.0.1/{s[0]}.csv" for _, s, _ in specs],
-        "source_row": [n for _, _, n in specs],
-        "also_published_in": pa.array(also or [None] * len(specs), pa.list_(pa.string())),
-    })
+    table = pa.table(
+        {
+            "row_id": [r for r, _, _ in specs],
+            "council_code": ["BIR"] * len(specs),
+            "dataset": ["spend_over_500"] * len(specs),
+            "source_sha256": [s for _, s, _ in specs],
+            "source_url": [f"http://127.0.0.1/{s[0]}.csv" for _, s, _ in specs],
+            "source_row": [n for _, _, n in specs],
+            "also_published_in": pa.array(also or [None] * len(specs), pa.list_(pa.string())),
+        }
+    )
     return schema.conform(table, "spend")
 
 
@@ -61,8 +63,15 @@ def test_first_occurrence_wins_whatever_the_file() -> None:
 
 
 def test_existing_lists_are_kept_and_extended_without_repeats() -> None:
-    spend = rows(("r1", A, 2), ("r2", A, 3), ("r3", A, 4), ("r1", B, 2), ("r1", C, 2), ("r2", C, 3),
-                 also=[[B], [], [C], None, None, None])
+    spend = rows(
+        ("r1", A, 2),
+        ("r2", A, 3),
+        ("r3", A, 4),
+        ("r1", B, 2),
+        ("r1", C, 2),
+        ("r2", C, 3),
+        also=[[B], [], [C], None, None, None],
+    )
     kept, _ = merge_overlapping(spend)
     assert kept.column("also_published_in").to_pylist() == [[B, C], [C], [C]]
 

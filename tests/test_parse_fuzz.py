@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from normalise import schema
-from normalise.parse import parse_file
+from normalise.parsing.parse import parse_file
+
+pytestmark = pytest.mark.slow  # bounded fuzzing: seconds, not milliseconds
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 STATUSES = set(schema.PARSE_STATUSES)
@@ -39,9 +41,16 @@ def test_random_bytes(tmp_path: Path, prefix: bytes, body: bytes) -> None:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.lists(st.sampled_from(["Date", "Amount", "Supplier", "", "£1,0", "(5)", "01/13/2020", '"', "Total", "x\ny"]),
-                         max_size=8), max_size=30),
-       st.sampled_from([",", ";", "\t"]))
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from(["Date", "Amount", "Supplier", "", "£1,0", "(5)", "01/13/2020", '"', "Total", "x\ny"]),
+            max_size=8,
+        ),
+        max_size=30,
+    ),
+    st.sampled_from([",", ";", "\t"]),
+)
 def test_random_csv_grids(tmp_path: Path, rows: list[list[str]], delimiter: str) -> None:
     path = tmp_path / "grid.csv"
     path.write_text("\n".join(delimiter.join(r) for r in rows), encoding="utf-8")
@@ -56,7 +65,9 @@ def _mutate(data: bytes, rng: random.Random) -> bytes:
         if kind < 0.4 and data:
             data[pos] = rng.randrange(256)
         elif kind < 0.6:
-            data[pos:pos] = rng.choice([b'"', b",", b"\n", b"\r\n", b"\x00", b"\xa3", b"\xff\xfe", b"-", b"(", b"Total,"])
+            data[pos:pos] = rng.choice(
+                [b'"', b",", b"\n", b"\r\n", b"\x00", b"\xa3", b"\xff\xfe", b"-", b"(", b"Total,"]
+            )
         elif kind < 0.8 and data:
             del data[pos : pos + rng.randint(1, 200)]
         else:
@@ -67,7 +78,9 @@ def _mutate(data: bytes, rng: random.Random) -> bytes:
 @pytest.mark.skipif(not REALDATA.is_dir(), reason="../shared/realdata is not available")
 def test_mutated_real_files(tmp_path: Path) -> None:
     rng = random.Random(20261122)
-    files = sorted(p for d in ("spend", "gpc", "grants") for p in (REALDATA / d).iterdir() if p.stat().st_size < 1_200_000)
+    files = sorted(
+        p for d in ("spend", "gpc", "grants") for p in (REALDATA / d).iterdir() if p.stat().st_size < 1_200_000
+    )
     deadline = time.perf_counter() + 40
     tried = 0
     while time.perf_counter() < deadline and tried < 120:

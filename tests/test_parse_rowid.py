@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from normalise.rowid import OccurrenceCounter, identity, row_id
+from normalise.parsing.rowid import OccurrenceCounter, identity, row_id
 
 
 @settings(deadline=None, max_examples=200)

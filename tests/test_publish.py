@@ -13,10 +13,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from test_compliance import AS_OF, scenario
 
-from normalise.compliance import compute_compliance
-from normalise.parquet_io import write_table
-from normalise.publish import (
+from normalise.compliance.rules import compute_compliance
+from normalise.publish.package import (
     DUCKDB_FILE,
     connect,
     table_schema_type,
@@ -25,7 +25,7 @@ from normalise.publish import (
     write_duckdb,
 )
 from normalise.schema import TABLES
-from test_compliance import AS_OF, scenario
+from normalise.store.parquet_io import write_table
 
 VIEWS = {"spend", "files", "runs", "compliance", "registers_companies"}
 
@@ -69,11 +69,18 @@ def test_views_work_from_another_directory_and_after_the_folder_moves(out: Path,
     with connect(moved) as con:
         assert counts_via(con) == expected
     # a fresh process in an unrelated directory, opening the database with the documented setting
-    script = ("import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True);"
-              "con.execute(\"SET file_search_path = '\" + sys.argv[2] + \"'\");"
-              "print(con.execute('SELECT count(*) FROM spend').fetchone()[0])")
-    done = subprocess.run([sys.executable, "-c", script, str(moved / DUCKDB_FILE), str(moved)],
-                          cwd=tmp_path, capture_output=True, text=True, check=True)
+    script = (
+        "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True);"
+        'con.execute("SET file_search_path = \'" + sys.argv[2] + "\'");'
+        "print(con.execute('SELECT count(*) FROM spend').fetchone()[0])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(moved / DUCKDB_FILE), str(moved)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert int(done.stdout) == expected["spend"]
 
 
@@ -108,9 +115,11 @@ def test_datapackage_describes_every_table_as_its_parquet(out: Path) -> None:
             schema = pq.read_schema(out / path)
             assert [f["name"] for f in resource["schema"]["fields"]] == schema.names, (name, path)
             assert [f["type"] for f in resource["schema"]["fields"]] == [
-                table_schema_type(f.type)["type"] for f in schema], (name, path)
+                table_schema_type(f.type)["type"] for f in schema
+            ], (name, path)
     assert sorted(resources["spend"]["path"]) == sorted(
-        p.relative_to(out).as_posix() for p in (out / "spend").glob("**/*.parquet"))
+        p.relative_to(out).as_posix() for p in (out / "spend").glob("**/*.parquet")
+    )
     assert resources["compliance"]["schema"]["primaryKey"] == ["council_code", "period", "dataset"]
     described = {f["name"]: f["description"] for f in resources["spend"]["schema"]["fields"]}
     assert described["amount"] == next(c.description for c in TABLES["spend"] if c.name == "amount")

@@ -21,23 +21,58 @@ REAL_REGISTERS = SHARED / "realdata" / "registers"
 AS_OF = date(2026, 11, 1)
 
 ORGS = [
-    Organisation("GB-COH-01234567", "Acme Widgets Limited", "company", "companies", company_number="01234567",
-                 category="Private Limited Company", previous_names=("Acme Sprockets Limited",)),
-    Organisation("GB-COH-SC123456", "Glen Bright CIC", "cic", "companies", company_number="SC123456",
-                 category="Community Interest Company"),
-    Organisation("GB-CHC-1012345", "Leeds Food Aid Network", "charitable_company", "ccew",
-                 company_number="07654321", charity_number="1012345", other_names=("LFAN",),
-                 previous_names=("Leeds Food Bank",)),
+    Organisation(
+        "GB-COH-01234567",
+        "Acme Widgets Limited",
+        "company",
+        "companies",
+        company_number="01234567",
+        category="Private Limited Company",
+        previous_names=("Acme Sprockets Limited",),
+    ),
+    Organisation(
+        "GB-COH-SC123456",
+        "Glen Bright CIC",
+        "cic",
+        "companies",
+        company_number="SC123456",
+        category="Community Interest Company",
+    ),
+    Organisation(
+        "GB-CHC-1012345",
+        "Leeds Food Aid Network",
+        "charitable_company",
+        "ccew",
+        company_number="07654321",
+        charity_number="1012345",
+        other_names=("LFAN",),
+        previous_names=("Leeds Food Bank",),
+    ),
     Organisation("GB-CHC-1190001", "Riverside Community Café", "cio", "ccew", charity_number="1190001", category="CIO"),
     Organisation("GB-CHC-1012345-1", "Leeds Food Aid Network Endowment", "charity", "ccew", charity_number="1012345-1"),
-    Organisation("GB-SC-SC001234", "Glasgow Tenants Together", "charity", "oscr", charity_number="SC001234",
-                 other_names=("GTT",)),
-    Organisation("GB-SC-SC009999", "Dundee Old Mill Trust", "charity", "oscr", charity_number="SC009999",
-                 status="removed"),
-    Organisation("GB-NIC-100777", "Fírinne Belfast", "charitable_company", "ccni", charity_number="NIC100777",
-                 company_number="NI055555"),
-    Organisation("GB-MPR-30777R", "Bristol Bike Co-operative Limited", "mutual", "mutuals",
-                 mutual_number="30777R", company_number="IP30777R", category="Co-operative Society"),
+    Organisation(
+        "GB-SC-SC001234", "Glasgow Tenants Together", "charity", "oscr", charity_number="SC001234", other_names=("GTT",)
+    ),
+    Organisation(
+        "GB-SC-SC009999", "Dundee Old Mill Trust", "charity", "oscr", charity_number="SC009999", status="removed"
+    ),
+    Organisation(
+        "GB-NIC-100777",
+        "Fírinne Belfast",
+        "charitable_company",
+        "ccni",
+        charity_number="NIC100777",
+        company_number="NI055555",
+    ),
+    Organisation(
+        "GB-MPR-30777R",
+        "Bristol Bike Co-operative Limited",
+        "mutual",
+        "mutuals",
+        mutual_number="30777R",
+        company_number="IP30777R",
+        category="Co-operative Society",
+    ),
 ]
 
 
@@ -49,16 +84,22 @@ def written(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def loaded(written, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("parquet")
-    counts = load_registers(out, companies=[str(written["companies"])],
-                            charities=[str(written["ccew_charity"]), str(written["ccew_other_names"])],
-                            oscr=[str(written["oscr"]), str(written["oscr_removed"])],
-                            ccni=[str(written["ccni"])], mutuals=[str(written["mutuals"])])
+    counts = load_registers(
+        out,
+        companies=[str(written["companies"])],
+        charities=[str(written["ccew_charity"]), str(written["ccew_other_names"])],
+        oscr=[str(written["oscr"]), str(written["oscr_removed"])],
+        ccni=[str(written["ccni"])],
+        mutuals=[str(written["mutuals"])],
+    )
     assert counts["companies"] > 2500 and counts["public_bodies"] > 300
     return out
 
 
 def _orgs(out: Path) -> pd.DataFrame:
-    return pd.concat([pd.read_parquet(p) for p in out.glob("*.parquet") if "_" not in p.stem or p.stem == "public_bodies"])
+    return pd.concat(
+        [pd.read_parquet(p) for p in out.glob("*.parquet") if "_" not in p.stem or p.stem == "public_bodies"]
+    )
 
 
 def _companies_lines(written) -> tuple[str, str]:
@@ -193,10 +234,14 @@ def test_sources_without_a_register_table_keep_the_loaded_register(written, tmp_
     assert not list(out.glob("*.partial"))
 
 
-@pytest.mark.parametrize(("content", "reason"), [
-    (bytes(range(256)) * 20, "binary data, not a CSV"),
-    (b"CompanyName,CompanyNumber\rAcme Ltd,01234567\rBeta Ltd,07654321\r", "not a readable CSV header"),
-], ids=["binary", "bare-carriage-returns"])
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (bytes(range(256)) * 20, "binary data, not a CSV"),
+        (b"CompanyName,CompanyNumber\rAcme Ltd,01234567\rBeta Ltd,07654321\r", "not a readable CSV header"),
+    ],
+    ids=["binary", "bare-carriage-returns"],
+)
 def test_a_non_csv_file_is_a_register_file_error(content, reason, tmp_path):
     bad = tmp_path / "BasicCompanyData.csv"
     bad.write_bytes(content)

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-
-from normalise.compliance import compute_compliance, monthly_spend
-from normalise.parquet_io import write_table
-from normalise.report import STATUS_BY_KEY, write_report
 from test_compliance import AS_OF, scenario
+
+from normalise.compliance.report import STATUS_BY_KEY, write_report
+from normalise.compliance.rules import compute_compliance, monthly_spend
+from normalise.store.parquet_io import write_table
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 SUPPLIERS = [
@@ -54,9 +54,19 @@ class Elements(HTMLParser):
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pa.Table]:
     out = scenario(tmp_path_factory.mktemp("out")).write()
-    rows = [dict(council_code="BIR", supplier_key=f"key {i}", supplier_name=name, transactions=i + 1,
-                 total_amount=Decimal(total), org_id=org_id, org_name=org_name, org_type=org_type)
-            for i, (name, total, org_id, org_name, org_type) in enumerate(SUPPLIERS)]
+    rows = [
+        dict(
+            council_code="BIR",
+            supplier_key=f"key {i}",
+            supplier_name=name,
+            transactions=i + 1,
+            total_amount=Decimal(total),
+            org_id=org_id,
+            org_name=org_name,
+            org_type=org_type,
+        )
+        for i, (name, total, org_id, org_name, org_type) in enumerate(SUPPLIERS)
+    ]
     write_table(pa.Table.from_pylist(rows), out / "suppliers.parquet", schema_of="suppliers")
     table = compute_compliance(out, as_of=AS_OF)
     write_report(out, table, as_of=AS_OF)
@@ -72,10 +82,26 @@ def browser() -> str:
 
 def chromium(page: Path, tmp_path: Path, *flags: str) -> str:
     done = subprocess.run(
-        [browser(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,2000", *flags, page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=True)
+        [
+            browser(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1280,2000",
+            *flags,
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     return done.stdout
 
 
@@ -108,8 +134,9 @@ def test_screenshot_is_drawn(report: tuple[Path, pa.Table], tmp_path: Path) -> N
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
 
 
-def test_council_page_shows_quarters_files_missing_fields_and_suppliers(report: tuple[Path, pa.Table],
-                                                                         tmp_path: Path) -> None:
+def test_council_page_shows_quarters_files_missing_fields_and_suppliers(
+    report: tuple[Path, pa.Table], tmp_path: Path
+) -> None:
     folder, _ = report
     leeds = Elements(chromium(folder / "LDS.html", tmp_path, "--dump-dom"))
     assert leeds.find("tr", id="q-2025-Q3", data_status="incomplete")
@@ -128,7 +155,9 @@ def test_council_page_shows_quarters_files_missing_fields_and_suppliers(report: 
 def test_pages_are_self_contained(report: tuple[Path, pa.Table]) -> None:
     folder, table = report
     pages = sorted(folder.glob("*.html"))
-    assert [p.name for p in pages] == sorted(["index.html", *(f"{c}.html" for c in set(table["council_code"].to_pylist()))])
+    assert [p.name for p in pages] == sorted(
+        ["index.html", *(f"{c}.html" for c in set(table["council_code"].to_pylist()))]
+    )
     for page in pages:
         html = page.read_text(encoding="utf-8")
         dom = Elements(html)

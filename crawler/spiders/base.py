@@ -13,13 +13,16 @@ Subclasses set the class attributes below and implement ``start``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import scrapy
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from scrapy.http import Response
 from twisted.internet import error as net_error
+from twisted.python.failure import Failure
 
 from crawler.discovery import DiscoveredLink
 from crawler.items import FileItem
@@ -31,9 +34,7 @@ from normalise.sources import CouncilSource, SourcesError, load_sources
 FILE_STATUSES = [304, *range(400, 600)]
 
 
-def select_sources(
-    sources: dict[str, CouncilSource], councils: Iterable[str] | str | None
-) -> dict[str, CouncilSource]:
+def select_sources(sources: dict[str, CouncilSource], councils: Iterable[str] | str | None) -> dict[str, CouncilSource]:
     """The configured councils to crawl: all of them, or the named ones (an unknown code is an error).
 
     >>> from normalise.sources import parse_sources
@@ -71,7 +72,9 @@ class BaseCouncilSpider(scrapy.Spider):
     #: Which part of a council's config this spider reads: a :class:`CouncilSource` field name.
     source_kind: str = ""
 
-    def __init__(self, sources: str | Path | None = None, councils: Iterable[str] | str | None = None, **kwargs):
+    def __init__(
+        self, sources: str | Path | None = None, councils: Iterable[str] | str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         selected = select_sources(load_sources(Path(sources) if sources else None), councils)
         #: The selected councils that have something for this spider.
@@ -97,7 +100,7 @@ class BaseCouncilSpider(scrapy.Spider):
             meta={FILE_REQUEST: True, "item": item, "handle_httpstatus_list": FILE_STATUSES},
         )
 
-    def parse_file(self, response):
+    def parse_file(self, response: Response) -> Iterator[FileItem]:
         """The item for a fetched file: its bytes on success, its status otherwise."""
         item: FileItem = response.meta["item"]
         item.fetched_at = now()
@@ -111,22 +114,23 @@ class BaseCouncilSpider(scrapy.Spider):
             item.error = f"HTTP {response.status}"
         yield item
 
-    def file_failed(self, failure):
+    def file_failed(self, failure: Failure) -> Iterator[FileItem]:
         """The item for a file that could not be fetched at all."""
-        item: FileItem = failure.request.meta["item"]
+        item: FileItem = failure.request.meta["item"]  # type: ignore[attr-defined]
         item.fetched_at = now()
         item.error = describe_failure(failure)
         self.logger.warning("%s: %s (%s)", item.council_code, item.error, item.url)
         yield item
 
-    def page_failed(self, failure):
+    def page_failed(self, failure: Failure) -> None:
         """Log a page (landing page, portal API) that could not be read; the crawl goes on."""
-        code = failure.request.meta.get("council_code", "?")
+        request = failure.request  # type: ignore[attr-defined]
+        code = request.meta.get("council_code", "?")
         self.crawler.stats.inc_value("councilspend/pages_failed")
-        self.logger.error("%s: could not read %s: %s", code, failure.request.url, describe_failure(failure))
+        self.logger.error("%s: could not read %s: %s", code, request.url, describe_failure(failure))
 
 
-def describe_failure(failure) -> str:
+def describe_failure(failure: Failure) -> str:
     """A one-line reason for a failed request.
 
     >>> from twisted.python.failure import Failure
@@ -148,6 +152,6 @@ def describe_failure(failure) -> str:
     return f"{type(error).__name__}: {error}".rstrip(": ")
 
 
-def _header(response, name: bytes) -> str | None:
+def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None

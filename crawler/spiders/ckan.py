@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator, Iterator
 from urllib.parse import quote, urljoin
 
 import scrapy
+from scrapy.http import Response
 
 from crawler.discovery import FORMATS, DiscoveredLink, guess_dataset, guess_format, guess_period
 from crawler.spiders.base import BaseCouncilSpider
@@ -24,7 +26,7 @@ class CkanSpider(BaseCouncilSpider):
     #: Path of the CKAN action that describes one dataset.
     package_show_path: str = "/api/3/action/package_show"
 
-    async def start(self):
+    async def start(self) -> AsyncIterator[scrapy.Request]:
         for code, source in self.councils.items():
             for portal in source.ckan:
                 base = portal.base_url.rstrip("/")
@@ -36,7 +38,7 @@ class CkanSpider(BaseCouncilSpider):
                         meta={"council_code": code, "dataset_page": f"{base}/dataset/{quote(dataset_id)}"},
                     )
 
-    def parse_package(self, response):
+    def parse_package(self, response: Response) -> Iterator[scrapy.Request]:
         code = response.meta["council_code"]
         try:
             answer = json.loads(response.body)

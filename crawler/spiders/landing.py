@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
+
 import scrapy
-from scrapy.http import TextResponse
+from scrapy.http import Response, TextResponse
 
 from crawler.discovery import decode_html, discover_links, follow_links
 from crawler.spiders.base import BaseCouncilSpider
@@ -25,7 +27,7 @@ class LandingPageSpider(BaseCouncilSpider):
     #: Pagination pages followed from one list, a guard against endless "next" links.
     max_pages: int = 100
 
-    async def start(self):
+    async def start(self) -> AsyncIterator[scrapy.Request]:
         for code, source in self.councils.items():
             for page in source.landing_pages:
                 yield self.page_request(code, page.url, page.dataset, depth=0, pages=0)
@@ -38,13 +40,13 @@ class LandingPageSpider(BaseCouncilSpider):
             meta={"council_code": council_code, "dataset_hint": dataset, "page_depth": depth, "page_count": pages},
         )
 
-    def parse_page(self, response):
+    def parse_page(self, response: Response) -> Iterator[scrapy.Request]:
         code = response.meta["council_code"]
         source = self.councils[code]
         if not isinstance(response, TextResponse):
             self.logger.error("%s: %s is not a web page (%s)", code, response.url, response.headers.get("Content-Type"))
             return
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         html = decode_html(response.body, content_type)
         hint = response.meta["dataset_hint"]
         for link in discover_links(html, response.url, link_pattern=source.link_pattern, dataset_hint=hint):

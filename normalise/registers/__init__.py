@@ -5,6 +5,7 @@ See ``normalise.registers.tables`` for the Parquet layout.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -15,9 +16,16 @@ from normalise.registers.tables import LINKS, NAMES, ORGANISATIONS, REGISTER_NAM
 __all__ = ["load_registers", "RegisterFileError", "ORGANISATIONS", "NAMES", "LINKS", "REGISTER_NAMES"]
 
 
-def load_registers(out_dir: Path, *, companies: Sequence[str] = (), charities: Sequence[str] = (),
-                   oscr: Sequence[str] = (), ccni: Sequence[str] = (), mutuals: Sequence[str] = (),
-                   progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+def load_registers(
+    out_dir: Path,
+    *,
+    companies: Sequence[str] = (),
+    charities: Sequence[str] = (),
+    oscr: Sequence[str] = (),
+    ccni: Sequence[str] = (),
+    mutuals: Sequence[str] = (),
+    progress: Callable[[str, int], None] | None = None,
+) -> dict[str, int]:
     """Load the given register files into ``out_dir`` as Parquet; return organisations per register.
 
     Each source is a local path or http(s) URL, zipped or not; several make a multi-part set.
@@ -31,13 +39,19 @@ def load_registers(out_dir: Path, *, companies: Sequence[str] = (), charities: S
     out_dir.mkdir(parents=True, exist_ok=True)
     report = progress or (lambda register, rows: None)
     counts: dict[str, int] = {}
-    for register, sources in (("companies", companies), ("ccew", charities), ("oscr", oscr),
-                              ("ccni", ccni), ("mutuals", mutuals)):
+    for register, sources in (
+        ("companies", companies),
+        ("ccew", charities),
+        ("oscr", oscr),
+        ("ccni", ccni),
+        ("mutuals", mutuals),
+    ):
         if isinstance(sources, (str, Path)):
             sources = [sources]
         if sources:
-            counts[register] = _load_one(out_dir, register, [str(s) for s in sources],
-                                         lambda rows, r=register: report(r, rows))
+            counts[register] = _load_one(
+                out_dir, register, [str(s) for s in sources], functools.partial(report, register)
+            )
     writer = RegisterWriter(out_dir, "public_bodies")
     load_public_bodies(writer)
     writer.close()
@@ -55,8 +69,7 @@ def _load_one(out_dir: Path, register: str, sources: list[str], progress: Callab
                 raise RegisterFileError(f"{', '.join(sources)}: no CSV or text file found for {register}")
             loaded = 0
             for label, stream in members:
-                table = Table(label, stream, delimiter="\t" if register == "ccew" else ",",
-                              quoted=register != "ccew")
+                table = Table(label, stream, delimiter="\t" if register == "ccew" else ",", quoted=register != "ccew")
                 if register == "ccew" and not table.has("registered_charity_number"):
                     continue  # another table of the extract (trustees, classification, ...)
                 check_signature(table, register)
@@ -65,10 +78,13 @@ def _load_one(out_dir: Path, register: str, sources: list[str], progress: Callab
             if not loaded:
                 raise RegisterFileError(
                     f"{', '.join(sources)}: no {register} register file found (expected columns "
-                    f"{list(SIGNATURES[register])}; looked in {', '.join(label for label, _ in members)})")
+                    f"{list(SIGNATURES[register])}; looked in {', '.join(label for label, _ in members)})"
+                )
             if not writer.rows:
-                raise RegisterFileError(f"{', '.join(sources)}: no {register} organisations found "
-                                        f"(the register's main table is missing or empty)")
+                raise RegisterFileError(
+                    f"{', '.join(sources)}: no {register} organisations found "
+                    f"(the register's main table is missing or empty)"
+                )
         ok = True
     finally:
         writer.close(ok)

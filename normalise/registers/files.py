@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import shutil
 import tempfile
 import urllib.request
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, Any, BinaryIO, cast
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -63,13 +64,15 @@ def _data_files(path: Path, label: str, stack: ExitStack) -> list[tuple[str, Bin
             archive = stack.enter_context(zipfile.ZipFile(path))
         except zipfile.BadZipFile as error:
             raise RegisterFileError(f"{label}: broken zip ({error})") from error
-        found = [(f"{label}!{info.filename}", _LazyOpen(lambda i=info: archive.open(i)))
-                 for info in archive.infolist()
-                 if not info.is_dir() and info.filename.lower().endswith(_DATA_SUFFIXES)]
+        found: list[tuple[str, BinaryIO]] = [
+            (f"{label}!{info.filename}", _lazy(functools.partial(archive.open, info)))
+            for info in archive.infolist()
+            if not info.is_dir() and info.filename.lower().endswith(_DATA_SUFFIXES)
+        ]
     elif path.suffix.lower() == ".zip":
         raise RegisterFileError(f"{label}: not a readable zip (truncated or corrupt download?)")
     elif path.name.lower().endswith(_DATA_SUFFIXES):
-        found = [(label, _LazyOpen(lambda: path.open("rb")))]
+        found = [(label, _lazy(lambda: path.open("rb")))]
     else:
         found = []
     for _, stream in found:
@@ -80,17 +83,21 @@ def _data_files(path: Path, label: str, stack: ExitStack) -> list[tuple[str, Bin
 _DATA_SUFFIXES = (".csv", ".txt", ".tsv")
 
 
+def _lazy(opener: Callable[[], IO[bytes]]) -> BinaryIO:
+    return cast(BinaryIO, _LazyOpen(opener))
+
+
 class _LazyOpen(io.RawIOBase):
     """A binary stream opened at its first read (so many members can be listed cheaply)."""
 
-    def __init__(self, opener) -> None:
+    def __init__(self, opener: Callable[[], IO[bytes]]) -> None:
         self._opener = opener
-        self._stream: BinaryIO | None = None
+        self._stream: IO[bytes] | None = None
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: Any) -> int:
         if self._stream is None:
             self._stream = self._opener()
         data = self._stream.read(len(buffer))
@@ -113,7 +120,7 @@ class _Prefixed(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: Any) -> int:
         if len(self._head):
             n = min(len(buffer), len(self._head))
             buffer[:n] = self._head[:n]
@@ -148,8 +155,7 @@ class Table:
         self.delimiter = "\t" if delimiter == "\t" or ("\t" in first and "," not in first) else delimiter
         self.quoted = quoted
         try:
-            self.header = (next(csv.reader([first], delimiter=self.delimiter)) if quoted
-                           else first.split(self.delimiter))
+            self.header = next(csv.reader([first], delimiter=self.delimiter)) if quoted else first.split(self.delimiter)
         except csv.Error as error:
             raise RegisterFileError(f"{label}: not a readable CSV header ({error})") from error
         self.columns = {name.strip(): name for name in self.header if name.strip()}
@@ -166,25 +172,31 @@ class Table:
             raise RegisterFileError(f"{self.label}: missing columns {missing}; found {list(self.columns)}")
         wanted = [n for n in (*required, *optional) if n in self.columns]
 
-        def skip(_row) -> str:
+        def skip(_row: list[str]) -> str:
             self.skipped_rows += 1
             return "skip"
 
         try:
             reader = pacsv.open_csv(
                 self._stream,
-                read_options=pacsv.ReadOptions(block_size=8 << 20, encoding=self._encoding,
-                                               column_names=self.header, skip_rows=1),
-                parse_options=pacsv.ParseOptions(delimiter=self.delimiter, quote_char='"' if self.quoted else False,
-                                                 invalid_row_handler=skip),
+                read_options=pacsv.ReadOptions(
+                    block_size=8 << 20, encoding=self._encoding, column_names=self.header, skip_rows=1
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=self.delimiter, quote_char='"' if self.quoted else False, invalid_row_handler=skip
+                ),
                 convert_options=pacsv.ConvertOptions(
                     include_columns=[self.columns[n] for n in wanted],
                     column_types={self.columns[n]: pa.string() for n in wanted},
-                    strings_can_be_null=False, quoted_strings_can_be_null=False),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
             )
             for batch in reader:
                 columns = [batch.column(self.columns[n]) for n in wanted]
                 absent = [pa.nulls(batch.num_rows, pa.string()) for n in optional if n not in self.columns]
-                yield pa.RecordBatch.from_arrays(columns + absent, names=wanted + [n for n in optional if n not in self.columns])
+                yield pa.RecordBatch.from_arrays(
+                    columns + absent, names=wanted + [n for n in optional if n not in self.columns]
+                )
         except (pa.ArrowInvalid, UnicodeDecodeError, OSError, zipfile.BadZipFile) as error:
             raise RegisterFileError(f"{self.label}: unreadable ({error})") from error

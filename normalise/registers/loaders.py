@@ -31,8 +31,10 @@ def _when(condition: pa.Array, yes: str, no: pa.Array | str) -> pa.Array:
 def load_companies(table: Table, writer: RegisterWriter, progress: Progress) -> None:
     """Companies House BasicCompanyData (one file of the set)."""
     previous = [f"PreviousName_{n}.CompanyName" for n in range(1, 11)]
-    for batch in table.batches(["CompanyName", "CompanyNumber", "CompanyCategory", "CompanyStatus"],
-                               ["IncorporationDate", "DissolutionDate", "RegAddress.PostCode", *previous]):
+    for batch in table.batches(
+        ["CompanyName", "CompanyNumber", "CompanyCategory", "CompanyStatus"],
+        ["IncorporationDate", "DissolutionDate", "RegAddress.PostCode", *previous],
+    ):
         numbers = _numbers(batch["CompanyNumber"], company_number)
         valid = pc.is_valid(numbers)
         batch = batch.filter(valid)
@@ -40,21 +42,34 @@ def load_companies(table: Table, writer: RegisterWriter, progress: Progress) -> 
         org_ids = _prefixed("GB-COH-", numbers)
         category = blank_to_null(batch["CompanyCategory"])
         status = blank_to_null(batch["CompanyStatus"])
-        org_type = _when(pc.equal(category, "Community Interest Company"), "cic",
-                         _when(pc.equal(category, "Registered Society"), "mutual", pa.scalar("company")))
-        writer.organisations({
-            "org_id": org_ids, "name": blank_to_null(batch["CompanyName"]),
-            "register": pa.array(["companies"] * batch.num_rows), "org_type": org_type, "status": status,
-            "active": pc.starts_with(pc.fill_null(status, ""), "Active"),
-            "registered_on": parse_dates(batch["IncorporationDate"], DMY),
-            "removed_on": parse_dates(batch["DissolutionDate"], DMY),
-            "postcode": blank_to_null(batch["RegAddress.PostCode"]), "company_number": numbers, "category": category,
-        })
-        writer.names([names_batch(org_ids, batch["CompanyName"], "registered")]
-                     + [names_batch(org_ids, batch[col], "previous") for col in previous])
+        org_type = _when(
+            pc.equal(category, "Community Interest Company"),
+            "cic",
+            _when(pc.equal(category, "Registered Society"), "mutual", pa.scalar("company")),
+        )
+        writer.organisations(
+            {
+                "org_id": org_ids,
+                "name": blank_to_null(batch["CompanyName"]),
+                "register": pa.array(["companies"] * batch.num_rows),
+                "org_type": org_type,
+                "status": status,
+                "active": pc.starts_with(pc.fill_null(status, ""), "Active"),
+                "registered_on": parse_dates(batch["IncorporationDate"], DMY),
+                "removed_on": parse_dates(batch["DissolutionDate"], DMY),
+                "postcode": blank_to_null(batch["RegAddress.PostCode"]),
+                "company_number": numbers,
+                "category": category,
+            }
+        )
+        writer.names(
+            [names_batch(org_ids, batch["CompanyName"], "registered")]
+            + [names_batch(org_ids, batch[col], "previous") for col in previous]
+        )
         societies = _numbers(numbers, mutual_number_of_society)
-        writer.links(org_ids, pc.if_else(pc.is_valid(societies), _prefixed("GB-MPR-", societies), societies),
-                     "same_as_mutual")
+        writer.links(
+            org_ids, pc.if_else(pc.is_valid(societies), _prefixed("GB-MPR-", societies), societies), "same_as_mutual"
+        )
         progress(batch.num_rows)
 
 
@@ -74,35 +89,58 @@ def _charity_type(is_cio: pa.Array, company: pa.Array) -> pa.Array:
 def load_ccew(table: Table, writer: RegisterWriter, progress: Progress) -> None:
     """Charity Commission (England and Wales) public extract: the charity or the other-names table."""
     if table.has("charity_name_type"):
-        for batch in table.batches(["registered_charity_number", "linked_charity_number", "charity_name_type",
-                                    "charity_name"]):
-            org_ids, _ = _charity_ids("GB-CHC-", pc.utf8_trim_whitespace(batch["registered_charity_number"]),
-                                      batch["linked_charity_number"])
+        for batch in table.batches(
+            ["registered_charity_number", "linked_charity_number", "charity_name_type", "charity_name"]
+        ):
+            org_ids, _ = _charity_ids(
+                "GB-CHC-", pc.utf8_trim_whitespace(batch["registered_charity_number"]), batch["linked_charity_number"]
+            )
             kinds = pc.utf8_lower(pc.utf8_trim_whitespace(batch["charity_name_type"]))
             is_previous = pc.match_substring(kinds, "previous")
-            writer.names([names_batch(org_ids.filter(is_previous), batch["charity_name"].filter(is_previous), "previous"),
-                          names_batch(org_ids.filter(pc.invert(is_previous)),
-                                      batch["charity_name"].filter(pc.invert(is_previous)), "working")])
+            writer.names(
+                [
+                    names_batch(org_ids.filter(is_previous), batch["charity_name"].filter(is_previous), "previous"),
+                    names_batch(
+                        org_ids.filter(pc.invert(is_previous)),
+                        batch["charity_name"].filter(pc.invert(is_previous)),
+                        "working",
+                    ),
+                ]
+            )
             progress(batch.num_rows)
         return
-    for batch in table.batches(["registered_charity_number", "linked_charity_number", "charity_name",
-                                "charity_registration_status"],
-                               ["charity_type", "date_of_registration", "date_of_removal", "charity_contact_postcode",
-                                "charity_company_registration_number", "charity_is_cio"]):
+    for batch in table.batches(
+        ["registered_charity_number", "linked_charity_number", "charity_name", "charity_registration_status"],
+        [
+            "charity_type",
+            "date_of_registration",
+            "date_of_removal",
+            "charity_contact_postcode",
+            "charity_company_registration_number",
+            "charity_is_cio",
+        ],
+    ):
         numbers = pc.utf8_trim_whitespace(batch["registered_charity_number"])
         org_ids, main = _charity_ids("GB-CHC-", numbers, batch["linked_charity_number"])
         company = _numbers(batch["charity_company_registration_number"], company_number)
         status = blank_to_null(batch["charity_registration_status"])
         is_cio = pc.equal(pc.utf8_lower(pc.fill_null(batch["charity_is_cio"], "")), "true")
-        writer.organisations({
-            "org_id": org_ids, "name": blank_to_null(batch["charity_name"]),
-            "register": pa.array(["ccew"] * batch.num_rows), "org_type": _charity_type(is_cio, company),
-            "status": status, "active": pc.equal(pc.fill_null(status, ""), "Registered"),
-            "registered_on": _ccew_dates(batch["date_of_registration"]),
-            "removed_on": _ccew_dates(batch["date_of_removal"]),
-            "postcode": blank_to_null(batch["charity_contact_postcode"]), "company_number": company,
-            "charity_number": numbers, "category": blank_to_null(batch["charity_type"]),
-        })
+        writer.organisations(
+            {
+                "org_id": org_ids,
+                "name": blank_to_null(batch["charity_name"]),
+                "register": pa.array(["ccew"] * batch.num_rows),
+                "org_type": _charity_type(is_cio, company),
+                "status": status,
+                "active": pc.equal(pc.fill_null(status, ""), "Registered"),
+                "registered_on": _ccew_dates(batch["date_of_registration"]),
+                "removed_on": _ccew_dates(batch["date_of_removal"]),
+                "postcode": blank_to_null(batch["charity_contact_postcode"]),
+                "company_number": company,
+                "charity_number": numbers,
+                "category": blank_to_null(batch["charity_type"]),
+            }
+        )
         writer.names([names_batch(org_ids, batch["charity_name"], "registered")])
         writer.links(org_ids, _prefixed("GB-COH-", company), "company")
         writer.links(org_ids, main, "linked_to")
@@ -117,37 +155,61 @@ def _ccew_dates(values: pa.Array) -> pa.Array:
 def load_oscr(table: Table, writer: RegisterWriter, progress: Progress) -> None:
     """OSCR charity register export: current charities, or removed ones (with 'Ceased Date')."""
     removed = table.has("Ceased Date")
-    for batch in table.batches(["Charity Number", "Charity Name"],
-                               ["Registered Date", "Known As", "Charity Status", "Postcode", "Constitutional Form",
-                                "Ceased Date", "Previous Names"]):
+    for batch in table.batches(
+        ["Charity Number", "Charity Name"],
+        [
+            "Registered Date",
+            "Known As",
+            "Charity Status",
+            "Postcode",
+            "Constitutional Form",
+            "Ceased Date",
+            "Previous Names",
+        ],
+    ):
         numbers = pc.utf8_upper(pc.utf8_trim_whitespace(batch["Charity Number"]))
         org_ids = _prefixed("GB-SC-", numbers)
         form = blank_to_null(batch["Constitutional Form"])
         form_lower = pc.utf8_lower(pc.fill_null(form, ""))
-        org_type = _when(pc.equal(form_lower, "scio"), "cio",
-                         _when(pc.match_substring(form_lower, "company"), "charitable_company", pa.scalar("charity")))
+        org_type = _when(
+            pc.equal(form_lower, "scio"),
+            "cio",
+            _when(pc.match_substring(form_lower, "company"), "charitable_company", pa.scalar("charity")),
+        )
         status = pc.fill_null(blank_to_null(batch["Charity Status"]), "Removed" if removed else "Active")
-        writer.organisations({
-            "org_id": org_ids, "name": blank_to_null(batch["Charity Name"]),
-            "register": pa.array(["oscr"] * batch.num_rows), "org_type": org_type,
-            "status": pa.array(["Removed"] * batch.num_rows) if removed else status,
-            "active": pa.array([not removed] * batch.num_rows),
-            "registered_on": parse_dates(batch["Registered Date"], DMY, "%Y-%m-%d"),
-            "removed_on": parse_dates(batch["Ceased Date"], DMY, "%Y-%m-%d"),
-            "postcode": blank_to_null(batch["Postcode"]), "charity_number": numbers, "category": form,
-        })
+        writer.organisations(
+            {
+                "org_id": org_ids,
+                "name": blank_to_null(batch["Charity Name"]),
+                "register": pa.array(["oscr"] * batch.num_rows),
+                "org_type": org_type,
+                "status": pa.array(["Removed"] * batch.num_rows) if removed else status,
+                "active": pa.array([not removed] * batch.num_rows),
+                "registered_on": parse_dates(batch["Registered Date"], DMY, "%Y-%m-%d"),
+                "removed_on": parse_dates(batch["Ceased Date"], DMY, "%Y-%m-%d"),
+                "postcode": blank_to_null(batch["Postcode"]),
+                "charity_number": numbers,
+                "category": form,
+            }
+        )
         split = pc.split_pattern(pc.fill_null(batch["Previous Names"], ""), "; ")
         previous, previous_ids = pc.list_flatten(split), pc.take(org_ids, pc.list_parent_indices(split))
-        writer.names([names_batch(org_ids, batch["Charity Name"], "registered"),
-                      names_batch(org_ids, batch["Known As"], "working"),
-                      names_batch(previous_ids, previous, "previous")])
+        writer.names(
+            [
+                names_batch(org_ids, batch["Charity Name"], "registered"),
+                names_batch(org_ids, batch["Known As"], "working"),
+                names_batch(previous_ids, previous, "previous"),
+            ]
+        )
         progress(batch.num_rows)
 
 
 def load_ccni(table: Table, writer: RegisterWriter, progress: Progress) -> None:
     """Charity Commission for Northern Ireland register export."""
-    for batch in table.batches(["Reg charity number", "Charity name"],
-                               ["Sub charity number", "Date registered", "Status", "Company number", "Public address"]):
+    for batch in table.batches(
+        ["Reg charity number", "Charity name"],
+        ["Sub charity number", "Date registered", "Status", "Company number", "Public address"],
+    ):
         numbers = pc.utf8_trim_whitespace(batch["Reg charity number"])
         keep = pc.match_substring_regex(numbers, r"^(NIC)?\d+$")
         batch, numbers = batch.filter(keep), numbers.filter(keep)
@@ -155,16 +217,24 @@ def load_ccni(table: Table, writer: RegisterWriter, progress: Progress) -> None:
         org_ids, main = _charity_ids("GB-NIC-", numbers, batch["Sub charity number"])
         company = _numbers(batch["Company number"], _ccni_company)
         status = blank_to_null(batch["Status"])
-        writer.organisations({
-            "org_id": org_ids, "name": blank_to_null(batch["Charity name"]),
-            "register": pa.array(["ccni"] * batch.num_rows),
-            "org_type": _charity_type(pa.array([False] * batch.num_rows), company), "status": status,
-            "active": pc.invert(pc.match_substring(pc.utf8_lower(pc.fill_null(status, "")), "removed")),
-            "registered_on": parse_dates(batch["Date registered"], DMY, "%d %B %Y"),
-            "postcode": pc.utf8_trim_whitespace(pc.extract_regex(
-                pc.fill_null(batch["Public address"], ""), r"(?P<postcode>BT\d{1,2}\s*\d[A-Z]{2})\s*$").field("postcode")),
-            "company_number": company, "charity_number": numbers,
-        })
+        writer.organisations(
+            {
+                "org_id": org_ids,
+                "name": blank_to_null(batch["Charity name"]),
+                "register": pa.array(["ccni"] * batch.num_rows),
+                "org_type": _charity_type(pa.array([False] * batch.num_rows), company),
+                "status": status,
+                "active": pc.invert(pc.match_substring(pc.utf8_lower(pc.fill_null(status, "")), "removed")),
+                "registered_on": parse_dates(batch["Date registered"], DMY, "%d %B %Y"),
+                "postcode": pc.utf8_trim_whitespace(
+                    pc.extract_regex(
+                        pc.fill_null(batch["Public address"], ""), r"(?P<postcode>BT\d{1,2}\s*\d[A-Z]{2})\s*$"
+                    ).field("postcode")
+                ),
+                "company_number": company,
+                "charity_number": numbers,
+            }
+        )
         writer.names([names_batch(org_ids, batch["Charity name"], "registered")])
         writer.links(org_ids, _prefixed("GB-COH-", company), "company")
         writer.links(org_ids, main, "linked_to")
@@ -181,19 +251,27 @@ def _ccni_company(text: str) -> str | None:
 
 def load_mutuals(table: Table, writer: RegisterWriter, progress: Progress) -> None:
     """FCA Mutuals Public Register export (layout assumed: see mockweb/registers.py)."""
-    for batch in table.batches(["Society Name", "Registration Number"],
-                               ["Registered As", "Status", "Registration Date", "Deregistration Date", "Postcode"]):
+    for batch in table.batches(
+        ["Society Name", "Registration Number"],
+        ["Registered As", "Status", "Registration Date", "Deregistration Date", "Postcode"],
+    ):
         numbers = pc.utf8_upper(pc.utf8_trim_whitespace(batch["Registration Number"]))
         org_ids = _prefixed("GB-MPR-", numbers)
         status = blank_to_null(batch["Status"])
-        writer.organisations({
-            "org_id": org_ids, "name": blank_to_null(batch["Society Name"]),
-            "register": pa.array(["mutuals"] * batch.num_rows), "org_type": pa.array(["mutual"] * batch.num_rows),
-            "status": status, "active": pc.invert(pc.match_substring(pc.utf8_lower(pc.fill_null(status, "")), "dereg")),
-            "registered_on": parse_dates(batch["Registration Date"], DMY, "%Y-%m-%d"),
-            "removed_on": parse_dates(batch["Deregistration Date"], DMY, "%Y-%m-%d"),
-            "postcode": blank_to_null(batch["Postcode"]), "category": blank_to_null(batch["Registered As"]),
-        })
+        writer.organisations(
+            {
+                "org_id": org_ids,
+                "name": blank_to_null(batch["Society Name"]),
+                "register": pa.array(["mutuals"] * batch.num_rows),
+                "org_type": pa.array(["mutual"] * batch.num_rows),
+                "status": status,
+                "active": pc.invert(pc.match_substring(pc.utf8_lower(pc.fill_null(status, "")), "dereg")),
+                "registered_on": parse_dates(batch["Registration Date"], DMY, "%Y-%m-%d"),
+                "removed_on": parse_dates(batch["Deregistration Date"], DMY, "%Y-%m-%d"),
+                "postcode": blank_to_null(batch["Postcode"]),
+                "category": blank_to_null(batch["Registered As"]),
+            }
+        )
         writer.names([names_batch(org_ids, batch["Society Name"], "registered")])
         progress(batch.num_rows)
 
@@ -205,18 +283,32 @@ def load_public_bodies(writer: RegisterWriter) -> None:
     """UK councils from the council registry, as public bodies (official and everyday names)."""
     rows = [c for c in councils().values() if c.nation in COUNCIL_SCHEMES]
     org_ids = pa.array([COUNCIL_SCHEMES[c.nation] + c.code for c in rows])
-    writer.organisations({
-        "org_id": org_ids, "name": pa.array([c.official_name for c in rows]),
-        "register": pa.array(["public_bodies"] * len(rows)), "org_type": pa.array(["public_body"] * len(rows)),
-        "status": pa.array(["Active"] * len(rows)), "active": pa.array([True] * len(rows)),
-        "category": pa.array([c.type_name for c in rows]),
-    })
-    writer.names([names_batch(org_ids, pa.array([c.official_name for c in rows]), "registered"),
-                  names_batch(org_ids, pa.array([f"{c.nice_name} Council" for c in rows]), "working")])
+    writer.organisations(
+        {
+            "org_id": org_ids,
+            "name": pa.array([c.official_name for c in rows]),
+            "register": pa.array(["public_bodies"] * len(rows)),
+            "org_type": pa.array(["public_body"] * len(rows)),
+            "status": pa.array(["Active"] * len(rows)),
+            "active": pa.array([True] * len(rows)),
+            "category": pa.array([c.type_name for c in rows]),
+        }
+    )
+    writer.names(
+        [
+            names_batch(org_ids, pa.array([c.official_name for c in rows]), "registered"),
+            names_batch(org_ids, pa.array([f"{c.nice_name} Council" for c in rows]), "working"),
+        ]
+    )
 
 
-LOADERS = {"companies": load_companies, "ccew": load_ccew, "oscr": load_oscr, "ccni": load_ccni,
-           "mutuals": load_mutuals}
+LOADERS = {
+    "companies": load_companies,
+    "ccew": load_ccew,
+    "oscr": load_oscr,
+    "ccni": load_ccni,
+    "mutuals": load_mutuals,
+}
 # Columns that identify each register's files (so a wrong file is named, not misread).
 SIGNATURES = {
     "companies": ("CompanyName", "CompanyNumber"),
@@ -232,4 +324,5 @@ def check_signature(table: Table, register: str) -> None:
     if not table.has(*SIGNATURES[register]):
         raise RegisterFileError(
             f"{table.label}: not a {register} register file (expected columns {list(SIGNATURES[register])}, "
-            f"found {list(table.columns)[:8]}...)")
+            f"found {list(table.columns)[:8]}...)"
+        )

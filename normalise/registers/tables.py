@@ -20,12 +20,22 @@ import pyarrow.parquet as pq
 
 from normalise.names import supplier_keys
 
-ORGANISATIONS = pa.schema([
-    ("org_id", pa.string()), ("name", pa.string()), ("register", pa.string()), ("org_type", pa.string()),
-    ("status", pa.string()), ("active", pa.bool_()), ("registered_on", pa.date32()), ("removed_on", pa.date32()),
-    ("postcode", pa.string()), ("company_number", pa.string()), ("charity_number", pa.string()),
-    ("category", pa.string()),
-])
+ORGANISATIONS = pa.schema(
+    [
+        ("org_id", pa.string()),
+        ("name", pa.string()),
+        ("register", pa.string()),
+        ("org_type", pa.string()),
+        ("status", pa.string()),
+        ("active", pa.bool_()),
+        ("registered_on", pa.date32()),
+        ("removed_on", pa.date32()),
+        ("postcode", pa.string()),
+        ("company_number", pa.string()),
+        ("charity_number", pa.string()),
+        ("category", pa.string()),
+    ]
+)
 NAMES = pa.schema([("org_id", pa.string()), ("name", pa.string()), ("name_type", pa.string()), ("key", pa.string())])
 LINKS = pa.schema([("org_id", pa.string()), ("linked_org_id", pa.string()), ("relation", pa.string())])
 REGISTER_NAMES = ("companies", "ccew", "oscr", "ccni", "mutuals", "public_bodies")
@@ -54,7 +64,8 @@ def names_batch(org_ids: pa.Array, names: pa.Array, name_type: str) -> pa.Record
     org_ids, names = pc.filter(org_ids, keep), pc.filter(names, keep)
     keys = pa.array(supplier_keys(names.to_pylist()), pa.string())
     return pa.RecordBatch.from_arrays(
-        [org_ids, names, pa.array([name_type] * len(names), pa.string()), keys], schema=NAMES)
+        [org_ids, names, pa.array([name_type] * len(names), pa.string()), keys], schema=NAMES
+    )
 
 
 class RegisterWriter:
@@ -63,16 +74,23 @@ class RegisterWriter:
     def __init__(self, out_dir: Path, register: str) -> None:
         self.register = register
         self.rows = 0
-        self._final = {kind: out_dir / f"{register}{suffix}.parquet"
-                       for kind, suffix in (("orgs", ""), ("names", "_names"), ("links", "_links"))}
-        self._writers = {kind: pq.ParquetWriter(path.with_suffix(".parquet.partial"), schema, compression="zstd")
-                         for (kind, path), schema in zip(self._final.items(), (ORGANISATIONS, NAMES, LINKS))}
+        self._final = {
+            kind: out_dir / f"{register}{suffix}.parquet"
+            for kind, suffix in (("orgs", ""), ("names", "_names"), ("links", "_links"))
+        }
+        self._writers = {
+            kind: pq.ParquetWriter(path.with_suffix(".parquet.partial"), schema, compression="zstd")
+            for (kind, path), schema in zip(self._final.items(), (ORGANISATIONS, NAMES, LINKS))
+        }
 
     def organisations(self, columns: dict[str, pa.Array]) -> None:
         length = len(next(iter(columns.values())))
         arrays = [columns[f.name] if f.name in columns else pa.nulls(length, f.type) for f in ORGANISATIONS]
-        self._writers["orgs"].write_batch(pa.RecordBatch.from_arrays(
-            [pc.cast(a, f.type) for a, f in zip(arrays, ORGANISATIONS)], schema=ORGANISATIONS))
+        self._writers["orgs"].write_batch(
+            pa.RecordBatch.from_arrays(
+                [pc.cast(a, f.type) for a, f in zip(arrays, ORGANISATIONS)], schema=ORGANISATIONS
+            )
+        )
         self.rows += length
 
     def names(self, batches: Sequence[pa.RecordBatch]) -> None:
@@ -84,8 +102,11 @@ class RegisterWriter:
         keep = pc.and_(pc.is_valid(org_ids), pc.is_valid(linked))
         org_ids, linked = pc.filter(org_ids, keep), pc.filter(linked, keep)
         if len(org_ids):
-            self._writers["links"].write_batch(pa.RecordBatch.from_arrays(
-                [org_ids, linked, pa.array([relation] * len(org_ids), pa.string())], schema=LINKS))
+            self._writers["links"].write_batch(
+                pa.RecordBatch.from_arrays(
+                    [org_ids, linked, pa.array([relation] * len(org_ids), pa.string())], schema=LINKS
+                )
+            )
 
     def close(self, ok: bool = True) -> None:
         for kind, writer in self._writers.items():

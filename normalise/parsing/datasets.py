@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from normalise.columns import Choice, normalise_header
+from normalise.parsing.columns import Choice, normalise_header
 
 _GRANT = re.compile(r"\bgrants?\b|amount awarded|recipient org|award date|funding org")
 _CARD = re.compile(r"\bmerchant\b|\bmch\b|card number|card transaction|\bmcc\b|merchant category")

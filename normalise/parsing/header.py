@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from normalise.columns import header_score
-from normalise.encoding import repair_text
+from normalise.parsing.columns import header_score
+from normalise.parsing.encoding import repair_text
 
 MIN_MATCHES = 2
 

@@ -19,10 +19,10 @@ import duckdb
 import pyarrow as pa
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from normalise import periods
-from normalise.compliance import MonthTotal, monthly_spend, parse_http_date
+from normalise.compliance import periods
+from normalise.compliance.rules import MonthTotal, monthly_spend, parse_http_date
 from normalise.councils import councils as council_registry
-from normalise.parquet_io import read_table
+from normalise.store.parquet_io import read_table
 
 REPORT_DIR = "report"
 RECENT_QUARTERS = 8  # quarters shown in the national grid; council pages show every quarter
@@ -43,12 +43,25 @@ class Status:
 STATUSES = [
     Status("compliant", "Compliant", "Compliant", "Published in full, in a machine-readable format, by the deadline."),
     Status("late", "Late", "Late", "Published in full, but after the deadline (one month after the quarter ends)."),
-    Status("unknown", "Unknown timing", "Unknown", "Published in full; first found on our first visit, after the "
-                                                   "deadline, so we cannot tell whether it was on time."),
-    Status("incomplete", "Incomplete", "Incomplete", "Published, but a required field or at least one month of the "
-                                                     "quarter is missing."),
-    Status("not_machine_readable", "Not machine-readable", "Not data", "Published only as PDF or another format that "
-                                                                        "cannot be read as data."),
+    Status(
+        "unknown",
+        "Unknown timing",
+        "Unknown",
+        "Published in full; first found on our first visit, after the "
+        "deadline, so we cannot tell whether it was on time.",
+    ),
+    Status(
+        "incomplete",
+        "Incomplete",
+        "Incomplete",
+        "Published, but a required field or at least one month of the quarter is missing.",
+    ),
+    Status(
+        "not_machine_readable",
+        "Not machine-readable",
+        "Not data",
+        "Published only as PDF or another format that cannot be read as data.",
+    ),
     Status("missing", "Missing", "Missing", "No spending file covering the quarter was found."),
     Status("not_applicable", "Not applicable", "n/a", "Outside England: the Transparency Code does not apply."),
 ]
@@ -56,18 +69,25 @@ STATUS_BY_KEY = {s.key: s for s in STATUSES}
 
 #: Supplier org_type -> the group the report shows.
 SUPPLIER_GROUPS = {
-    "charity": "Charities", "charitable_company": "Charities", "cio": "Charities", "cic": "Community interest companies",
-    "mutual": "Mutuals and co-operatives", "company": "Companies", "public_body": "Public bodies",
-    "individual_or_redacted": "Individuals and redacted", "unmatched": "Not matched",
+    "charity": "Charities",
+    "charitable_company": "Charities",
+    "cio": "Charities",
+    "cic": "Community interest companies",
+    "mutual": "Mutuals and co-operatives",
+    "company": "Companies",
+    "public_body": "Public bodies",
+    "individual_or_redacted": "Individuals and redacted",
+    "unmatched": "Not matched",
 }
 SUPPLIER_GROUP_ORDER = list(dict.fromkeys(SUPPLIER_GROUPS.values()))
 
 
-def write_report(out_dir: Path, compliance: pa.Table, *, as_of: date,
-                 monthly: Sequence[MonthTotal] | None = None) -> Path:
+def write_report(
+    out_dir: Path, compliance: pa.Table, *, as_of: date, monthly: Sequence[MonthTotal] | None = None
+) -> Path:
     """Render ``<out>/report/index.html`` and ``<out>/report/<COUNCIL>.html``; returns the index path.
 
-    ``monthly`` is :func:`~normalise.compliance.monthly_spend` of the report's councils when the
+    ``monthly`` is :func:`~normalise.compliance.rules.monthly_spend` of the report's councils when the
     caller already has it (as it does after ``compute_compliance``); otherwise spend is scanned here.
     """
     out_dir = Path(out_dir)
@@ -82,23 +102,35 @@ def write_report(out_dir: Path, compliance: pa.Table, *, as_of: date,
     by_month = _spend_by_month(monthly_spend(out_dir, codes) if monthly is None else monthly)
     suppliers = _supplier_summaries(out_dir / "suppliers.parquet", codes)
     files = _files_by_council(out_dir, codes)
-    context = {"as_of": as_of, "statuses": STATUSES, "status_by_key": STATUS_BY_KEY, "money": money,
-               "money_short": money_short}
+    context = {
+        "as_of": as_of,
+        "statuses": STATUSES,
+        "status_by_key": STATUS_BY_KEY,
+        "money": money,
+        "money_short": money_short,
+    }
     index = report_dir / "index.html"
-    index.write_text(env.get_template("index.html").render(
-        **context, overview=_overview(rows, codes, by_council)), encoding="utf-8")
+    index.write_text(
+        env.get_template("index.html").render(**context, overview=_overview(rows, codes, by_council)), encoding="utf-8"
+    )
     for stale in set(report_dir.glob("???.html")) - {report_dir / f"{code}.html" for code in codes}:
         stale.unlink()  # a council no longer in the run
     for code in codes:
         page = _council_page(code, by_council[code], by_month.get(code, []), suppliers.get(code), files.get(code, []))
         (report_dir / f"{code}.html").write_text(
-            env.get_template("council.html").render(**context, page=page), encoding="utf-8")
+            env.get_template("council.html").render(**context, page=page), encoding="utf-8"
+        )
     return index
 
 
 def _environment() -> Environment:
-    return Environment(loader=PackageLoader("normalise", "templates"), autoescape=select_autoescape(["html"]),
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return Environment(
+        loader=PackageLoader("normalise.compliance", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def money(value: Decimal | int | None, pence: bool = False) -> str:
@@ -115,7 +147,7 @@ def money(value: Decimal | int | None, pence: bool = False) -> str:
     return f"{sign}£{abs(value):,.{2 if pence else 0}f}"
 
 
-def money_short(value: Decimal | int | None) -> str:
+def money_short(value: Decimal | None) -> str:
     """Pounds in a few characters, for dense tables.
 
     >>> [money_short(Decimal(v)) for v in ("20380955.12", "950400", "-612", "0")]
@@ -163,22 +195,28 @@ def _overview(rows: list[dict], codes: Sequence[str], by_council: dict[str, list
     for code in codes:
         cells = {r["period"]: r for r in by_council[code]}
         council_counts = Counter(r["status"] for r in by_council[code])
-        grid.append({
-            "code": code,
-            "name": _council_name(code),
-            "cells": [cells.get(q) for q in grid_quarters],
-            "counts": council_counts,
-            "on_time": council_counts["compliant"],
-            "assessed": sum(n for s, n in council_counts.items() if s != "not_applicable"),
-            "total": sum((r["total_amount"] or Decimal(0) for r in by_council[code]), Decimal(0)),
-        })
+        grid.append(
+            {
+                "code": code,
+                "name": _council_name(code),
+                "cells": [cells.get(q) for q in grid_quarters],
+                "counts": council_counts,
+                "on_time": council_counts["compliant"],
+                "assessed": sum(n for s, n in council_counts.items() if s != "not_applicable"),
+                "total": sum((r["total_amount"] or Decimal(0) for r in by_council[code]), Decimal(0)),
+            }
+        )
     return Overview(
-        councils=len(codes), quarters=quarters, grid_quarters=grid_quarters,
+        councils=len(codes),
+        quarters=quarters,
+        grid_quarters=grid_quarters,
         counts=[(s, counts[s.key]) for s in STATUSES if counts[s.key]],
-        grid=grid, chart=_status_chart(rows, quarters) if rows else None,
+        grid=grid,
+        chart=_status_chart(rows, quarters) if rows else None,
         total=sum((r["total_amount"] or Decimal(0) for r in rows), Decimal(0)),
         rows=sum(r["rows"] or 0 for r in rows),
-        first_quarter=quarters[0] if quarters else None, last_quarter=quarters[-1] if quarters else None,
+        first_quarter=quarters[0] if quarters else None,
+        last_quarter=quarters[-1] if quarters else None,
     )
 
 
@@ -232,14 +270,14 @@ class Chart:
 def _status_chart(rows: list[dict], quarters: list[str], width: int = 1100, height: int = 260) -> Chart:
     """Stacked bars: how many councils had each status in each quarter."""
     left, top, bottom = 50, 10, 40
-    per_quarter = {q: Counter() for q in quarters}
+    per_quarter: dict[str, Counter[str]] = {q: Counter() for q in quarters}
     for r in rows:
         per_quarter[r["period"]][r["status"]] += 1
     most = max(sum(c.values()) for c in per_quarter.values())
     plot_h, step = height - top - bottom, (width - left - 10) / len(quarters)
     bars, x_ticks = [], []
     for i, q in enumerate(quarters):
-        y = top + plot_h
+        y: float = top + plot_h
         for s in STATUSES:
             n = per_quarter[q][s.key]
             if n:
@@ -251,12 +289,21 @@ def _status_chart(rows: list[dict], quarters: list[str], width: int = 1100, heig
     y_ticks = [Tick(left - 6, top + plot_h - plot_h * v / most + 4, str(v)) for v in _nice_steps(most)]
     latest = "; ".join(
         f"{q}: " + ", ".join(f"{per_quarter[q][s.key]} {s.label.lower()}" for s in STATUSES if per_quarter[q][s.key])
-        for q in quarters[-4:])
-    return Chart(width, height, bars, x_ticks, y_ticks,
-                 title="Councils by compliance status, each quarter",
-                 description=f"Stacked bars, one per quarter from {quarters[0]} to {quarters[-1]}. Latest: {latest}.",
-                 plot_left=left, plot_right=width - 10, baseline=top + plot_h,
-                 gridlines=[t.y - 4 for t in y_ticks])
+        for q in quarters[-4:]
+    )
+    return Chart(
+        width,
+        height,
+        bars,
+        x_ticks,
+        y_ticks,
+        title="Councils by compliance status, each quarter",
+        description=f"Stacked bars, one per quarter from {quarters[0]} to {quarters[-1]}. Latest: {latest}.",
+        plot_left=left,
+        plot_right=width - 10,
+        baseline=top + plot_h,
+        gridlines=[t.y - 4 for t in y_ticks],
+    )
 
 
 def _spend_chart(months: list[tuple[date, Decimal]], width: int = 900, height: int = 240) -> Chart | None:
@@ -278,21 +325,38 @@ def _spend_chart(months: list[tuple[date, Decimal]], width: int = 900, height: i
         if month in values:
             v = values[month]
             h = float(abs(v) / scale_range) * plot_h
-            bars.append(Bar(*_slot(left, i, step), zero - h if v >= 0 else zero, h,
-                            "spend" if v >= 0 else "credit", f"{month:%B %Y}: {money(v)}"))
+            bars.append(
+                Bar(
+                    *_slot(left, i, step),
+                    zero - h if v >= 0 else zero,
+                    h,
+                    "spend" if v >= 0 else "credit",
+                    f"{month:%B %Y}: {money(v)}",
+                )
+            )
         if span <= 18 or month.month == 1:
             label = f"{month:%b %y}" if span <= 18 else f"{month:%Y}"
             x_ticks.append(Tick(left + (i + 0.5) * step, height - bottom + 16, label))
-    y_ticks = [Tick(left - 6, zero - float(Decimal(v) / scale_range) * plot_h + 4, money(v))
-               for v in _nice_steps(int(high))]
+    y_ticks = [
+        Tick(left - 6, zero - float(Decimal(v) / scale_range) * plot_h + 4, money(v)) for v in _nice_steps(int(high))
+    ]
     missing = span - len(values)
     peak_month, peak = max(months, key=lambda m: m[1])
-    return Chart(width, height, bars, x_ticks, y_ticks,
-                 title="Spending over £500 by month",
-                 description=f"{len(values)} months from {first:%B %Y} to {last:%B %Y}"
-                             f"{f', {missing} months with no data' if missing else ''}; "
-                             f"highest {money(peak)} in {peak_month:%B %Y}.",
-                 plot_left=left, plot_right=width - 10, baseline=zero, gridlines=[t.y - 4 for t in y_ticks])
+    return Chart(
+        width,
+        height,
+        bars,
+        x_ticks,
+        y_ticks,
+        title="Spending over £500 by month",
+        description=f"{len(values)} months from {first:%B %Y} to {last:%B %Y}"
+        f"{f', {missing} months with no data' if missing else ''}; "
+        f"highest {money(peak)} in {peak_month:%B %Y}.",
+        plot_left=left,
+        plot_right=width - 10,
+        baseline=zero,
+        gridlines=[t.y - 4 for t in y_ticks],
+    )
 
 
 def _nice_steps(high: int, count: int = 5) -> list[int]:
@@ -338,16 +402,27 @@ class CouncilPage:
     rows: int
 
 
-def _council_page(code: str, rows: list[dict], months: list[tuple[date, Decimal]],
-                  suppliers: SupplierSummary | None, files: list[dict]) -> CouncilPage:
+def _council_page(
+    code: str,
+    rows: list[dict],
+    months: list[tuple[date, Decimal]],
+    suppliers: SupplierSummary | None,
+    files: list[dict],
+) -> CouncilPage:
     council = council_registry().get(code)
     counts = Counter(r["status"] for r in rows)
     return CouncilPage(
-        code=code, name=_council_name(code), official_name=council.official_name if council else code,
-        nation=council.nation if council else "", type_name=council.type_name if council else "",
+        code=code,
+        name=_council_name(code),
+        official_name=council.official_name if council else code,
+        nation=council.nation if council else "",
+        type_name=council.type_name if council else "",
         quarters=sorted(rows, key=lambda r: r["period"], reverse=True),
         counts=[(s, counts[s.key]) for s in STATUSES if counts[s.key]],
-        files=files, spend_chart=_spend_chart(months), spend_months=months, suppliers=suppliers,
+        files=files,
+        spend_chart=_spend_chart(months),
+        spend_months=months,
+        suppliers=suppliers,
         total=sum((r["total_amount"] or Decimal(0) for r in rows), Decimal(0)),
         rows=sum(r["rows"] or 0 for r in rows),
     )
@@ -393,11 +468,21 @@ def _supplier_summaries(path: Path, codes: Sequence[str]) -> dict[str, SupplierS
     for code, council_groups in groups.items():
         total = sum((t for _, t in council_groups.values()), Decimal(0))
         summaries[code] = SupplierSummary(
-            top=[{**t, "group": SUPPLIER_GROUPS.get(t["org_type"], "Not matched")} for t in top
-                 if t["council_code"] == code],
-            groups=[{"group": g, "suppliers": council_groups[g][0], "total": council_groups[g][1],
-                     "share": float(council_groups[g][1] / total * 100) if total > 0 else 0.0}
-                    for g in SUPPLIER_GROUP_ORDER if g in council_groups],
+            top=[
+                {**t, "group": SUPPLIER_GROUPS.get(t["org_type"], "Not matched")}
+                for t in top
+                if t["council_code"] == code
+            ],
+            groups=[
+                {
+                    "group": g,
+                    "suppliers": council_groups[g][0],
+                    "total": council_groups[g][1],
+                    "share": float(council_groups[g][1] / total * 100) if total > 0 else 0.0,
+                }
+                for g in SUPPLIER_GROUP_ORDER
+                if g in council_groups
+            ],
             total=total,
         )
     return summaries

@@ -74,7 +74,10 @@ def parse_amounts(texts: pa.Array) -> Amounts:
         s = pc.replace_substring_regex(pc.replace_substring(s, "\u2212", "-"), "[£$€\\s\u00a0']|GBP|gbp", "")
         blank = pc.fill_null(pc.equal(s, ""), True)
     negative = pc.starts_with(s, "-")
-    if pc.any(pc.or_(pc.ends_with(s, ")"), pc.ends_with(s, "-"))).as_py() or pc.any(pc.match_substring(s, "cr", ignore_case=True)).as_py():
+    if (
+        pc.any(pc.or_(pc.ends_with(s, ")"), pc.ends_with(s, "-"))).as_py()
+        or pc.any(pc.match_substring(s, "cr", ignore_case=True)).as_py()
+    ):
         negative = pc.or_(negative, pc.match_substring_regex(s, r"^\(.*\)$|-$|(?i:cr)$"))
         s = pc.replace_substring_regex(s, r"^[(+-]+|[)-]+$|(?i:cr)$", "")
     else:
@@ -104,8 +107,20 @@ def parse_amounts(texts: pa.Array) -> Amounts:
 
 # ---------------------------------------------------------------- dates
 
-_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-                "november", "december")
+_MONTH_NAMES = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 #: month names and their standard abbreviations (lower case) to month numbers; nothing else is a month
 MONTHS = {name: i for i, name in enumerate(_MONTH_NAMES, 1)} | {name[:3]: i for i, name in enumerate(_MONTH_NAMES, 1)}
 MONTHS["sept"] = 9

@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,19 +25,19 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from normalise import schema
-from normalise.columns import Choice, classify_header, map_columns
-from normalise.council_inference import infer_council
 from normalise.councils import councils
-from normalise.datasets import adapt_to_dataset, detect_dataset, not_spend_reason
-from normalise.encoding import looks_mojibaked, repair_text
-from normalise.header import find_header, named_width
 from normalise.names import supplier_key
 from normalise.orgids import company_number
+from normalise.parsing.columns import Choice, classify_header, map_columns
+from normalise.parsing.council_inference import infer_council
+from normalise.parsing.datasets import adapt_to_dataset, detect_dataset, not_spend_reason
+from normalise.parsing.encoding import looks_mojibaked, repair_text
+from normalise.parsing.header import find_header, named_width
+from normalise.parsing.rowid import OccurrenceCounter, identities, identity_name, row_ids
+from normalise.parsing.sniff import sniff_format
+from normalise.parsing.tables import Batch, Grid, UnreadableFile, open_grids, prefetched
+from normalise.parsing.values import Amounts, decide_dayfirst, parse_amounts, parse_date, parse_dates
 from normalise.redaction import redacted_mask
-from normalise.rowid import OccurrenceCounter, identities, identity_name, row_ids
-from normalise.sniff import sniff_format
-from normalise.tables import Batch, Grid, UnreadableFile, open_grids, prefetched
-from normalise.values import decide_dayfirst, parse_amounts, parse_date, parse_dates
 
 SUPPLIER_CACHE = 200_000
 VALUE_ERRORS = ("missing_amount", "unparseable_amount", "unparseable_date", "extra_cells")
@@ -45,9 +45,24 @@ _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"
 _TOTAL = r"(?i)^\s*(grand |sub ?)?totals?\b"
 _TEXT_COLUMNS = ("department", "service_area", "expense_type", "purpose", "merchant_category")
 #: spend columns worth dictionary-encoding in Parquet (row ids and amounts are not)
-_REPETITIVE = ["council_code", "gss_code", "dataset", "date_precision", "supplier_name", "supplier_key", "department",
-               "service_area", "expense_type", "purpose", "merchant_category", "source_sha256", "source_url", "source_sheet",
-               "supplier_id_published", "payment_date"]
+_REPETITIVE = [
+    "council_code",
+    "gss_code",
+    "dataset",
+    "date_precision",
+    "supplier_name",
+    "supplier_key",
+    "department",
+    "service_area",
+    "expense_type",
+    "purpose",
+    "merchant_category",
+    "source_sha256",
+    "source_url",
+    "source_sheet",
+    "supplier_id_published",
+    "payment_date",
+]
 
 
 class NotParseable(Exception):
@@ -130,9 +145,19 @@ class ParseRun:
         return next(self._batches)
 
     def _run(self) -> Iterator[tuple[pa.Table, pa.Table]]:
-        summary: dict = {"file": str(self.path), "status": "failed", "format": None, "encoding": None, "sheets": [],
-                         "header_row": {}, "columns": {}, "columns_mapped": [], "dataset": self.dataset,
-                         "council_code": self.council_code, "error": None}
+        summary: dict = {
+            "file": str(self.path),
+            "status": "failed",
+            "format": None,
+            "encoding": None,
+            "sheets": [],
+            "header_row": {},
+            "columns": {},
+            "columns_mapped": [],
+            "dataset": self.dataset,
+            "council_code": self.council_code,
+            "error": None,
+        }
         self.summary = summary
         try:
             self.sha256 = self.sha256 or _file_sha256(self.path)
@@ -161,7 +186,7 @@ class ParseRun:
             if head.startswith(_IMAGE_MAGIC):
                 raise NotParseable("not_machine_readable", "image, not a data file")
             raise NotParseable("failed", "unrecognised binary content" if head else "empty file")
-        reasons = []
+        reasons: list[str] = []
         for grid in open_grids(self.path, fmt, self.encoding):
             summary["encoding"] = summary["encoding"] or grid.encoding
             sheet = self._prepare(grid, reasons)
@@ -169,7 +194,9 @@ class ParseRun:
                 continue
             self._record_sheet(summary, sheet)
             # Batch i+1 is normalised (pyarrow, mostly without the GIL) while batch i gets its row ids.
-            for table, rejects in prefetched(self._normalise(sheet, b) for b in grid.body(sheet.header_index + 1, sheet.width)):
+            for table, rejects in prefetched(
+                self._normalise(sheet, b) for b in grid.body(sheet.header_index + 1, sheet.width)
+            ):
                 yield self._finish_spend(sheet, table), rejects
             if grid.notes.get("mixed_encoding"):
                 summary["encoding"] = f"{grid.encoding} (stray {grid.notes['mixed_encoding']} bytes)"
@@ -195,13 +222,23 @@ class ParseRun:
         choices = adapt_to_dataset(choices, header.cells, dataset)
         titles = [" ".join(c for c in row if c.strip()) for row in grid.head[: header.index]]
         if self.council_code is None:
-            bodies = [i for i, cell in enumerate(header.cells) if (found := classify_header(cell)) and found[0] == "body"]
+            bodies = [
+                i for i, cell in enumerate(header.cells) if (found := classify_header(cell)) and found[0] == "body"
+            ]
             values = [r[i] for r in sample for i in bodies if i < len(r)]
             self.council_code = infer_council(values, titles) or "UNKNOWN"
         dates = choices.get("payment_date")
         dayfirst = decide_dayfirst([r[dates.index] for r in sample if dates and dates.index < len(r)])
-        return _Sheet(grid, header.index, header.cells, header.width, choices, dataset, dayfirst,
-                      None if dates else _period_from_titles(titles, dayfirst))
+        return _Sheet(
+            grid,
+            header.index,
+            header.cells,
+            header.width,
+            choices,
+            dataset,
+            dayfirst,
+            None if dates else _period_from_titles(titles, dayfirst),
+        )
 
     def _record_sheet(self, summary: dict, sheet: _Sheet) -> None:
         name = sheet.grid.sheet or ""
@@ -213,7 +250,9 @@ class ParseRun:
             summary["columns"].setdefault("payment_date", {"source": sheet.period[2], "how": "derived", "score": 100.0})
         if "charity_number_published" in sheet.choices and "company_number_published" not in sheet.choices:
             source = sheet.choices["charity_number_published"].source
-            summary["columns"].setdefault("company_number_published", {"source": source, "how": "derived", "score": 100.0})
+            summary["columns"].setdefault(
+                "company_number_published", {"source": source, "how": "derived", "score": 100.0}
+            )
         summary["dataset"] = self.dataset
         summary["council_code"] = self.council_code
 
@@ -262,8 +301,11 @@ class ParseRun:
         rejects = self._rejects(sheet, columns, overflow, source_row, reason, raw_amount, raw_date)
 
         spend = {
-            "payment_date": date_arr, "date_precision": precision, "transaction_id": transaction,
-            "amount": amounts.amounts, "supplier_name": _blank_to_null(supplier),
+            "payment_date": date_arr,
+            "date_precision": precision,
+            "transaction_id": transaction,
+            "amount": amounts.amounts,
+            "supplier_name": _blank_to_null(supplier),
             "source_row": source_row,
         }
         for canon in ("irrecoverable_vat", "vat_amount", "gross_amount"):
@@ -289,10 +331,18 @@ class ParseRun:
         facts = [self._supplier_facts(name) for name in encoded.dictionary.to_pylist()]
         keys = pc.take(pa.array([f[0] for f in facts], pa.string()), encoded.indices)
         folded = pc.take(pa.array([f[1] for f in facts], pa.string()), encoded.indices)
-        ids = row_ids(identities(self.council_code, sheet.dataset, table.column("payment_date").combine_chunks(),
-                                 table.column("transaction_id").combine_chunks(), folded,
-                                 table.column("amount").combine_chunks()), self._counter)
-        council = councils().get(self.council_code)
+        ids = row_ids(
+            identities(
+                self.council_code or "UNKNOWN",
+                sheet.dataset,
+                table.column("payment_date").combine_chunks(),
+                table.column("transaction_id").combine_chunks(),
+                folded,
+                table.column("amount").combine_chunks(),
+            ),
+            self._counter,
+        )
+        council = councils().get(self.council_code or "UNKNOWN")
         extra = {
             "row_id": ids,
             "council_code": _repeat(self.council_code, n),
@@ -318,8 +368,16 @@ class ParseRun:
             facts = self._suppliers[name] = (supplier_key(name), identity_name(name))
         return facts
 
-    def _rejects(self, sheet: _Sheet, columns: list[pa.Array], overflow: pa.Array | None, source_row: pa.Array,
-                 reason: pa.Array, raw_amount: pa.Array, raw_date: pa.Array) -> pa.Table:
+    def _rejects(
+        self,
+        sheet: _Sheet,
+        columns: list[pa.Array],
+        overflow: pa.Array | None,
+        source_row: pa.Array,
+        reason: pa.Array,
+        raw_amount: pa.Array,
+        raw_date: pa.Array,
+    ) -> pa.Table:
         mask = pc.is_valid(reason)
         idx = pc.indices_nonzero(mask)
         reasons = pc.take(reason, idx).to_pylist()
@@ -328,25 +386,34 @@ class ParseRun:
         amounts, dates = pc.take(raw_amount, idx).to_pylist(), pc.take(raw_date, idx).to_pylist()
         raws, details = [], []
         for j, why in enumerate(reasons):
-            cells = [col[j] for col in rows] + (json.loads(beyond[j]) if beyond[j] else [])
+            cells = [col[j] for col in rows] + (json.loads(str(beyond[j])) if beyond[j] else [])
             while cells and not cells[-1].strip():
                 cells.pop()
             raws.append(json.dumps(cells, ensure_ascii=False))
-            details.append(dates[j] if why == "unparseable_date" else amounts[j] if why in ("unparseable_amount", "footer_total")
-                           else raws[-1] if why == "extra_cells" else None)
+            details.append(
+                dates[j]
+                if why == "unparseable_date"
+                else amounts[j]
+                if why in ("unparseable_amount", "footer_total")
+                else raws[-1]
+                if why == "extra_cells"
+                else None
+            )
             self._tally.rejected[why] += 1
         m = len(reasons)
-        table = pa.table({
-            "council_code": pa.array([self.council_code] * m, pa.string()),
-            "dataset": pa.array([sheet.dataset] * m, pa.string()),
-            "source_sha256": pa.array([self.sha256] * m, pa.string()),
-            "source_url": pa.array([self.source_url] * m, pa.string()),
-            "source_sheet": pa.array([sheet.grid.sheet] * m, pa.string()),
-            "source_row": pc.take(source_row, idx),
-            "reason": pa.array(reasons, pa.string()),
-            "detail": pa.array(details, pa.string()),
-            "raw": pa.array(raws, pa.string()),
-        })
+        table = pa.table(
+            {
+                "council_code": pa.array([self.council_code] * m, pa.string()),
+                "dataset": pa.array([sheet.dataset] * m, pa.string()),
+                "source_sha256": pa.array([self.sha256] * m, pa.string()),
+                "source_url": pa.array([self.source_url] * m, pa.string()),
+                "source_sheet": pa.array([sheet.grid.sheet] * m, pa.string()),
+                "source_row": pc.take(source_row, idx),
+                "reason": pa.array(reasons, pa.string()),
+                "detail": pa.array(details, pa.string()),
+                "raw": pa.array(raws, pa.string()),
+            }
+        )
         return schema.conform(table, "rejects")
 
     def _count(self, table: pa.Table) -> None:
@@ -426,9 +493,13 @@ def parse_to_parquet(path: Path, out_path: Path, **kwargs: object) -> dict:
     out_path.parent.mkdir(parents=True, exist_ok=True)
     run = iter_parse(path, **kwargs)
     spend_tmp, rejects_tmp = out_path.with_suffix(".partial"), rejects_path(out_path).with_suffix(".partial")
-    with pq.ParquetWriter(spend_tmp, schema.arrow_schema("spend"), compression="zstd", use_dictionary=_REPETITIVE) as spend_out, \
-            pq.ParquetWriter(rejects_tmp, schema.arrow_schema("rejects"), compression="zstd") as rejects_out, \
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet") as writer:
+    with (
+        pq.ParquetWriter(
+            spend_tmp, schema.arrow_schema("spend"), compression="zstd", use_dictionary=_REPETITIVE
+        ) as spend_out,
+        pq.ParquetWriter(rejects_tmp, schema.arrow_schema("rejects"), compression="zstd") as rejects_out,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet") as writer,
+    ):
         pending = None  # one batch is written (without the GIL) while the next is parsed
         try:
             for spend, rejects in run:
@@ -450,7 +521,9 @@ def parse_to_parquet(path: Path, out_path: Path, **kwargs: object) -> dict:
 # ------------------------------------------------------------------ helpers
 
 
-def _write_batch(spend_out: pq.ParquetWriter, spend: pa.Table, rejects_out: pq.ParquetWriter, rejects: pa.Table) -> None:
+def _write_batch(
+    spend_out: pq.ParquetWriter, spend: pa.Table, rejects_out: pq.ParquetWriter, rejects: pa.Table
+) -> None:
     if spend.num_rows:
         spend_out.write_table(spend)
     if rejects.num_rows:
@@ -463,18 +536,33 @@ def _extra_cells(unnamed: list[pa.Array], overflow: pa.Array | None, n: int) -> 
     return pc.or_(extra, pc.is_valid(overflow)) if overflow is not None else extra
 
 
-def _reasons(sheet: _Sheet, columns: list[pa.Array], raw_amount: pa.Array, amounts, has_supplier: pa.Array,
-             raw_date: pa.Array, transaction: pa.Array, bad_date: pa.Array, extra: pa.Array) -> pa.Array:
+def _reasons(
+    sheet: _Sheet,
+    columns: list[pa.Array],
+    raw_amount: pa.Array,
+    amounts: Amounts,
+    has_supplier: pa.Array,
+    raw_date: pa.Array,
+    transaction: pa.Array,
+    bad_date: pa.Array,
+    extra: pa.Array,
+) -> pa.Array:
     """Why each row is not a transaction (null for good rows), in order of precedence."""
     n = len(raw_amount)
     header_amount = sheet.header[sheet.choices["amount"].index].strip().casefold()
     repeated = pc.fill_null(pc.equal(pc.utf8_lower(raw_amount), header_amount), False)
     says_total = pa.repeat(pa.scalar(False), n)
-    candidates = columns[:3] + ([columns[sheet.choices["supplier_name"].index]] if "supplier_name" in sheet.choices else [])
+    candidates = columns[:3] + (
+        [columns[sheet.choices["supplier_name"].index]] if "supplier_name" in sheet.choices else []
+    )
     for column in candidates:
         if pc.any(pc.match_substring(column, "total", ignore_case=True)).as_py():
             says_total = pc.or_(says_total, pc.fill_null(pc.match_substring_regex(column, _TOTAL), False))
-    date_blank = pc.fill_null(pc.equal(pc.utf8_length(raw_date), 0), True) if "payment_date" in sheet.choices else pa.array([True] * n)
+    date_blank = (
+        pc.fill_null(pc.equal(pc.utf8_length(raw_date), 0), True)
+        if "payment_date" in sheet.choices
+        else pa.array([True] * n)
+    )
     amount_ok = pc.is_valid(amounts.amounts)
     lonely_amount = pc.and_(pc.and_(amount_ok, pc.invert(has_supplier)), pc.and_(date_blank, pc.is_null(transaction)))
     footer = pc.or_(pc.and_(says_total, pc.invert(has_supplier)), lonely_amount)
@@ -513,7 +601,7 @@ def _blank_to_null(values: pa.Array) -> pa.Array:
     return pc.if_else(pc.fill_null(pc.equal(values, ""), True), pa.scalar(None, pa.string()), values)
 
 
-def _by_value(values: pa.Array, func) -> pa.Array:
+def _by_value(values: pa.Array, func: Callable[[str], str | None]) -> pa.Array:
     """Apply a Python function once per distinct value (names and ids repeat a lot)."""
     encoded = pc.dictionary_encode(values)
     mapped = pa.array([func(v) for v in encoded.dictionary.to_pylist()], pa.string())

@@ -26,8 +26,17 @@ def supplier_totals(out: Path) -> pd.DataFrame:
     """One row per council and supplier key, aggregated by DuckDB straight from the spend Parquet."""
     files = sorted((Path(out) / "spend").glob("council=*/year=*/*.parquet"))
     if not files:
-        return pd.DataFrame(columns=["council_code", "supplier_key", "supplier_name", "transactions",
-                                     "total_amount", "company_number_published",
-                                     "charity_number_published", "redacted"])
+        return pd.DataFrame(
+            columns=[
+                "council_code",
+                "supplier_key",
+                "supplier_name",
+                "transactions",
+                "total_amount",
+                "company_number_published",
+                "charity_number_published",
+                "redacted",
+            ]
+        )
     with duckdb.connect() as con:
         return con.sql(_SUPPLIERS_SQL, params=[[str(f) for f in files]]).to_arrow_table().to_pandas()

@@ -163,8 +163,15 @@ def readable_type(type_: pa.DataType) -> str:
         return f"decimal({type_.precision},{type_.scale})"
     if pa.types.is_timestamp(type_):
         return f"timestamp ({type_.tz or 'local'})"
-    names = {"string": "text", "large_string": "text", "bool": "boolean", "int64": "integer", "int32": "integer",
-             "date32[day]": "date", "double": "float"}
+    names = {
+        "string": "text",
+        "large_string": "text",
+        "bool": "boolean",
+        "int64": "integer",
+        "int32": "integer",
+        "date32[day]": "date",
+        "double": "float",
+    }
     return names.get(str(type_), str(type_))
 
 
@@ -186,22 +193,24 @@ def write_datapackage(out_dir: Path) -> Path:
         schema: dict = {"fields": [_field(c) for c in table.columns]}
         if table.name in PRIMARY_KEYS:
             schema["primaryKey"] = PRIMARY_KEYS[table.name]
-        resources.append({
-            "name": table.name,
-            "type": "table",
-            "path": table.paths[0] if len(table.paths) == 1 and not table.hive else table.paths,
-            "format": "parquet",
-            "mediatype": "application/vnd.apache.parquet",
-            "description": table.description,
-            "schema": schema,
-        })
+        resources.append(
+            {
+                "name": table.name,
+                "type": "table",
+                "path": table.paths[0] if len(table.paths) == 1 and not table.hive else table.paths,
+                "format": "parquet",
+                "mediatype": "application/vnd.apache.parquet",
+                "description": table.description,
+                "schema": schema,
+            }
+        )
     package = {
         "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
         "name": "councilspend",
         "title": "councilspend: UK council spending, suppliers and Transparency Code compliance",
         "description": "Spending files published by UK councils, crawled, normalised to one schema, with "
-                       "suppliers matched to official registers and compliance with the Local Government "
-                       "Transparency Code 2015. Open councilspend.duckdb for SQL views over these files.",
+        "suppliers matched to official registers and compliance with the Local Government "
+        "Transparency Code 2015. Open councilspend.duckdb for SQL views over these files.",
         "licenses": LICENSES,
         "sources": SOURCES,
         "resources": resources,
@@ -235,7 +244,7 @@ def _about_rows() -> Iterator[tuple[str, str]]:
     yield "paths", "Views read Parquet files by paths relative to the folder holding this database."
     yield "open_here", "cd into that folder, then: duckdb councilspend.duckdb"
     yield "open_elsewhere", "duckdb -cmd \"SET file_search_path='/path/to/folder'\" /path/to/folder/councilspend.duckdb"
-    yield "python", "from normalise.publish import connect; con = connect('/path/to/folder')"
+    yield "python", "from normalise.publish.package import connect; con = connect('/path/to/folder')"
     for licence in LICENSES:
         yield "licence", f"{licence['title']}: {licence['path']}"
 
@@ -264,7 +273,7 @@ def write_data_dictionary(out_dir: Path) -> Path:
         "`councilspend.duckdb` has one view per table, reading the Parquet files by paths relative to this "
         "folder, so the folder can be moved or copied whole. Open it from this folder (`duckdb councilspend.duckdb`), "
         "or from elsewhere with `duckdb -cmd \"SET file_search_path='<this folder>'\" <this folder>/councilspend.duckdb`, "
-        "or in Python with `normalise.publish.connect('<this folder>')`.",
+        "or in Python with `normalise.publish.package.connect('<this folder>')`.",
         "",
         "Licences: the councils' data is under the Open Government Licence v3.0; council names and codes "
         "come from mySociety's list of UK local authorities (CC-BY-4.0).",

@@ -18,6 +18,7 @@ def evaluate(predicted: pd.DataFrame, truth: pd.DataFrame) -> dict:
     >>> (m["correct"], m["wrong"], m["missed"], m["precision"], m["recall"])
     (1, 2, 2, 0.3333333333333333, 0.3333333333333333)
     """
+
     def prepared(frame: pd.DataFrame, side: str) -> pd.DataFrame:
         name = "name" if "name" in frame.columns else "supplier_name"
         out = frame[[name, "org_id"]].rename(columns={name: "name", "org_id": side})
@@ -31,8 +32,12 @@ def evaluate(predicted: pd.DataFrame, truth: pd.DataFrame) -> dict:
     claimed = int(has_prediction.sum())
     relevant = int(has_truth.sum())
     return {
-        "names": len(joined), "with_organisation": relevant, "predicted": claimed, "correct": correct,
-        "wrong": claimed - correct, "missed": relevant - correct,
+        "names": len(joined),
+        "with_organisation": relevant,
+        "predicted": claimed,
+        "correct": correct,
+        "wrong": claimed - correct,
+        "missed": relevant - correct,
         "precision": correct / claimed if claimed else 1.0,
         "recall": correct / relevant if relevant else 1.0,
     }

@@ -77,7 +77,7 @@ def parse_quarter(label: str) -> tuple[int, int]:
     >>> parse_quarter("2025Q3")
     Traceback (most recent call last):
     ...
-    normalise.periods.BadQuarter: not a quarter label (expected e.g. 2025-Q3): '2025Q3'
+    normalise.compliance.periods.BadQuarter: not a quarter label (expected e.g. 2025-Q3): '2025Q3'
     """
     match = _QUARTER_LABEL.match(label.strip()) if isinstance(label, str) else None
     if not match:

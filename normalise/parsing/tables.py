@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import functools
 import io
 import itertools
 import json
@@ -23,15 +24,15 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import IO, TypeVar, cast
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from python_calamine import CalamineWorkbook
 
-from normalise.encoding import decode_mostly_utf8, detect_encoding
-from normalise.sniff import sniff_format
+from normalise.parsing.encoding import decode_mostly_utf8, detect_encoding
+from normalise.parsing.sniff import sniff_format
 
 HEAD_RECORDS = 80
 SAMPLE_RECORDS = 2000
@@ -84,10 +85,10 @@ def open_grids(path: Path, fmt: str | None = None, encoding: str | None = None) 
     with open(path, "rb") as fh:
         head = fh.read(8192)
     fmt = fmt or sniff_format(head)
-    yield from _grids(lambda: open(path, "rb"), fmt, encoding, label=None)
+    yield from _grids(lambda: open(path, "rb"), fmt, encoding, label=None)  # noqa: SIM115  (the callee closes it)
 
 
-def _grids(opener: Callable[[], BinaryIO], fmt: str, encoding: str | None, label: str | None) -> Iterator[Grid]:
+def _grids(opener: Callable[[], IO[bytes]], fmt: str, encoding: str | None, label: str | None) -> Iterator[Grid]:
     if fmt == "csv":
         yield _csv_grid(opener, encoding, label)
     elif fmt in ("xlsx", "xls", "ods"):
@@ -107,7 +108,7 @@ def _grids(opener: Callable[[], BinaryIO], fmt: str, encoding: str | None, label
 # ---------------------------------------------------------------- CSV
 
 
-def _csv_grid(opener: Callable[[], BinaryIO], encoding: str | None, label: str | None) -> Grid:
+def _csv_grid(opener: Callable[[], IO[bytes]], encoding: str | None, label: str | None) -> Grid:
     with opener() as fh:
         sample = fh.read(HEAD_BYTES)
         complete = not fh.read(1)
@@ -146,7 +147,7 @@ def detect_delimiter(text: str) -> str:
     return best
 
 
-def _utf8_chunks(opener: Callable[[], BinaryIO], encoding: str) -> Iterator[bytes]:
+def _utf8_chunks(opener: Callable[[], IO[bytes]], encoding: str) -> Iterator[bytes]:
     """The file as UTF-8 bytes in pieces of about CHUNK_BYTES, BOM removed."""
     with opener() as fh:
         if encoding in ("utf-8", "utf-8-sig"):
@@ -187,7 +188,7 @@ def _last_record_end(buf: bytes, newline: bytes = b"\n") -> int:
     return 0
 
 
-def _record_chunks(opener: Callable[[], BinaryIO], encoding: str, skip: int, newline: bytes) -> Iterator[bytes]:
+def _record_chunks(opener: Callable[[], IO[bytes]], encoding: str, skip: int, newline: bytes) -> Iterator[bytes]:
     """UTF-8 pieces that each end at a record boundary, after skipping ``skip`` records."""
     carry = b""
     for piece in _utf8_chunks(opener, encoding):
@@ -225,15 +226,18 @@ def prefetched(items: Iterator[T]) -> Iterator[T]:
         future = pool.submit(next, items, end)
         while (item := future.result()) is not end:
             future = pool.submit(next, items, end)
-            yield item
+            yield cast(T, item)
 
 
 def _csv_batches(
-    opener: Callable[[], BinaryIO], encoding: str, delimiter: str, skip: int, ncols: int, notes: dict
+    opener: Callable[[], IO[bytes]], encoding: str, delimiter: str, skip: int, ncols: int, notes: dict
 ) -> Iterator[Batch]:
     names = [f"c{i}" for i in range(ncols)]
     row = skip + 1
-    chunks = (_read_chunk(chunk, names, delimiter, notes) for chunk in _record_chunks(opener, encoding, skip, notes["newline"]))
+    chunks = (
+        _read_chunk(chunk, names, delimiter, notes)
+        for chunk in _record_chunks(opener, encoding, skip, notes["newline"])
+    )
     for columns, overflow in prefetched(chunks):
         n = len(columns[0]) if columns else 0
         yield Batch(columns, pa.array(np.arange(row, row + n, dtype=np.int64)), overflow)
@@ -262,17 +266,19 @@ def _read_chunk(chunk: bytes, names: list[str], delimiter: str, notes: dict) -> 
     return _fit_rows(list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)), ncols=len(names))
 
 
-def _arrow_read(chunk: bytes, names: list[str], delimiter: str, on_ragged: Callable[[object], str], multiline: bool) -> pa.Table:
+def _arrow_read(
+    chunk: bytes, names: list[str], delimiter: str, on_ragged: Callable[[object], str], multiline: bool
+) -> pa.Table:
     return pacsv.read_csv(
-            io.BytesIO(chunk),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=4 << 20),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=multiline, ignore_empty_lines=False, invalid_row_handler=on_ragged
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False
-            ),
-        )
+        io.BytesIO(chunk),
+        read_options=pacsv.ReadOptions(column_names=names, block_size=4 << 20),
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=multiline, ignore_empty_lines=False, invalid_row_handler=on_ragged
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False
+        ),
+    )
 
 
 def _fit_rows(rows: list[list[str]], ncols: int) -> tuple[list[pa.Array], pa.Array | None]:
@@ -335,7 +341,7 @@ def _workbook_grids(data: bytes, fmt: str, label: str | None) -> Iterator[Grid]:
         yield Grid(
             sheet=sheet,
             head=text_rows[:HEAD_RECORDS],
-            read_body=lambda skip, ncols, rows=text_rows: _list_batches(rows, skip, ncols),
+            read_body=functools.partial(_list_batches, text_rows),
             format=fmt,
         )
 
@@ -374,10 +380,15 @@ def _json_grid(data: bytes, label: str | None) -> Grid:
     flat = [_flatten(r) for r in records]
     header = list(dict.fromkeys(k for r in flat for k in r))
     rows = [header] + [[r.get(k, "") for k in header] for r in flat]
-    return Grid(sheet=label, head=rows[:HEAD_RECORDS], read_body=lambda skip, ncols: _list_batches(rows, skip, ncols), format="json")
+    return Grid(
+        sheet=label,
+        head=rows[:HEAD_RECORDS],
+        read_body=lambda skip, ncols: _list_batches(rows, skip, ncols),
+        format="json",
+    )
 
 
-def _zip_grids(opener: Callable[[], BinaryIO], encoding: str | None) -> Iterator[Grid]:
+def _zip_grids(opener: Callable[[], IO[bytes]], encoding: str | None) -> Iterator[Grid]:
     """Every readable member of a zip, each streamed from the archive (never unpacked whole)."""
     with opener() as fh:
         try:
@@ -392,4 +403,4 @@ def _zip_grids(opener: Callable[[], BinaryIO], encoding: str | None) -> Iterator
             except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError) as exc:
                 raise UnreadableFile(f"corrupt zip member {member.filename}: {exc}") from None
             if fmt in ("csv", "xlsx", "xls", "ods", "json"):
-                yield from _grids(lambda m=member: archive.open(m), fmt, encoding, label=member.filename)
+                yield from _grids(functools.partial(archive.open, member), fmt, encoding, label=member.filename)

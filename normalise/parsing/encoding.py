@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 import codecs
+import re
 
 import ftfy
 
@@ -60,7 +59,8 @@ def repair_text(text: str) -> str:
     return " ".join(text.split())
 
 
-def _cp1252_for_stray_bytes(error: UnicodeDecodeError) -> tuple[str, int]:
+def _cp1252_for_stray_bytes(error: UnicodeError) -> tuple[str, int]:
+    assert isinstance(error, UnicodeDecodeError)
     bad = error.object[error.start : error.end]
     return bad.decode("cp1252", errors="replace"), error.end
 

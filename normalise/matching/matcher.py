@@ -34,6 +34,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,14 +44,21 @@ import pyarrow.parquet as pq
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from normalise.encoding import detect_encoding
-from normalise.names import (compact_key, drop_misspelt_legal_suffix, is_person_trading, looks_public_body,
-                             supplier_key, trading_name_parts, truncation_stem)
+from normalise.matching.overrides import load_overrides
+from normalise.names import (
+    compact_key,
+    drop_misspelt_legal_suffix,
+    is_person_trading,
+    looks_public_body,
+    supplier_key,
+    trading_name_parts,
+    truncation_stem,
+)
 from normalise.orgids import charity_org_ids, company_number
-from normalise.overrides import load_overrides
+from normalise.parsing.encoding import detect_encoding
+from normalise.parsing.sniff import sniff_format
 from normalise.redaction import is_redacted
 from normalise.registers.tables import REGISTER_NAMES
-from normalise.sniff import sniff_format
 
 FUZZY_CUTOFF = 90.0
 FUZZY_MARGIN = 4.0
@@ -92,8 +100,10 @@ class Matcher:
         self._org_index = pd.Index(self._org_id.to_numpy(zero_copy_only=False), dtype=object)
         if not self._org_index.is_unique:
             repeated = self._org_index[self._org_index.duplicated()].unique()[:5].tolist()
-            raise MatcherError(f"the registers list {len(self._org_index) - self._org_index.nunique()} org_ids "
-                               f"twice (e.g. {repeated}): reload them from one snapshot of each register")
+            raise MatcherError(
+                f"the registers list {len(self._org_index) - self._org_index.nunique()} org_ids "
+                f"twice (e.g. {repeated}): reload them from one snapshot of each register"
+            )
         active = orgs["active"].combine_chunks().fill_null(True).to_numpy(zero_copy_only=False)
         self._canon = self._canonical(links)
         self._overrides = overrides
@@ -109,8 +119,13 @@ class Matcher:
             raise MatcherError(f"{registers_dir}: no register Parquet files (run the registers load first)")
 
         def read(suffix: str, columns: list[str]) -> pa.Table:
-            return pa.concat_tables([pq.read_table(registers_dir / f"{r}{suffix}.parquet", columns=columns)
-                                     for r in present if (registers_dir / f"{r}{suffix}.parquet").exists()])
+            return pa.concat_tables(
+                [
+                    pq.read_table(registers_dir / f"{r}{suffix}.parquet", columns=columns)
+                    for r in present
+                    if (registers_dir / f"{r}{suffix}.parquet").exists()
+                ]
+            )
 
         orgs = read("", ["org_id", "name", "org_type", "active"])
         names = read("_names", ["org_id", "name_type", "key"])
@@ -190,7 +205,7 @@ class Matcher:
         order = np.argsort(pairs, kind="stable")
         self._pair_codes, self._pair_keys = pairs[order], p[starts][order].astype(np.int32)
 
-    def _pair(self, a: np.ndarray | int, b: np.ndarray | int) -> np.ndarray | int:
+    def _pair(self, a: Any, b: Any) -> Any:
         vocab_size = len(self._df)
         return np.minimum(a, b) * vocab_size + np.maximum(a, b)
 
@@ -201,15 +216,26 @@ class Matcher:
         if "supplier_name" not in names.columns:
             raise MatcherError(f"input needs a supplier_name column; found {list(names.columns)}")
         columns = ["supplier_name", "company_number_published", "charity_number_published"]
-        frame = pd.DataFrame({c: names[c].astype(object) if c in names.columns else None for c in columns},
-                             index=names.index).astype(object).where(lambda f: f.notna(), None)
+        frame = (
+            pd.DataFrame(
+                {c: names[c].astype(object) if c in names.columns else None for c in columns}, index=names.index
+            )
+            .astype(object)
+            .where(lambda f: f.notna(), None)
+        )
         distinct = frame.drop_duplicates().reset_index(drop=True)
         keys = [supplier_key(n) if isinstance(n, str) else None for n in distinct["supplier_name"]]
         codes = self._key_index.get_indexer(pd.Index([k or "" for k in keys], dtype=object))
-        outcomes = [self._match_one(name, key, code, company, charity)
-                    for name, key, code, company, charity in zip(
-                        distinct["supplier_name"], keys, codes, distinct["company_number_published"],
-                        distinct["charity_number_published"])]
+        outcomes = [
+            self._match_one(name, key, code, company, charity)
+            for name, key, code, company, charity in zip(
+                distinct["supplier_name"],
+                keys,
+                codes,
+                distinct["company_number_published"],
+                distinct["charity_number_published"],
+            )
+        ]
         result = self._frame(outcomes)
         joined = frame.merge(pd.concat([distinct, result], axis=1), on=columns, how="left")
         output = joined[OUTPUT_COLUMNS].set_index(names.index)
@@ -236,8 +262,9 @@ class Matcher:
         parts = trading_name_parts(name)
         part_keys = [key] if len(parts) == 1 else [k for k in map(supplier_key, parts) if k]
         part_keys = [drop_misspelt_legal_suffix(k) for k in part_keys]
-        part_codes = ([code] if len(parts) == 1 and part_keys[0] == key
-                      else [_position(self._key_index, k) for k in part_keys])
+        part_codes = (
+            [code] if len(parts) == 1 and part_keys[0] == key else [_position(self._key_index, k) for k in part_keys]
+        )
         alternatives: list[tuple[int, float]] = []
         for part_code in part_codes:
             if part_code >= 0:
@@ -293,7 +320,7 @@ class Matcher:
         position = _position(self._compact_index, compact) if compact and len(compact) >= 8 else -1
         if position < 0:
             return None
-        codes = self._compact_keys[self._compact_start[position]:self._compact_start[position + 1]]
+        codes = self._compact_keys[self._compact_start[position] : self._compact_start[position + 1]]
         orgs = sorted({o for c in codes for o in self._resolve(int(c))})
         if len(orgs) == 1:
             return Outcome(orgs[0], "fuzzy", COMPACT_SCORE)
@@ -322,8 +349,7 @@ class Matcher:
         for (spellings, ids), probe in ((self._spelled, token), (self._reversed, token[::-1])):
             low, high = np.searchsorted(spellings, [probe[:3], probe[:3] + _HIGH])
             if 0 < high - low <= 5000:
-                hits = process.extract(probe, spellings[low:high], scorer=OSA.distance,
-                                       score_cutoff=1, limit=5)
+                hits = process.extract(probe, spellings[low:high], scorer=OSA.distance, score_cutoff=1, limit=5)
                 found.update(int(ids[low + i]) for _, _, i in hits)
         return sorted(found)
 
@@ -334,7 +360,7 @@ class Matcher:
             return np.empty(0, dtype=np.int32)
         words.sort(key=lambda ids: min(self._df[i] for i in ids))
         rarest = words[:3]
-        pairs = [(a, b) for i, first in enumerate(rarest) for second in rarest[i + 1:] for a in first for b in second]
+        pairs = [(a, b) for i, first in enumerate(rarest) for second in rarest[i + 1 :] for a in first for b in second]
         pairs += [(a, a) for a in rarest[0]] if len(rarest) == 1 else []
         blocks = []
         for a, b in pairs:
@@ -343,7 +369,7 @@ class Matcher:
             blocks.append(self._pair_keys[low:high])
         for token in (t for ids in rarest[:2] for t in ids):
             if self._df[token] <= RARE_TOKEN:
-                blocks.append(self._postings[self._posting_start[token]:self._posting_start[token + 1]])
+                blocks.append(self._postings[self._posting_start[token] : self._posting_start[token + 1]])
         return np.unique(np.concatenate(blocks))[:MAX_CANDIDATES]
 
     def _fuzzy(self, key: str) -> Outcome:
@@ -360,7 +386,11 @@ class Matcher:
             for org in self._resolve(int(candidates[i])):
                 scores[org] = max(scores.get(org, 0.0), float(combined[i]))
         ranked = sorted(scores.items(), key=lambda item: -item[1])
-        if ranked and ranked[0][1] >= FUZZY_CUTOFF and (len(ranked) == 1 or ranked[0][1] - ranked[1][1] >= FUZZY_MARGIN):
+        if (
+            ranked
+            and ranked[0][1] >= FUZZY_CUTOFF
+            and (len(ranked) == 1 or ranked[0][1] - ranked[1][1] >= FUZZY_MARGIN)
+        ):
             return Outcome(ranked[0][0], "fuzzy", round(ranked[0][1], 1))
         return Outcome(None, "none", alternatives=tuple(ranked[:5]))
 
@@ -370,22 +400,37 @@ class Matcher:
         orgs = np.array([o.org if o.org is not None else -1 for o in outcomes], dtype=np.int64)
         found = orgs >= 0
         take = pa.array(np.where(found, orgs, 0))
-        org_id = np.where(found, self._org_id.take(take).to_numpy(zero_copy_only=False),
-                          np.array([o.org_id for o in outcomes], dtype=object))
+        org_id = np.where(
+            found,
+            self._org_id.take(take).to_numpy(zero_copy_only=False),
+            np.array([o.org_id for o in outcomes], dtype=object),
+        )
         org_name = np.where(found, self._org_name.take(take).to_numpy(zero_copy_only=False), None)
-        org_type = np.where(found, self._org_type.take(take).to_numpy(zero_copy_only=False),
-                            [o.org_type or "unmatched" for o in outcomes])
-        return pd.DataFrame({
-            "org_id": org_id, "org_name": org_name, "org_type": org_type,
-            "match_method": [o.method for o in outcomes],
-            "match_score": [o.score for o in outcomes],
-            "alternatives": [self._alternatives(o.alternatives) if o.org is None and o.alternatives else None
-                             for o in outcomes],
-        }).astype({"match_score": "float64"})
+        org_type = np.where(
+            found,
+            self._org_type.take(take).to_numpy(zero_copy_only=False),
+            [o.org_type or "unmatched" for o in outcomes],
+        )
+        return pd.DataFrame(
+            {
+                "org_id": org_id,
+                "org_name": org_name,
+                "org_type": org_type,
+                "match_method": [o.method for o in outcomes],
+                "match_score": [o.score for o in outcomes],
+                "alternatives": [
+                    self._alternatives(o.alternatives) if o.org is None and o.alternatives else None for o in outcomes
+                ],
+            }
+        ).astype({"match_score": "float64"})
 
     def _alternatives(self, alternatives: Iterable[tuple[int, float]]) -> str:
-        return json.dumps([{"org_id": self._org_id[o].as_py(), "org_name": self._org_name[o].as_py(),
-                            "score": round(s, 1)} for o, s in alternatives])
+        return json.dumps(
+            [
+                {"org_id": self._org_id[o].as_py(), "org_name": self._org_name[o].as_py(), "score": round(s, 1)}
+                for o, s in alternatives
+            ]
+        )
 
 
 def _position(index: pd.Index, value: str) -> int:
@@ -398,8 +443,16 @@ def _position(index: pd.Index, value: str) -> int:
 
 def _org_type_of_id(org_id: str) -> str:
     """The org_type an org-id's scheme implies, for overrides naming bodies not in the registers."""
-    prefixes = {"GB-COH-": "company", "GB-CHC-": "charity", "GB-SC-": "charity", "GB-NIC-": "charity",
-                "GB-MPR-": "mutual", "GB-LA": "public_body", "GB-NHS-": "public_body", "GB-EDU-": "public_body"}
+    prefixes = {
+        "GB-COH-": "company",
+        "GB-CHC-": "charity",
+        "GB-SC-": "charity",
+        "GB-NIC-": "charity",
+        "GB-MPR-": "mutual",
+        "GB-LA": "public_body",
+        "GB-NHS-": "public_body",
+        "GB-EDU-": "public_body",
+    }
     return next((t for p, t in prefixes.items() if org_id.startswith(p)), "unmatched")
 
 
@@ -407,8 +460,9 @@ RECONCILED_COLUMNS = ["name", "org_id", "org_name", "org_type", "match_method", 
 _PUBLISHED_ID_COLUMNS = {"company_number": "company_number_published", "charity_number": "charity_number_published"}
 
 
-def match_csv(names_csv: Path, registers_dir: Path, out_csv: Path | None = None,
-              overrides: Path | None = None) -> pd.DataFrame:
+def match_csv(
+    names_csv: Path, registers_dir: Path, out_csv: Path | None = None, overrides: Path | None = None
+) -> pd.DataFrame:
     """A user's own list of names reconciled against the registers (``councilspend match-names``).
 
     The names are the CSV's ``name`` column (any case), or its first column; optional
@@ -420,7 +474,7 @@ def match_csv(names_csv: Path, registers_dir: Path, out_csv: Path | None = None,
     table = _read_names_csv(Path(names_csv))
     if table.columns.empty:
         raise MatcherError(f"{names_csv}: no columns; put the names in a column called 'name'")
-    by_label = {}
+    by_label: dict[str, str] = {}
     for label in table.columns:
         by_label.setdefault(str(label).strip().casefold(), label)
     column = by_label.get("name", table.columns[0])
@@ -442,12 +496,13 @@ def _read_names_csv(path: Path) -> pd.DataFrame:
         data = path.read_bytes()
     except OSError as error:
         raise MatcherError(f"{path}: unreadable CSV ({error})") from error
-    kind = sniff_format(data[:1 << 16])
+    kind = sniff_format(data[: 1 << 16])
     if kind != "csv":
         found = "an empty or binary file" if kind == "unknown" else f"a {kind} file"
         raise MatcherError(f"{path}: unreadable CSV (this is {found}, not CSV text)")
     try:
-        return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, compression=None,
-                           encoding=detect_encoding(data))
+        return pd.read_csv(
+            io.BytesIO(data), dtype=str, keep_default_na=False, compression=None, encoding=detect_encoding(data)
+        )
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise MatcherError(f"{path}: unreadable CSV ({error})") from error

@@ -28,9 +28,11 @@ def merge_overlapping(spend: pa.Table) -> tuple[pa.Table, pa.Table]:
         return spend, schema.empty_table("rejects")
     position = _positions(spend.num_rows)
     row_ids = spend.column("row_id")
-    groups = (pa.table({"row_id": row_ids, "position": position})
-              .group_by("row_id", use_threads=False)
-              .aggregate([("position", "min"), ("position", "count")]))
+    groups = (
+        pa.table({"row_id": row_ids, "position": position})
+        .group_by("row_id", use_threads=False)
+        .aggregate([("position", "min"), ("position", "count")])
+    )
     repeated = groups.filter(pc.greater(groups.column("position_count"), 1))
     if repeated.num_rows == 0:
         return spend, schema.empty_table("rejects")
@@ -53,17 +55,20 @@ def merge_overlapping(spend: pa.Table) -> tuple[pa.Table, pa.Table]:
     kept = kept.set_column(kept.schema.get_field_index("also_published_in"), "also_published_in", merged)
 
     detail = pc.binary_join_element_wise(
-        "duplicate of row_id ", repeats.column("row_id"), " kept from file ", pc.fill_null(kept_sha, "?"), "")
-    rejects = pa.table({
-        "council_code": repeats.column("council_code"),
-        "dataset": repeats.column("dataset"),
-        "source_sha256": repeats.column("source_sha256"),
-        "source_url": repeats.column("source_url"),
-        "source_sheet": repeats.column("source_sheet"),
-        "source_row": repeats.column("source_row"),
-        "reason": pa.repeat("duplicate", repeats.num_rows),
-        "detail": detail,
-    })
+        "duplicate of row_id ", repeats.column("row_id"), " kept from file ", pc.fill_null(kept_sha, "?"), ""
+    )
+    rejects = pa.table(
+        {
+            "council_code": repeats.column("council_code"),
+            "dataset": repeats.column("dataset"),
+            "source_sha256": repeats.column("source_sha256"),
+            "source_url": repeats.column("source_url"),
+            "source_sheet": repeats.column("source_sheet"),
+            "source_row": repeats.column("source_row"),
+            "reason": pa.repeat("duplicate", repeats.num_rows),
+            "detail": detail,
+        }
+    )
     return kept, schema.conform(rejects, "rejects")
 
 
@@ -77,7 +82,11 @@ def _positions(n: int) -> pa.Array:
 
 
 def _also_published_in(
-    existing: pa.ChunkedArray, owner: pa.Array, sha: pa.ChunkedArray, kept_sha: pa.ChunkedArray, order: pa.Array,
+    existing: pa.ChunkedArray,
+    owner: pa.Array,
+    sha: pa.ChunkedArray,
+    kept_sha: pa.ChunkedArray,
+    order: pa.Array,
 ) -> pa.Table:
     """Per kept row (``owner``: its position) that other files repeat, its full sha256 list.
 
@@ -86,16 +95,23 @@ def _also_published_in(
     """
     new = pa.table({"owner": owner, "sha": sha, "rank": order})
     new = new.filter(pc.fill_null(pc.not_equal(new.column("sha"), kept_sha), True))
-    new = (new.group_by(["owner", "sha"], use_threads=False).aggregate([("rank", "min")])
-           .rename_columns(["owner", "sha", "rank"]))
+    new = (
+        new.group_by(["owner", "sha"], use_threads=False)
+        .aggregate([("rank", "min")])
+        .rename_columns(["owner", "sha", "rank"])
+    )
     owners = pc.unique(new.column("owner"))
     listed = pc.take(existing, owners)
-    old = pa.table({
-        "owner": pc.take(owners, pc.list_parent_indices(listed)),
-        "sha": pc.list_flatten(listed),
-    })
+    old = pa.table(
+        {
+            "owner": pc.take(owners, pc.list_parent_indices(listed)),
+            "sha": pc.list_flatten(listed),
+        }
+    )
     old = old.append_column("rank", pc.subtract(_positions(old.num_rows), old.num_rows))  # before every new one
     new = new.join(old.select(["owner", "sha"]), keys=["owner", "sha"], join_type="left anti", use_threads=False)
-    elements = pa.concat_tables([old, new.select(["owner", "sha", "rank"])]).sort_by([("owner", "ascending"), ("rank", "ascending")])
+    elements = pa.concat_tables([old, new.select(["owner", "sha", "rank"])]).sort_by(
+        [("owner", "ascending"), ("rank", "ascending")]
+    )
     lists = elements.group_by("owner", use_threads=False).aggregate([("sha", "list")])
     return lists.set_column(1, "sha_list", lists.column("sha_list").cast(_SHA_LISTS))

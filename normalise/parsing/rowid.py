@@ -18,18 +18,32 @@ def identity_name(supplier_name: str | None) -> str:
     return " ".join((supplier_name or "").casefold().split())
 
 
-def identity(council_code: str, dataset: str, payment_date: str | None, transaction_id: str | None,
-             supplier_name: str | None, amount: str) -> str:
+def identity(
+    council_code: str,
+    dataset: str,
+    payment_date: str | None,
+    transaction_id: str | None,
+    supplier_name: str | None,
+    amount: str,
+) -> str:
     """The identity text of a row, before its occurrence count (see :func:`row_id`).
 
     >>> identity("BIR", "spend_over_500", "2024-01-31", None, "  Acme   LTD ", "12.50")
     'BIR|spend_over_500|2024-01-31||acme ltd|12.50'
     """
-    return f"{council_code}|{dataset}|{payment_date or ''}|{transaction_id or ''}|{identity_name(supplier_name)}|{amount}"
+    return (
+        f"{council_code}|{dataset}|{payment_date or ''}|{transaction_id or ''}|{identity_name(supplier_name)}|{amount}"
+    )
 
 
-def identities(council_code: str, dataset: str, payment_date: pa.Array, transaction_id: pa.Array,
-               folded_name: pa.Array, amount: pa.Array) -> pa.Array:
+def identities(
+    council_code: str,
+    dataset: str,
+    payment_date: pa.Array,
+    transaction_id: pa.Array,
+    folded_name: pa.Array,
+    amount: pa.Array,
+) -> pa.Array:
     """:func:`identity` for whole columns, vectorised; names already passed through :func:`identity_name`.
 
     >>> identities("BIR", "grants", pa.array([None], pa.date32()), pa.array(["T1"]), pa.array(["acme ltd"]),
@@ -37,8 +51,14 @@ def identities(council_code: str, dataset: str, payment_date: pa.Array, transact
     ['BIR|grants||T1|acme ltd|5.00']
     """
     n = len(amount)
-    parts = [pa.repeat(pa.scalar(council_code), n), pa.repeat(pa.scalar(dataset), n),
-             pc.cast(payment_date, pa.string()), transaction_id, folded_name, pc.cast(amount, pa.string())]
+    parts = [
+        pa.repeat(pa.scalar(council_code), n),
+        pa.repeat(pa.scalar(dataset), n),
+        pc.cast(payment_date, pa.string()),
+        transaction_id,
+        folded_name,
+        pc.cast(amount, pa.string()),
+    ]
     return pc.binary_join_element_wise(*parts, "|", null_handling="replace", null_replacement="")
 
 

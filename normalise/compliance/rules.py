@@ -37,10 +37,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from normalise import periods
+from normalise.compliance import periods
 from normalise.councils import councils as council_registry
-from normalise.parquet_io import read_table
 from normalise.schema import arrow_schema
+from normalise.store.parquet_io import read_table
 
 DATASET = "spend_over_500"
 MACHINE_READABLE_FORMATS = frozenset({"csv", "xlsx", "xls", "ods", "json", "zip"})
@@ -139,8 +139,11 @@ def compute_compliance(
 
 
 def _run_councils(manifest: list[dict], councils: Sequence[str] | None) -> list[str]:
-    codes = sorted({c.strip().upper() for c in councils} if councils is not None else
-                   {f["council_code"] for f in manifest if f["council_code"]})
+    codes = sorted(
+        {c.strip().upper() for c in councils}
+        if councils is not None
+        else {f["council_code"] for f in manifest if f["council_code"]}
+    )
     unknown = [c for c in codes if c not in council_registry()]
     if unknown:
         raise ComplianceInputError(f"unknown council codes {unknown} (see normalise/data/councils.csv)")
@@ -150,8 +153,9 @@ def _run_councils(manifest: list[dict], councils: Sequence[str] | None) -> list[
 def spend_files(out_dir: Path, codes: Iterable[str]) -> list[str]:
     """The spend Parquet files of these councils' hive partitions (``spend/council=<C>/...``)."""
     spend = Path(out_dir) / "spend"
-    return [p.as_posix() for code in sorted(set(codes))
-            for p in sorted((spend / f"council={code}").glob("**/*.parquet"))]
+    return [
+        p.as_posix() for code in sorted(set(codes)) for p in sorted((spend / f"council={code}").glob("**/*.parquet"))
+    ]
 
 
 #: The spend rows of the files passed as the ``$files`` query parameter.
@@ -162,26 +166,30 @@ def _source_files(manifest: list[dict], codes: Sequence[str], out_dir: Path) -> 
     """Downloaded files of the dataset per council, with their (possibly row-derived) periods."""
     wanted = set(codes)
     candidates = [
-        f for f in manifest
+        f
+        for f in manifest
         if f["council_code"] in wanted and f["dataset"] == DATASET and f["sha256"] and f["parse_status"] != "not_spend"
     ]
     needing_rows = [f for f in candidates if f["period_start"] is None or f["period_end"] is None]
     from_rows = _periods_from_rows(
-        spend_files(out_dir, {f["council_code"] for f in needing_rows}), sorted({f["sha256"] for f in needing_rows}))
+        spend_files(out_dir, {f["council_code"] for f in needing_rows}), sorted({f["sha256"] for f in needing_rows})
+    )
     files: dict[str, list[SourceFile]] = defaultdict(list)
     for f in candidates:
         row_start, row_end = from_rows.get(f["sha256"], (None, None))
         start, end = f["period_start"] or row_start, f["period_end"] or row_end
         if start is None or end is None:
             continue
-        files[f["council_code"]].append(SourceFile(
-            start=start,
-            end=end,
-            machine_readable=f["format"] in MACHINE_READABLE_FORMATS and f["parse_status"] in PARSED,
-            columns_mapped=frozenset(f["columns_mapped"] or ()),
-            first_seen_at=f["first_seen_at"],
-            last_modified=parse_http_date(f["last_modified"]),
-        ))
+        files[f["council_code"]].append(
+            SourceFile(
+                start=start,
+                end=end,
+                machine_readable=f["format"] in MACHINE_READABLE_FORMATS and f["parse_status"] in PARSED,
+                columns_mapped=frozenset(f["columns_mapped"] or ()),
+                first_seen_at=f["first_seen_at"],
+                last_modified=parse_http_date(f["last_modified"]),
+            )
+        )
     return files
 
 
@@ -236,7 +244,9 @@ def monthly_spend(out_dir: Path, codes: Iterable[str]) -> list[MonthTotal]:
     """
     with duckdb.connect() as con:
         result = con.execute(query, {"files": files}).fetchall()
-    return [MonthTotal(council, month, precision, rows, Decimal(total)) for council, month, precision, rows, total in result]
+    return [
+        MonthTotal(council, month, precision, rows, Decimal(total)) for council, month, precision, rows, total in result
+    ]
 
 
 def _quarters(files: dict[str, list[SourceFile]], since: str | None, as_of: date) -> list[str]:
@@ -259,7 +269,9 @@ def _since_quarter(since: str) -> str:
     try:
         return periods.quarter_of(date.fromisoformat(since.strip()))
     except ValueError:
-        raise ComplianceInputError(f"since must be a quarter such as 2024-Q1 or a date such as 2024-01-01, not {since!r}") from None
+        raise ComplianceInputError(
+            f"since must be a quarter such as 2024-Q1 or a date such as 2024-01-01, not {since!r}"
+        ) from None
 
 
 def _first_crawl_ends(manifest: list[dict], runs: list[dict]) -> dict[str, datetime]:

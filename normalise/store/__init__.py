@@ -1,0 +1,1 @@
+"""The output folder: where every table lives and how it is written."""
