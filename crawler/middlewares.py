@@ -7,8 +7,8 @@ from pathlib import Path
 from scrapy import Request
 from scrapy.crawler import Crawler
 
+from normalise.store.layout import Layout
 from pipelines.manifest import KnownFile, known_files
-from pipelines.store import raw_path
 
 #: Request meta key marking a request for a data file (not a page).
 FILE_REQUEST = "councilspend_file"
@@ -38,7 +38,7 @@ class ConditionalGetMiddleware:
         if (
             known is None
             or not known.sha256
-            or not raw_path(self.out_dir, known.sha256, known.format or "unknown").exists()
+            or not Layout(self.out_dir).raw_file(known.sha256, known.format or "unknown").exists()
         ):
             return None
         if known.etag:

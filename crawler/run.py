@@ -29,7 +29,9 @@ from crawler.spiders.base import select_sources
 from crawler.spiders.ckan import CkanSpider
 from crawler.spiders.landing import LandingPageSpider
 from normalise.sources import CouncilSource, SourcesError, load_sources
-from pipelines.manifest import run_dir, update_manifest
+from normalise.store.atomic import write_json
+from normalise.store.layout import Layout
+from pipelines.manifest import update_manifest
 
 SPIDERS = (LandingPageSpider, CkanSpider)
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -58,7 +60,7 @@ def run_crawl(
     selected = _selected_sources(sources, councils)
     out = Path(out)
     scrapy_settings = _scrapy_settings(out, run_id, log_file, settings or {})
-    run_dir(out, run_id).mkdir(parents=True, exist_ok=True)
+    Layout(out).crawl_run(run_id).mkdir(parents=True, exist_ok=True)
     if log_file:
         Path(log_file).parent.mkdir(parents=True, exist_ok=True)
     process = CrawlerProcess(scrapy_settings)
@@ -71,7 +73,7 @@ def run_crawl(
     process.start()
     stats = crawl_stats([crawler.stats.get_stats() for crawler in crawlers], time.monotonic() - started)
     stats["councils"] = len(selected)
-    (run_dir(out, run_id) / "stats.json").write_text(json.dumps(stats, indent=2), encoding="utf-8")
+    write_json(Layout(out).crawl_run(run_id) / "stats.json", stats)
     stats["manifest"] = asdict(update_manifest(out, run_id))
     return stats
 

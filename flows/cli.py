@@ -23,6 +23,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from normalise.store.layout import Layout
+
 app = typer.Typer(
     help="Crawl, normalise, match and publish UK council spending data.",
     no_args_is_help=True,
@@ -118,7 +120,7 @@ def _sources_path(sources: Path | None, councils: list[str] | None = None) -> Pa
 
 def _require_crawl(out: Path) -> None:
     """Stages after the crawl need its manifest; say what to run instead of writing empty outputs."""
-    if not (Path(out) / "files.parquet").is_file():
+    if not Layout(out).manifest.is_file():
         raise UserError(f"nothing crawled in {out}: run `councilspend crawl --out {out}` first")
 
 
@@ -145,7 +147,7 @@ def crawl(out: Out = Path("data"), sources: Sources = None, councils: Councils =
     )
     if record.errors:
         console.print(
-            f"[yellow]{record.errors} errors while crawling[/yellow]: see {out}/_crawl/{record.run_id}/crawl.log"
+            f"[yellow]{record.errors} errors while crawling[/yellow]: see {Layout(out).crawl_run(record.run_id) / 'crawl.log'}"
         )
     files_seen = record.files_new + record.files_changed + record.files_unchanged + record.files_failed
     if record.errors and not files_seen:
@@ -237,7 +239,7 @@ def match(
     _require_crawl(out)
     with _no_heartbeat():
         match_flow(out, overrides)
-    console.print(f"suppliers -> {out / 'suppliers.parquet'}")
+    console.print(f"suppliers -> {Layout(out).table('suppliers')}")
 
 
 @app.command("match-names")

@@ -14,6 +14,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 
 from flows.runs import RunRecord, append_run
+from normalise.store.layout import Layout
 
 
 class CrawlFailed(RuntimeError):
@@ -23,7 +24,7 @@ class CrawlFailed(RuntimeError):
 @task
 def run_crawler(sources: Path, out: Path, run_id: str, councils: list[str] | None) -> dict:
     """Run one crawl in a subprocess and return its stats (the last line it prints, as JSON)."""
-    log_file = Path(out) / "_crawl" / run_id / "crawl.log"
+    log_file = Layout(out).crawl_run(run_id) / "crawl.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     cmd = [
         sys.executable,

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from flows.national import NationalRun, RegisterSources, national_flow
 from normalise.publish.package import connect
+from normalise.store.layout import Layout
 
 #: The mock web's fixed seed: the same URLs and files on every run, so a second run is incremental.
 DEMO_SEED = 2026
@@ -49,11 +50,11 @@ def run_demo(out: Path, *, councils: int, port: int, workers: int, console: Cons
 
     out = Path(out)
     started = time.monotonic()
-    site = generate(out / "_mockweb", councils=councils, seed=DEMO_SEED)
+    site = generate(Layout(out).demo_web, councils=councils, seed=DEMO_SEED)
     for name, value in LOOPBACK_CRAWL_SETTINGS.items():
         os.environ.setdefault(name, value)
     with MockWeb(site.root, port=port) as web:
-        sources = out / "_mockweb" / "sources.yaml"
+        sources = Layout(out).demo_web / "sources.yaml"
         sources.write_text(site.sources_yaml(web.base_url), encoding="utf-8")
         console.print(f"mock council web: {len(site.council_codes)} councils at {web.base_url}")
         job = NationalRun(

@@ -14,6 +14,7 @@ from flows.runs import RunRecord, append_run
 from normalise.matching.matcher import Matcher
 from normalise.matching.suppliers import supplier_totals
 from normalise.registers import load_registers
+from normalise.store.layout import Layout
 from normalise.store.parquet_io import write_table
 
 
@@ -22,7 +23,7 @@ def match_suppliers(out: Path, overrides: Path | None) -> pd.DataFrame:
     """Match each distinct (name, published ids) once, then spread the answers to every council."""
     logger = get_run_logger()
     suppliers = supplier_totals(out)
-    registers_dir = Path(out) / "registers"
+    registers_dir = Layout(out).registers
     identity = ["supplier_name", "company_number_published", "charity_number_published"]
     named = suppliers[~suppliers["redacted"] & suppliers["supplier_name"].notna()]
     distinct = named[identity].drop_duplicates().reset_index(drop=True)
@@ -70,7 +71,7 @@ def registers_flow(
             bar.advance(tasks[register], rows)
 
         counts = load_registers(
-            Path(out) / "registers",
+            Layout(out).registers,
             companies=companies,
             charities=charities,
             oscr=oscr,
@@ -89,7 +90,7 @@ def match_flow(out: Path, overrides: Path | None = None) -> RunRecord:
     record = RunRecord(flow="match")
     suppliers = match_suppliers(Path(out), overrides)
     write_table(
-        pa.Table.from_pandas(suppliers, preserve_index=False), Path(out) / "suppliers.parquet", schema_of="suppliers"
+        pa.Table.from_pandas(suppliers, preserve_index=False), Layout(out).table("suppliers"), schema_of="suppliers"
     )
     append_run(Path(out), record)
     return record

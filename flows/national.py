@@ -12,6 +12,7 @@ from flows.crawl import crawl_flow
 from flows.match import match_flow, registers_flow
 from flows.normalise_files import normalise_flow
 from flows.publish import compliance_flow, publish_flow
+from normalise.store.layout import Layout
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def national_flow(run: NationalRun) -> Path:
     """Run every stage in order; returns the compliance report's index page."""
     crawl_flow(run.out, run.sources, run.councils)
     normalise_flow(run.out, run.sources, run.workers)
-    loaded = any((Path(run.out) / "registers").glob("*.parquet"))
+    loaded = any(Layout(run.out).registers.glob("*.parquet"))
     if run.registers.any() and (run.reload_registers or not loaded):
         r = run.registers
         registers_flow(run.out, r.companies, r.charities, r.oscr, r.ccni, r.mutuals)

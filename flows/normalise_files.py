@@ -34,8 +34,9 @@ from normalise.parsing.overlap import merge_overlapping
 from normalise.parsing.parse import parse_to_parquet
 from normalise.schema import empty_table
 from normalise.sources import CouncilSource, load_sources
+from normalise.store.atomic import replacing, write_json
+from normalise.store.layout import Layout
 from normalise.store.parquet_io import read_table, write_table
-from pipelines.store import raw_path
 
 PARSED_OK = ("ok", "partial")
 _NEVER = datetime.max.replace(tzinfo=UTC)
@@ -54,22 +55,19 @@ class ParseJob:
     encoding: str | None
 
     def staged(self, out: Path, suffix: str) -> Path:
-        return staged_path(out, self.council_code, self.sha256, suffix)
-
-
-def staged_path(out: Path, council_code: str, sha256: str, suffix: str) -> Path:
-    return Path(out) / "_work" / "parsed" / council_code / f"{sha256}{suffix}"
+        return Layout(out).parsed(self.council_code, self.sha256, suffix)
 
 
 def pending_jobs(out: Path, sources: dict[str, CouncilSource]) -> list[ParseJob]:
     """Stored files whose content has not been parsed yet (one job per council and hash)."""
-    files = read_table(Path(out) / "files.parquet", "files").to_pylist()
+    layout = Layout(out)
+    files = read_table(layout.manifest, "files").to_pylist()
     jobs: dict[tuple[str, str], ParseJob] = {}
     for f in files:
         if not f["sha256"] or f["parse_status"] is not None:
             continue
         key = (f["council_code"], f["sha256"])
-        path = raw_path(Path(out), f["sha256"], f["format"] or "unknown")
+        path = layout.raw_file(f["sha256"], f["format"] or "unknown")
         if key in jobs or not path.exists():
             continue
         source = sources.get(f["council_code"])
@@ -102,7 +100,7 @@ def parse_job(job: ParseJob, out: Path) -> dict:
         columns=job.columns or None,
         encoding=job.encoding,
     )
-    summary_path.write_text(json.dumps(summary, default=str))
+    write_json(summary_path, summary)
     return summary
 
 
@@ -144,19 +142,17 @@ def rebuild_council(out: Path, council_code: str) -> dict[tuple[str, str], tuple
 
     Returns rows in spend and rows in rejects per (council, source sha256).
     """
-    out = Path(out)
-    files = (
-        read_table(out / "files.parquet", "files").filter(pc.equal(pc.field("council_code"), council_code)).to_pylist()
-    )
+    layout = Layout(out)
+    files = read_table(layout.manifest, "files").filter(pc.equal(pc.field("council_code"), council_code)).to_pylist()
     seen: set[str] = set()
     spend_parts, reject_parts = [], []
     for f in _preference_order(files):
         sha = f["sha256"]
-        if not sha or sha in seen or not staged_path(out, council_code, sha, ".json").exists():
+        if not sha or sha in seen or not layout.parsed(council_code, sha, ".json").exists():
             continue
         seen.add(sha)
-        spend_file = staged_path(out, council_code, sha, ".parquet")
-        rejects_file = staged_path(out, council_code, sha, ".rejects.parquet")
+        spend_file = layout.parsed(council_code, sha, ".parquet")
+        rejects_file = layout.parsed(council_code, sha, ".rejects.parquet")
         if spend_file.exists():
             spend_parts.append(read_table(spend_file, "spend"))
         if rejects_file.exists():
@@ -164,15 +160,15 @@ def rebuild_council(out: Path, council_code: str) -> dict[tuple[str, str], tuple
     spend = pa.concat_tables(spend_parts) if spend_parts else empty_table("spend")
     spend, duplicates = merge_overlapping(spend)
     rejects = pa.concat_tables([*reject_parts, duplicates]) if reject_parts else duplicates
-    _write_partitions(out, council_code, spend)
-    write_table(rejects, out / "_work" / "rejects" / f"{council_code}.parquet", schema_of="rejects")
+    _write_partitions(layout, council_code, spend)
+    write_table(rejects, layout.council_rejects(council_code), schema_of="rejects")
     return {(council_code, sha): counts for sha, counts in _counts_by_source(spend, rejects).items()}
 
 
-def _write_partitions(out: Path, council_code: str, spend: pa.Table) -> None:
+def _write_partitions(layout: Layout, council_code: str, spend: pa.Table) -> None:
     """Replace ``spend/council=<C>/`` with one file per year (undated rows under year=unknown)."""
-    council_dir = out / "spend" / f"council={council_code}"
-    staging = out / "spend" / f".council={council_code}.new"
+    council_dir = layout.spend_council(council_code)
+    staging = council_dir.with_name(f".{council_dir.name}.new")
     shutil.rmtree(staging, ignore_errors=True)
     years = pc.year(spend.column("payment_date")) if len(spend) else pa.array([], pa.int64())
     for year in pc.unique(years).to_pylist():
@@ -199,7 +195,7 @@ def _counts_by_source(spend: pa.Table, rejects: pa.Table) -> dict[str, tuple[int
 @task
 def record_parse_results(out: Path, summaries: list[dict], counts: dict[tuple[str, str], tuple[int, int]]) -> None:
     """Write parse status, row counts and what the rows say about each file into ``files.parquet``."""
-    path = Path(out) / "files.parquet"
+    path = Layout(out).manifest
     manifest = read_table(path, "files")
     files = manifest.to_pylist()
     by_key = {(s.get("council_code"), s.get("sha256")): s for s in summaries}
@@ -229,18 +225,15 @@ def _date(value: object) -> date | None:
 @task
 def publish_rejects(out: Path) -> int:
     """Gather every council's rejects into ``rejects.parquet``, streaming council by council."""
-    out = Path(out)
-    parts = sorted((out / "_work" / "rejects").glob("*.parquet"))
-    target = out / "rejects.parquet"
-    tmp = out / ".rejects.parquet.tmp"
+    layout = Layout(out)
+    parts = sorted(layout.council_rejects_dir.glob("*.parquet"))
     schema = empty_table("rejects").schema
     total = 0
-    with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+    with replacing(layout.table("rejects")) as tmp, pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
         for part in parts:
             table = read_table(part, "rejects")
             total += len(table)
             writer.write_table(table)
-    tmp.replace(target)
     return total
 
 

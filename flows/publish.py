@@ -11,6 +11,7 @@ from flows.runs import RunRecord, append_run
 from normalise.compliance.report import write_report
 from normalise.compliance.rules import compute_compliance, monthly_spend
 from normalise.publish.package import write_data_dictionary, write_datapackage, write_duckdb
+from normalise.store.layout import Layout
 from normalise.store.parquet_io import read_table, write_table
 
 
@@ -19,10 +20,11 @@ def compliance_flow(out: Path, as_of: date | None = None, councils: list[str] | 
     """Write ``compliance.parquet`` and the HTML report; returns the report's index page."""
     out, as_of = Path(out), as_of or date.today()
     record = RunRecord(flow="compliance")
-    codes = councils or sorted(set(read_table(out / "files.parquet", "files").column("council_code").to_pylist()))
+    layout = Layout(out)
+    codes = councils or sorted(set(read_table(layout.manifest, "files").column("council_code").to_pylist()))
     monthly = monthly_spend(out, codes)  # one scan of spend serves the table and the report
     table = compute_compliance(out, as_of=as_of, councils=codes, monthly=monthly)
-    write_table(table, out / "compliance.parquet", schema_of="compliance")
+    write_table(table, layout.table("compliance"), schema_of="compliance")
     index = write_report(out, table, as_of=as_of, monthly=monthly)
     append_run(out, record)
     get_run_logger().info("compliance: %d council-quarters, report at %s", len(table), index)

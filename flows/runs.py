@@ -10,6 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from normalise.schema import conform
+from normalise.store.layout import Layout
 from normalise.store.parquet_io import read_table, write_table
 
 
@@ -42,7 +43,7 @@ class RunRecord:
 def append_run(out: Path, record: RunRecord) -> None:
     """Close ``record`` and append it to ``<out>/runs.parquet``."""
     record.finished_at = record.finished_at or datetime.now(UTC)
-    path = Path(out) / "runs.parquet"
+    path = Layout(out).table("runs")
     existing = read_table(path, "runs")
     row = pa.Table.from_pylist([asdict(record)])
     write_table(pa.concat_tables([existing, conform(row, "runs")]), path)

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 from mockweb.answers import load_answer_key
 from normalise.matching.evaluation import evaluate
 from normalise.names import supplier_key
+from normalise.store.layout import Layout
 
 
 def score_suppliers(out: Path) -> dict:
@@ -20,10 +21,10 @@ def score_suppliers(out: Path) -> dict:
     Suppliers are compared per council by their supplier key, as the suppliers table groups them.
     """
     out = Path(out)
-    suppliers_path = out / "suppliers.parquet"
+    suppliers_path = Layout(out).table("suppliers")
     if not suppliers_path.exists():
         raise FileNotFoundError(f"no {suppliers_path}: run `councilspend demo --out {out}` first")
-    truth = load_answer_key(out / "_mockweb").suppliers
+    truth = load_answer_key(Layout(out).demo_web).suppliers
     truth = truth[truth["org_type"] != "individual_or_redacted"].copy()
     truth["name"] = truth["council_code"] + "|" + truth["supplier_name"].map(supplier_key)
     truth["org_id"] = truth["org_id"].replace("", None)

@@ -10,25 +10,24 @@ run twice gives the same manifest.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from normalise.schema import arrow_schema, conform
+from normalise.store.atomic import write_parquet
+from normalise.store.layout import Layout
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
     from crawler.items import FileItem
-
-import json
-import os
-import tempfile
-from dataclasses import dataclass
-from datetime import date, datetime
-from pathlib import Path
-
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from normalise.schema import arrow_schema, conform
 
 OUTCOMES = ("new", "changed", "unchanged", "failed")
 #: Columns the normaliser fills; cleared when a file's content changes so it is parsed again.
@@ -61,18 +60,9 @@ class ManifestUpdate:
     bytes: int
 
 
-def manifest_path(out_dir: Path) -> Path:
-    return Path(out_dir) / "files.parquet"
-
-
-def run_dir(out_dir: Path, run_id: str) -> Path:
-    """Where a crawl run keeps its items and stats."""
-    return Path(out_dir) / "_crawl" / run_id
-
-
 def known_files(out_dir: Path) -> dict[str, KnownFile]:
     """Files already in the manifest, by URL (empty before the first crawl)."""
-    path = manifest_path(out_dir)
+    path = Layout(out_dir).manifest
     if not path.exists():
         return {}
     columns = ["url", "sha256", "etag", "last_modified", "format", "size", "content_type"]
@@ -108,7 +98,7 @@ class ManifestPipeline:
 
     def __init__(self, out_dir: Path, run_id: str, stats: StatsCollector):
         self.out_dir = Path(out_dir)
-        self.items_path = run_dir(out_dir, run_id) / "items.jsonl"
+        self.items_path = Layout(out_dir).crawl_run(run_id) / "items.jsonl"
         self.stats = stats
         self.known: dict[str, KnownFile] = {}
         self.stream: TextIO | None = None
@@ -145,7 +135,7 @@ class ManifestPipeline:
 
 def read_run_items(out_dir: Path, run_id: str) -> list[dict]:
     """The run's file items, one per URL (a successful fetch wins over a failed one)."""
-    path = run_dir(out_dir, run_id) / "items.jsonl"
+    path = Layout(out_dir).crawl_run(run_id) / "items.jsonl"
     if not path.exists():
         return []
     by_url: dict[str, dict] = {}
@@ -170,14 +160,14 @@ def update_manifest(out_dir: Path, run_id: str) -> ManifestUpdate:
     """
     out_dir = Path(out_dir)
     items = read_run_items(out_dir, run_id)
-    path = manifest_path(out_dir)
+    path = Layout(out_dir).manifest
     rows = {row["url"]: row for row in pq.read_table(path).to_pylist()} if path.exists() else {}
     counts = dict.fromkeys(OUTCOMES, 0)
     for item in items:
         counts[item["outcome"]] += 1
         rows[item["url"]] = _merged_row(rows.get(item["url"]), item)
     table = pa.Table.from_pylist(list(rows.values()), schema=arrow_schema("files"))
-    _write_atomically(conform(table, "files"), path)
+    write_parquet(path, conform(table, "files"))
     stats = _run_stats(out_dir, run_id)
     return ManifestUpdate(
         new=counts["new"],
@@ -225,7 +215,7 @@ def _merged_row(existing: dict | None, item: dict) -> dict:
 
 
 def _run_stats(out_dir: Path, run_id: str) -> dict:
-    path = run_dir(out_dir, run_id) / "stats.json"
+    path = Layout(out_dir).crawl_run(run_id) / "stats.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
@@ -235,15 +225,3 @@ def _timestamp(value: str | None) -> datetime | None:
 
 def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
-
-
-def _write_atomically(table: pa.Table, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".files-", suffix=".parquet")
-    os.close(handle)
-    try:
-        pq.write_table(table, temporary, compression="zstd")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

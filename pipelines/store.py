@@ -7,32 +7,21 @@ downloaded on two runs, are one file on disk. The extension comes from the bytes
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from normalise.parsing.sniff import sniff_format
+from normalise.store.atomic import write_bytes
+from normalise.store.layout import Layout
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
     from crawler.items import FileItem
 
-import hashlib
-import os
-import tempfile
-from pathlib import Path
-
-from normalise.parsing.sniff import sniff_format
-
 #: Bytes read to sniff the format.
 SNIFF_BYTES = 8192
-
-
-def raw_path(out_dir: Path, sha256: str, fmt: str) -> Path:
-    """Where the original with this sha256 and format lives.
-
-    >>> raw_path(Path("data"), "ab" + "0" * 62, "csv").as_posix()
-    'data/raw/ab/ab00000000000000000000000000000000000000000000000000000000000000.csv'
-    """
-    extension = "bin" if fmt == "unknown" else fmt
-    return out_dir / "raw" / sha256[:2] / f"{sha256}.{extension}"
 
 
 def store_original(out_dir: Path, body: bytes) -> tuple[str, str, Path]:
@@ -43,17 +32,9 @@ def store_original(out_dir: Path, body: bytes) -> tuple[str, str, Path]:
     """
     sha256 = hashlib.sha256(body).hexdigest()
     fmt = sniff_format(body[:SNIFF_BYTES])
-    path = raw_path(out_dir, sha256, fmt)
+    path = Layout(out_dir).raw_file(sha256, fmt)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(body)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_bytes(path, body)
     return sha256, fmt, path
 
 

@@ -17,7 +17,6 @@ from test_compliance import AS_OF, scenario
 
 from normalise.compliance.rules import compute_compliance
 from normalise.publish.package import (
-    DUCKDB_FILE,
     connect,
     table_schema_type,
     write_data_dictionary,
@@ -26,6 +25,8 @@ from normalise.publish.package import (
 )
 from normalise.schema import TABLES
 from normalise.store.parquet_io import write_table
+
+DUCKDB_FILE = "councilspend.duckdb"  # the name DESIGN.md promises
 
 VIEWS = {"spend", "files", "runs", "compliance", "registers_companies"}
 

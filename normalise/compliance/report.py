@@ -22,9 +22,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from normalise.compliance import periods
 from normalise.compliance.rules import MonthTotal, monthly_spend, parse_http_date
 from normalise.councils import councils as council_registry
+from normalise.store.atomic import write_text
+from normalise.store.layout import Layout
 from normalise.store.parquet_io import read_table
 
-REPORT_DIR = "report"
 RECENT_QUARTERS = 8  # quarters shown in the national grid; council pages show every quarter
 TOP_SUPPLIERS = 10
 
@@ -91,7 +92,8 @@ def write_report(
     caller already has it (as it does after ``compute_compliance``); otherwise spend is scanned here.
     """
     out_dir = Path(out_dir)
-    report_dir = out_dir / REPORT_DIR
+    layout = Layout(out_dir)
+    report_dir = layout.report
     report_dir.mkdir(parents=True, exist_ok=True)
     rows = compliance.to_pylist()
     codes = sorted({r["council_code"] for r in rows}, key=_council_name)
@@ -100,7 +102,7 @@ def write_report(
         by_council[row["council_code"]].append(row)
     env = _environment()
     by_month = _spend_by_month(monthly_spend(out_dir, codes) if monthly is None else monthly)
-    suppliers = _supplier_summaries(out_dir / "suppliers.parquet", codes)
+    suppliers = _supplier_summaries(layout.table("suppliers"), codes)
     files = _files_by_council(out_dir, codes)
     context = {
         "as_of": as_of,
@@ -110,16 +112,12 @@ def write_report(
         "money_short": money_short,
     }
     index = report_dir / "index.html"
-    index.write_text(
-        env.get_template("index.html").render(**context, overview=_overview(rows, codes, by_council)), encoding="utf-8"
-    )
+    write_text(index, env.get_template("index.html").render(**context, overview=_overview(rows, codes, by_council)))
     for stale in set(report_dir.glob("???.html")) - {report_dir / f"{code}.html" for code in codes}:
         stale.unlink()  # a council no longer in the run
     for code in codes:
         page = _council_page(code, by_council[code], by_month.get(code, []), suppliers.get(code), files.get(code, []))
-        (report_dir / f"{code}.html").write_text(
-            env.get_template("council.html").render(**context, page=page), encoding="utf-8"
-        )
+        write_text(report_dir / f"{code}.html", env.get_template("council.html").render(**context, page=page))
     return index
 
 
@@ -491,7 +489,7 @@ def _supplier_summaries(path: Path, codes: Sequence[str]) -> dict[str, SupplierS
 def _files_by_council(out_dir: Path, codes: Sequence[str]) -> dict[str, list[dict]]:
     wanted = set(codes)
     files: dict[str, list[dict]] = defaultdict(list)
-    for f in read_table(out_dir / "files.parquet", "files").to_pylist():
+    for f in read_table(Layout(out_dir).manifest, "files").to_pylist():
         if f["council_code"] in wanted:
             start, end = f["period_start"], f["period_end"]
             f["period"] = periods.period_label(start, end) if start and end else "–"

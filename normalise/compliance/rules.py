@@ -40,6 +40,7 @@ import pyarrow as pa
 from normalise.compliance import periods
 from normalise.councils import councils as council_registry
 from normalise.schema import arrow_schema
+from normalise.store.layout import Layout
 from normalise.store.parquet_io import read_table
 
 DATASET = "spend_over_500"
@@ -120,7 +121,7 @@ def compute_compliance(
     councils when the caller already has it (otherwise spend is scanned here).
     """
     out_dir = Path(out_dir)
-    manifest = read_table(out_dir / "files.parquet", "files").to_pylist()
+    manifest = read_table(Layout(out_dir).manifest, "files").to_pylist()
     codes = _run_councils(manifest, councils)
     files = _source_files(manifest, codes, out_dir)
     quarters = _quarters(files, since, as_of)
@@ -128,7 +129,7 @@ def compute_compliance(
     if quarters:
         for month in monthly_spend(out_dir, codes) if monthly is None else monthly:
             spend.add(month)
-    first_crawl_ends = _first_crawl_ends(manifest, read_table(out_dir / "runs.parquet", "runs").to_pylist())
+    first_crawl_ends = _first_crawl_ends(manifest, read_table(Layout(out_dir).table("runs"), "runs").to_pylist())
     registry = council_registry()
     rows = [
         _assess(code, quarter, files.get(code, []), spend, first_crawl_ends.get(code), registry[code].in_england)
@@ -152,10 +153,8 @@ def _run_councils(manifest: list[dict], councils: Sequence[str] | None) -> list[
 
 def spend_files(out_dir: Path, codes: Iterable[str]) -> list[str]:
     """The spend Parquet files of these councils' hive partitions (``spend/council=<C>/...``)."""
-    spend = Path(out_dir) / "spend"
-    return [
-        p.as_posix() for code in sorted(set(codes)) for p in sorted((spend / f"council={code}").glob("**/*.parquet"))
-    ]
+    layout = Layout(out_dir)
+    return [p.as_posix() for code in sorted(set(codes)) for p in layout.spend_files(code)]
 
 
 #: The spend rows of the files passed as the ``$files`` query parameter.

@@ -7,6 +7,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from normalise.store.layout import Layout
+
 _SUPPLIERS_SQL = """
 SELECT council_code,
        coalesce(supplier_key, '') AS supplier_key,
@@ -24,7 +26,7 @@ ORDER BY council_code, supplier_key
 
 def supplier_totals(out: Path) -> pd.DataFrame:
     """One row per council and supplier key, aggregated by DuckDB straight from the spend Parquet."""
-    files = sorted((Path(out) / "spend").glob("council=*/year=*/*.parquet"))
+    files = Layout(out).spend_files()
     if not files:
         return pd.DataFrame(
             columns=[

@@ -22,8 +22,6 @@ The database's ``about`` table repeats these instructions.
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,11 +31,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from normalise.schema import TABLES, Column
-
-DUCKDB_FILE = "councilspend.duckdb"
-DATAPACKAGE_FILE = "datapackage.json"
-DICTIONARY_FILE = "DATA_DICTIONARY.md"
-SPEND_GLOB = "spend/**/*.parquet"
+from normalise.store.atomic import replacing, write_text
+from normalise.store.layout import SPEND_GLOB, TABLE_FILES, Layout
 
 PRIMARY_KEYS: dict[str, list[str]] = {
     "spend": ["row_id"],
@@ -101,17 +96,17 @@ TABLE_DESCRIPTIONS = {
 
 def published_tables(out_dir: Path) -> list[PublishedTable]:
     """The tables present (with at least one Parquet file) in ``out_dir``, in a stable order."""
-    out_dir = Path(out_dir)
+    layout = Layout(out_dir)
     found: list[PublishedTable] = []
     for name, columns in TABLES.items():
         if name == "spend":
-            parts = sorted(p.relative_to(out_dir).as_posix() for p in (out_dir / "spend").glob("**/*.parquet"))
+            parts = [layout.relative(p) for p in layout.spend_files()]
             if parts:
                 found.append(PublishedTable(name, parts, SPEND_GLOB, columns, hive=True))
-        elif (out_dir / f"{name}.parquet").is_file():
-            found.append(PublishedTable(name, [f"{name}.parquet"], f"{name}.parquet", columns))
-    for path in sorted((out_dir / "registers").glob("*.parquet")):
-        relative = path.relative_to(out_dir).as_posix()
+        elif layout.table(name).is_file():
+            found.append(PublishedTable(name, [TABLE_FILES[name]], TABLE_FILES[name], columns))
+    for path in sorted(layout.registers.glob("*.parquet")):
+        relative = layout.relative(path)
         columns = [Column(f.name, f.type, "", not f.nullable) for f in pq.read_schema(path)]
         found.append(PublishedTable(f"registers_{_identifier(path.stem)}", [relative], relative, columns))
     return found
@@ -215,22 +210,24 @@ def write_datapackage(out_dir: Path) -> Path:
         "sources": SOURCES,
         "resources": resources,
     }
-    return _write_text(out_dir / DATAPACKAGE_FILE, json.dumps(package, indent=2, ensure_ascii=False) + "\n")
+    return write_text(Layout(out_dir).datapackage, json.dumps(package, indent=2, ensure_ascii=False) + "\n")
 
 
 def write_duckdb(out_dir: Path) -> Path:
     """Write ``<out>/councilspend.duckdb``: one view per table present, over folder-relative paths."""
-    out_dir = Path(out_dir).resolve()
-    path = out_dir / DUCKDB_FILE
-    tmp = out_dir / f".{DUCKDB_FILE}.{uuid.uuid4().hex}.tmp"
-    with duckdb.connect(tmp) as con:
-        con.execute("SET file_search_path = ?", [out_dir.as_posix()])
-        for table in published_tables(out_dir):
-            con.execute(f"CREATE VIEW {table.name} AS SELECT * FROM {_reader(table)}")
-        con.execute("CREATE TABLE about (key VARCHAR, value VARCHAR)")
-        con.executemany("INSERT INTO about VALUES (?, ?)", list(_about_rows()))
-    os.replace(tmp, path)
-    return path
+    layout = Layout(Path(out_dir).resolve())
+    with replacing(layout.duckdb) as tmp:
+        try:
+            with duckdb.connect(tmp) as con:
+                con.execute("SET file_search_path = ?", [layout.root.as_posix()])
+                for table in published_tables(layout.root):
+                    con.execute(f"CREATE VIEW {table.name} AS SELECT * FROM {_reader(table)}")
+                con.execute("CREATE TABLE about (key VARCHAR, value VARCHAR)")
+                con.executemany("INSERT INTO about VALUES (?, ?)", list(_about_rows()))
+                con.execute("CHECKPOINT")  # fold the write-ahead log into the file before it is renamed
+        finally:
+            tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+    return layout.duckdb
 
 
 def _reader(table: PublishedTable) -> str:
@@ -252,7 +249,7 @@ def _about_rows() -> Iterator[tuple[str, str]]:
 def connect(path: Path, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     """Open ``councilspend.duckdb`` (give the file or its folder) with its views working from any directory."""
     path = Path(path)
-    database = path / DUCKDB_FILE if path.is_dir() else path
+    database = Layout(path).duckdb if path.is_dir() else path
     if not database.is_file():
         raise FileNotFoundError(f"no councilspend database at {database} (run the publish step first)")
     con = duckdb.connect(database, read_only=read_only)
@@ -284,7 +281,7 @@ def write_data_dictionary(out_dir: Path) -> Path:
     for table in present.values():
         if table.name.startswith("registers_"):
             lines += _table_section(table.name, table.description, f"`{table.paths[0]}`", table.columns, True)
-    return _write_text(out_dir / DICTIONARY_FILE, "\n".join(lines))
+    return write_text(Layout(out_dir).dictionary, "\n".join(lines))
 
 
 def _location(name: str) -> str:
@@ -301,10 +298,3 @@ def _table_section(name: str, description: str, location: str, columns: list[Col
         text = c.description.replace("|", "\\|")
         lines.append(f"| `{c.name}` | {readable_type(c.type)} | {'yes' if c.required else ''} | {text} |")
     return [*lines, ""]
-
-
-def _write_text(path: Path, text: str) -> Path:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path

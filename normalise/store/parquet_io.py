@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from normalise.schema import conform, empty_table
+from normalise.store.atomic import write_parquet
 
 
 def write_table(table: pa.Table, path: Path, *, schema_of: str | None = None) -> Path:
@@ -19,12 +18,7 @@ def write_table(table: pa.Table, path: Path, *, schema_of: str | None = None) ->
     """
     if schema_of:
         table = conform(table, schema_of)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
-    return path
+    return write_parquet(Path(path), table)
 
 
 def read_table(path: Path, table: str) -> pa.Table:

@@ -1,0 +1,82 @@
+"""Atomic writes: a reader sees the old file or the new one, never half of either.
+
+Every write goes to a temporary name beside its target (unique to this process and call, so two
+runs never collide), is flushed to disk, then renamed over the target; the folder entry is
+flushed too, so a crash right after the rename cannot bring the old file back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+#: Suffix of every temporary file; nothing published ends with it, so readers' globs skip them.
+TMP_SUFFIX = ".tmp"
+
+
+def temporary_name(target: Path) -> Path:
+    """A hidden name beside ``target``, unique to this process and call.
+
+    >>> name = temporary_name(Path("data/files.parquet"))
+    >>> name.parent.as_posix(), name.name.startswith(".files.parquet."), name.suffix
+    ('data', True, '.tmp')
+    """
+    return target.with_name(f".{target.name}.{os.getpid()}-{uuid.uuid4().hex[:12]}{TMP_SUFFIX}")
+
+
+def fsync_dir(path: Path) -> None:
+    """Flush a folder's entries (a rename in it) to disk, where the platform allows."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def replacing(target: Path) -> Iterator[Path]:
+    """Yield a temporary path to write; on success it is flushed and renamed over ``target``.
+
+    On any error the temporary file is removed and ``target`` is left as it was.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_name(target)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as stream:
+            os.fsync(stream.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(target.parent)
+
+
+def write_bytes(target: Path, data: bytes) -> Path:
+    with replacing(target) as tmp:
+        tmp.write_bytes(data)
+    return Path(target)
+
+
+def write_text(target: Path, text: str) -> Path:
+    return write_bytes(target, text.encode("utf-8"))
+
+
+def write_json(target: Path, value: Any) -> Path:
+    return write_text(target, json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def write_parquet(target: Path, table: pa.Table) -> Path:
+    with replacing(target) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+    return Path(target)

@@ -1,0 +1,136 @@
+"""Every path under the output folder (``--out``), named once.
+
+Published tables sit at the top of the folder, where researchers read them; the pipeline's own
+working state sits under ``_work/`` and ``_crawl/``, which no published reader looks at.
+
+    raw/ab/abcdef….csv                 originals, content-addressed, never modified
+    files.parquet, runs.parquet, rejects.parquet, suppliers.parquet, compliance.parquet
+    spend/council=BIR/year=2025/…      the spend dataset (hive partitions)
+    registers/*.parquet                loaded registers
+    report/index.html                  the compliance report
+    datapackage.json, DATA_DICTIONARY.md, councilspend.duckdb
+    _work/parsed/<COUNCIL>/<sha256>.*  each file's rows as parsed, before the council is rebuilt
+    _work/rejects/<COUNCIL>.parquet    each council's rejects, gathered into rejects.parquet
+    _crawl/<run_id>/                   a crawl run's items, stats and log
+    _mockweb/                          the demo's generated mock web and its answer key
+
+No other module joins a name onto the output folder: ask the layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Published table name -> file name at the top of the folder (spend is a folder of partitions).
+TABLE_FILES = {
+    "files": "files.parquet",
+    "runs": "runs.parquet",
+    "rejects": "rejects.parquet",
+    "suppliers": "suppliers.parquet",
+    "compliance": "compliance.parquet",
+}
+SPEND_DIR = "spend"
+#: The spend partitions as a glob relative to the folder (what the DuckDB view reads).
+SPEND_GLOB = f"{SPEND_DIR}/**/*.parquet"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The output folder's paths.
+
+    >>> out = Layout(Path("data"))
+    >>> out.table("files").as_posix(), out.spend_council("BIR").as_posix()
+    ('data/files.parquet', 'data/spend/council=BIR')
+    >>> out.raw_file("ab" + "0" * 62, "csv").relative_to(out.root).parts[:2]
+    ('raw', 'ab')
+    """
+
+    root: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+
+    # --- published -------------------------------------------------------------------------
+
+    def table(self, name: str) -> Path:
+        """A published single-file table (``files``, ``runs``, ``rejects``, ``suppliers``, ``compliance``)."""
+        return self.root / TABLE_FILES[name]
+
+    @property
+    def manifest(self) -> Path:
+        return self.table("files")
+
+    @property
+    def spend(self) -> Path:
+        return self.root / SPEND_DIR
+
+    def spend_council(self, council_code: str) -> Path:
+        return self.spend / f"council={council_code}"
+
+    def spend_files(self, council_code: str | None = None) -> list[Path]:
+        """The published spend partition files, of one council or all, sorted."""
+        base = self.spend_council(council_code) if council_code else self.spend
+        pattern = "year=*/*.parquet" if council_code else "council=*/year=*/*.parquet"
+        return sorted(base.glob(pattern))
+
+    @property
+    def registers(self) -> Path:
+        return self.root / "registers"
+
+    @property
+    def report(self) -> Path:
+        return self.root / "report"
+
+    @property
+    def datapackage(self) -> Path:
+        return self.root / "datapackage.json"
+
+    @property
+    def dictionary(self) -> Path:
+        return self.root / "DATA_DICTIONARY.md"
+
+    @property
+    def duckdb(self) -> Path:
+        return self.root / "councilspend.duckdb"
+
+    # --- originals -------------------------------------------------------------------------
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    def raw_file(self, sha256: str, fmt: str) -> Path:
+        """Where the original with this sha256 and (sniffed) format lives."""
+        extension = "bin" if fmt in ("unknown", "") else fmt
+        return self.raw / sha256[:2] / f"{sha256}.{extension}"
+
+    # --- working state ---------------------------------------------------------------------
+
+    @property
+    def work(self) -> Path:
+        return self.root / "_work"
+
+    def parsed(self, council_code: str, sha256: str, suffix: str) -> Path:
+        """One parsed file's staged output: ``.parquet`` rows, ``.rejects.parquet``, ``.json`` summary."""
+        return self.work / "parsed" / council_code / f"{sha256}{suffix}"
+
+    @property
+    def council_rejects_dir(self) -> Path:
+        return self.work / "rejects"
+
+    def council_rejects(self, council_code: str) -> Path:
+        return self.council_rejects_dir / f"{council_code}.parquet"
+
+    def crawl_run(self, run_id: str) -> Path:
+        """A crawl run's folder: ``items.jsonl``, ``stats.json``, ``crawl.log``."""
+        return self.root / "_crawl" / run_id
+
+    @property
+    def demo_web(self) -> Path:
+        """The mock council web the demo generated here, with its answer key."""
+        return self.root / "_mockweb"
+
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the folder, with forward slashes (how published readers name files)."""
+        return Path(path).relative_to(self.root).as_posix()
