@@ -17,7 +17,7 @@ MONEY = pa.decimal128(18, 2)
 
 DATASETS = ("spend_over_500", "purchase_card", "grants")
 DATE_PRECISIONS = ("day", "month", "quarter", "year")
-PARSE_STATUSES = ("ok", "partial", "failed", "not_machine_readable", "not_spend")
+PARSE_STATUSES = ("ok", "partial", "empty", "failed", "not_machine_readable", "not_spend")
 ORG_TYPES = (
     "company",
     "cic",
@@ -134,11 +134,16 @@ FILES = [
     _c("period_start", D, "First day of the period the file covers (from link text, name or rows)."),
     _c("period_end", D, "Last day of the period the file covers."),
     _c("dataset", S, "spend_over_500 | purchase_card | grants, as guessed from the link or the content."),
-    _c("parse_status", S, "ok | partial | failed | not_machine_readable | not_spend; null until parsed."),
+    _c(
+        "parse_status",
+        S,
+        "ok | partial | empty (a header and no rows) | failed | not_machine_readable | not_spend; null until parsed.",
+    ),
     _c("columns_mapped", pa.list_(S), "Canonical spend columns the file provides (after column mapping)."),
     _c("rows", INT, "Rows written to spend."),
     _c("rows_rejected", INT, "Rows written to rejects."),
     _c("error", S, "Why a fetch or parse failed."),
+    _c("parser_version", INT, "Version of the parser that read the file (normalise.parsing.version.PARSER_VERSION)."),
 ]
 
 RUNS = [
