@@ -102,13 +102,11 @@ def _council_list(councils: str | None) -> list[str] | None:
 
 def _sources_path(sources: Path | None, councils: list[str] | None = None) -> Path:
     """The sources config to use, checked (and the chosen councils in it) before any flow starts."""
-    from importlib import resources
-
-    from normalise.sources import load_sources
+    from normalise.sources import bundled_path, load_sources
 
     if sources is not None and not sources.is_file():
         raise UserError(f"sources config {sources} does not exist")
-    path = sources or Path(str(resources.files("normalise").joinpath("data/sources.yaml")))
+    path = sources or bundled_path()
     configured = load_sources(path)
     unknown = sorted(set(councils or ()) - set(configured))
     if unknown:
