@@ -176,6 +176,22 @@ class DiscoveredLink:
     period_start: date | None
     period_end: date | None
     evidence: Evidence = field(default_factory=Evidence, compare=False)
+    #: What the page said around the link (text, row, heading): inherited if it turns out to be a page.
+    context: str = field(default="", compare=False, repr=False)
+
+    def record(self) -> dict[str, str | None]:
+        """The link as a JSON-ready dict, with the evidence for each judgement."""
+        return {
+            "url": self.url,
+            "text": self.text,
+            "format": self.format_guess,
+            "kind": self.dataset,
+            "period_start": self.period_start.isoformat() if self.period_start else None,
+            "period_end": self.period_end.isoformat() if self.period_end else None,
+            "format_from": self.evidence.format or None,
+            "kind_from": self.evidence.kind or None,
+            "period_from": self.evidence.period or None,
+        }
 
 
 @dataclass(frozen=True)
@@ -468,7 +484,8 @@ def _judge(page: Page, anchor: Anchor, hint: str | None, context: str | None) ->
     if _NOT_DATA_SECTION.search(section) and not (own_kind or own_period):
         return None
     fmt, fmt_from = _format(
-        anchor.url, own + [("row", anchor.tail), ("type attribute", anchor.attributes.get("type", ""))]
+        anchor.url,
+        own + [("row", anchor.tail)] + rows + [("type attribute", anchor.attributes.get("type", ""))] + parent,
     )
     return DiscoveredLink(
         url=anchor.url,
@@ -478,6 +495,7 @@ def _judge(page: Page, anchor: Anchor, hint: str | None, context: str | None) ->
         period_start=chosen.start if chosen else None,
         period_end=chosen.end if chosen else None,
         evidence=Evidence(fmt_from, kind_from, chosen.evidence if chosen else ""),
+        context=" | ".join(t for _, t in [("", anchor.text), *rows[:1], *headings[:1], ("", page.title)] if t),
     )
 
 
@@ -503,6 +521,8 @@ def _format(url: str, pieces: list[tuple[str, str]]) -> tuple[str, str]:
         found = {fmt for pattern, fmt in _FORMAT_WORDS if pattern.search(text)}
         if len(found) == 1:
             return found.pop(), name
+        if found and name == "row":
+            break  # a row naming several formats speaks for its other links too: look no further up
     for pattern, fmt in _FORMAT_WORDS:
         if pattern.search(re.sub(r"[_\-]+", " ", file_name)):
             return fmt, "file name"
@@ -616,7 +636,8 @@ def _decoded(text: str) -> str:
 
 def _query_file_names(query: str) -> list[str]:
     """Query values that look like file names (``?file=Spend%20April.csv``)."""
-    return [_decoded(value) for _, value in parse_qsl(query, keep_blank_values=False) if "." in value]
+    values = [_decoded(value) for _, value in parse_qsl(query, keep_blank_values=False)]
+    return [value for value in values if "." in value]
 
 
 def _url_names(url: str) -> tuple[str, str]:

@@ -80,6 +80,7 @@ class Page:
         self.title = _words(" ".join(self.selector.css("title::text").getall()))
         self.anchors = list(self._read_anchors(base_url))
         self._urls_under = self._index_urls(self.anchors)
+        self._link_elements = {anchor.element for anchor in self.anchors}
         self._files_under: dict[etree._Element, set[str]] = {}
         self._ranks: dict[etree._Element, int | None] = {}
         for anchor in self.anchors:
@@ -162,7 +163,16 @@ class Page:
             block = element
         if block is anchor.element:
             return ""
-        return self._own_text(block, self._urls_under)
+        pieces = [block.text or ""]
+        for child in block:
+            if (
+                isinstance(child.tag, str)
+                and child.tag not in _SKIP
+                and not (child.tag == "a" and child in self._link_elements)
+            ):
+                pieces.append(_text_outside_links(child, self._link_elements))
+            pieces.append(child.tail or "")
+        return _words(" ".join(pieces))
 
     def _own_text(self, element: etree._Element, files_under: dict, line_of: etree._Element | None = None) -> str:
         """The words of ``element`` outside headings and outside children holding file links.
@@ -301,6 +311,16 @@ def _is_bold_only(element: etree._Element) -> bool:
     outside = (element.text or "") + "".join(c.tail or "" for c in element)
     inside = _words(" ".join(element.itertext()))
     return not outside.strip(" \t\r\n:|-") and 0 < len(inside) <= MAX_BOLD_HEADING
+
+
+def _text_outside_links(element: etree._Element, links: set) -> str:
+    """The words of ``element`` outside the given link elements."""
+    pieces = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in _SKIP and child not in links:
+            pieces.append(_text_outside_links(child, links))
+        pieces.append(child.tail or "")
+    return " ".join(pieces)
 
 
 def _has_br(element: etree._Element) -> bool:
