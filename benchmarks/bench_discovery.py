@@ -6,14 +6,15 @@ Two corpora:
 
 * the saved real council pages in ``../shared/realdata/pages``, against the expectations written by
   reading them (``tests/discovery_expectations.py``; skipped when ../shared is absent);
-* a generated mock council web, walked offline as the landing and CKAN spiders walk it (landing pages,
-  their sub-pages within two hops, pagination, CKAN package_show), against its answer key
-  (``answers/files.csv`` are the data links; ``answers/documents.csv`` the documents beside them).
+* a generated mock council web, walked offline as the landing and CKAN spiders walk it
+  (:mod:`mockweb.offline`), against its answer key (``answers/files.csv`` are the data links,
+  ``answers/documents.csv`` the papers beside them).
 
 For each: data links, found, returned, non-data returned; among found links, period right / wrong /
 missing, kind right / wrong / unknown, format right / wrong / unknown (as guessed from the page alone,
 before any HEAD request). It uses only ``discover_links``, ``follow_links`` and the CKAN spider's
-``resource_link``, so the same script measures an older checkout: put its tree first on PYTHONPATH.
+``resource_link``, so the same script measures an older ``crawler/``: put a copy of that tree first
+on PYTHONPATH (``git archive <commit> crawler | tar -x -C /tmp/old``, then ``PYTHONPATH=/tmp/old``).
 """
 
 from __future__ import annotations
@@ -29,11 +30,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 PAGES = REPO.parent / "shared" / "realdata" / "pages"
-MOCK_BASE = "http://127.0.0.1:18999"
 
 
 @dataclass(frozen=True)
@@ -98,99 +97,24 @@ def saved_pages() -> Score:
     return score
 
 
-class OfflineWeb:
-    """A generated mock web read from disk by route, as its server would answer."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.routes: dict[str, dict] = json.loads((root / "routes.json").read_text(encoding="utf-8"))
-
-    def get(self, url: str) -> tuple[bytes, str] | None:
-        from urllib.parse import unquote
-
-        parts = urlsplit(url)
-        path = unquote(parts.path)
-        route = self.routes.get(f"{path}?{parts.query}" if parts.query else path) or self.routes.get(path)
-        if route is None:
-            return None
-        while route.get("status") == 301:
-            route = self.routes[route["location"]]
-        if route.get("status") != 200:
-            return None
-        body = (self.root / route["file"]).read_bytes().replace(b"__MOCKWEB_BASE_URL__", MOCK_BASE.encode())
-        return body, route["type"]
-
-
-def walk_landing(web: OfflineWeb, entry: dict) -> dict[str, Any]:
-    """Every link discovery returns from one council's landing pages, followed as the landing spider does."""
-    from crawler.discovery import follow_links
-
-    found: dict[str, Any] = {}
-    queue = [(page["url"], page.get("dataset"), 0, 0, None) for page in entry.get("landing_pages", [])]
-    seen: set[str] = set()
-    while queue:
-        url, hint, depth, pages, context = queue.pop(0)
-        if url in seen:
-            continue
-        seen.add(url)
-        answer = web.get(url)
-        if answer is None or not answer[1].startswith("text/html"):
-            continue
-        html = answer[0]
-        for link in _discover(html, url, link_pattern=entry.get("link_pattern"), dataset_hint=hint, context=context):
-            found.setdefault(link.url, link)
-        for sub in follow_links(html, url, follow_pattern=entry.get("follow_pattern")):
-            pagination = getattr(sub, "pagination", False)
-            if pagination and pages < 100:
-                queue.append((sub.url, hint, depth, pages + 1, getattr(sub, "context", None)))
-            elif not pagination and depth < 2:
-                queue.append((sub.url, hint, depth + 1, pages, getattr(sub, "context", None)))
-    return found
-
-
-def walk_ckan(web: OfflineWeb, entry: dict) -> dict[str, Any]:
-    """Every link the CKAN spider makes of one council's portal datasets."""
-    from crawler.discovery import guess_dataset
-    from crawler.spiders.ckan import resource_link
-
-    found: dict[str, Any] = {}
-    for portal in entry.get("ckan", []):
-        for dataset_id in portal["dataset_ids"]:
-            api = f"{portal['base_url']}/api/3/action/package_show?id={dataset_id}"
-            answer = web.get(api)
-            if answer is None:
-                continue
-            package = json.loads(answer[0])["result"]
-            hint = guess_dataset(" ".join(filter(None, [package.get("title"), package.get("name")])))
-            for resource in package["resources"]:
-                link = resource_link(resource, api, hint)
-                if link is not None:
-                    found.setdefault(link.url, link)
-    return found
-
-
 def mock_web(councils: int, seed: int) -> tuple[Score, int, int]:
     """Discovery over a generated mock web against its answer key; also the planted documents returned."""
     import pandas as pd
 
     from mockweb.generate import generate
+    from mockweb.offline import OfflineWeb, discover_council
 
     with tempfile.TemporaryDirectory() as tmp:
         site = generate(Path(tmp) / "web", councils=councils, seed=seed)
         web = OfflineWeb(site.root)
-        meta = json.loads((site.root / "mockweb.json").read_text(encoding="utf-8"))
         answers = site.root / "answers"
-        files = pd.read_csv(answers / "files.csv", dtype=str, keep_default_na=False)
-        disallowed = pd.read_csv(answers / "disallowed.csv", dtype=str, keep_default_na=False)
-        documents_csv = answers / "documents.csv"
-        documents = (
-            pd.read_csv(documents_csv, dtype=str, keep_default_na=False) if documents_csv.exists() else pd.DataFrame()
+        files, disallowed, documents = (
+            pd.read_csv(answers / f"{name}.csv", dtype=str, keep_default_na=False)
+            for name in ("files", "disallowed", "documents")
         )
-        score, planted, planted_returned = Score(), len(documents), 0
-        for code, entry in meta["sources"].items():
-            entry = json.loads(json.dumps(entry).replace("{base}", MOCK_BASE))
-            returned = {**walk_landing(web, entry), **walk_ckan(web, entry)}
-            returned = {_path(url): link for url, link in returned.items()}
+        score, planted_returned = Score(), 0
+        for code, entry in web.sources().items():
+            returned = discover_council(web, entry)
             truth = {
                 row.url_path: Truth(
                     row.dataset,
@@ -202,16 +126,8 @@ def mock_web(councils: int, seed: int) -> tuple[Score, int, int]:
             for row in disallowed[disallowed["council_code"] == code].itertuples():
                 truth[row.url_path] = Truth("spend_over_500", None, None)
             score.add(truth, returned)
-            if len(documents):
-                planted_returned += sum(
-                    p in returned for p in documents.loc[documents["council_code"] == code, "url_path"]
-                )
-        return score, planted, planted_returned
-
-
-def _path(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+            planted_returned += sum(p in returned for p in documents.loc[documents["council_code"] == code, "url_path"])
+        return score, len(documents), planted_returned
 
 
 def _print(title: str, numbers: dict[str, int]) -> None:

@@ -83,16 +83,22 @@ class BaseCouncilSpider(scrapy.Spider):
         self.councils = {code: s for code, s in selected.items() if getattr(s, self.source_kind)}
 
     def link_request(
-        self, council_code: str, link: DiscoveredLink, landing_url: str, meta: dict | None = None
+        self,
+        council_code: str,
+        link: DiscoveredLink,
+        landing_url: str,
+        meta: dict | None = None,
+        seen_at: str | None = None,
     ) -> scrapy.Request:
         """The request for a discovered link: the file itself, or first a HEAD when its format is unknown.
 
         A link with no file name (a CMS asset id, a download handler) is judged by its words;
         the HEAD answer's Content-Type and Content-Disposition then say what it serves. ``meta``
-        travels with the HEAD (the landing spider's page depth).
+        travels with the HEAD (the landing spider's page depth). ``seen_at`` is when the link was
+        first seen, when that was earlier than now (a CKAN resource listed on its dataset's page).
         """
         if link.format_guess != "unknown":
-            return self.file_request(council_code, link, landing_url)
+            return self.file_request(council_code, link, landing_url, seen_at)
         return scrapy.Request(
             link.url,
             method="HEAD",
@@ -103,6 +109,7 @@ class BaseCouncilSpider(scrapy.Spider):
                 "council_code": council_code,
                 "link": link,
                 "landing_url": landing_url,
+                "link_seen_at": seen_at,
                 "handle_httpstatus_list": HEAD_STATUSES,
             },
         )
@@ -110,9 +117,13 @@ class BaseCouncilSpider(scrapy.Spider):
     def parse_head(self, response: Response) -> Iterator[scrapy.Request]:
         """Fetch the file the HEAD answer describes; a web page is handed to :meth:`page_behind_link`."""
         link: DiscoveredLink = response.meta["link"]
-        code, landing_url = response.meta["council_code"], response.meta["landing_url"]
+        code, landing_url, seen_at = (
+            response.meta["council_code"],
+            response.meta["landing_url"],
+            response.meta["link_seen_at"],
+        )
         if response.status >= 400:  # some servers refuse HEAD: the GET decides, and records any error
-            yield self.file_request(code, link, landing_url)
+            yield self.file_request(code, link, landing_url, seen_at)
             return
         fmt = format_from_headers(_header(response, b"Content-Type"), _header(response, b"Content-Disposition"))
         if fmt == "html":
@@ -130,7 +141,8 @@ class BaseCouncilSpider(scrapy.Spider):
     def head_failed(self, failure: Failure) -> Iterator[FileItem]:
         """The item for a link whose HEAD request could not be made at all (the GET would fail alike)."""
         request = failure.request  # type: ignore[attr-defined]
-        item = self.file_item(request.meta["council_code"], request.meta["link"], request.meta["landing_url"])
+        meta = request.meta
+        item = self.file_item(meta["council_code"], meta["link"], meta["landing_url"], meta["link_seen_at"])
         item.fetched_at = now()
         item.error = describe_failure(failure)
         self.logger.warning("%s: %s (%s)", item.council_code, item.error, item.url)
@@ -141,8 +153,10 @@ class BaseCouncilSpider(scrapy.Spider):
         self.logger.info("%s: %s is a web page, not a file", response.meta["council_code"], link.url)
         return iter(())
 
-    def file_item(self, council_code: str, link: DiscoveredLink, landing_url: str) -> FileItem:
-        """The item recording one discovered file link."""
+    def file_item(
+        self, council_code: str, link: DiscoveredLink, landing_url: str, seen_at: str | None = None
+    ) -> FileItem:
+        """The item recording one discovered file link (seen now, unless ``seen_at`` says earlier)."""
         return FileItem(
             council_code=council_code,
             url=link.url,
@@ -152,10 +166,12 @@ class BaseCouncilSpider(scrapy.Spider):
             dataset=link.dataset,
             period_start=link.period_start,
             period_end=link.period_end,
-            seen_at=now(),
+            seen_at=seen_at or now(),
         )
 
-    def file_request(self, council_code: str, link: DiscoveredLink, landing_url: str) -> scrapy.Request:
+    def file_request(
+        self, council_code: str, link: DiscoveredLink, landing_url: str, seen_at: str | None = None
+    ) -> scrapy.Request:
         """A request for one discovered file; its item travels in the request meta."""
         return scrapy.Request(
             link.url,
@@ -163,7 +179,7 @@ class BaseCouncilSpider(scrapy.Spider):
             errback=self.file_failed,
             meta={
                 FILE_REQUEST: True,
-                "item": self.file_item(council_code, link, landing_url),
+                "item": self.file_item(council_code, link, landing_url, seen_at),
                 "handle_httpstatus_list": FILE_STATUSES,
             },
         )

@@ -8,7 +8,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from crawler.discovery import DiscoveredLink, decode_html, read_links
-from crawler.spiders.base import BaseCouncilSpider
+from crawler.spiders.base import BaseCouncilSpider, now
 
 
 class LandingPageSpider(BaseCouncilSpider):
@@ -35,9 +35,20 @@ class LandingPageSpider(BaseCouncilSpider):
                 yield self.page_request(code, page.url, page.dataset, depth=0, pages=0)
 
     def page_request(
-        self, council_code: str, url: str, dataset: str | None, depth: int, pages: int, context: str = ""
+        self,
+        council_code: str,
+        url: str,
+        dataset: str | None,
+        depth: int,
+        pages: int,
+        context: str = "",
+        seen_at: str | None = None,
     ) -> scrapy.Request:
-        """A request for a page; ``context`` is what the page that linked it said about it."""
+        """A request for a page; ``context`` is what the page that linked it said about it.
+
+        ``seen_at`` is set for a page standing for a file (a CKAN resource page): the file was
+        first seen when the link to that page was, so copies keep the order their listing gives.
+        """
         return scrapy.Request(
             url,
             callback=self.parse_page,
@@ -48,6 +59,7 @@ class LandingPageSpider(BaseCouncilSpider):
                 "page_depth": depth,
                 "page_count": pages,
                 "page_context": context,
+                "link_seen_at": seen_at,
             },
         )
 
@@ -68,30 +80,34 @@ class LandingPageSpider(BaseCouncilSpider):
             context=context,
         )
         depth, pages = response.meta["page_depth"], response.meta["page_count"]
+        seen_at = response.meta.get("link_seen_at")
         for link in found.files:
-            yield self.link_request(code, link, response.url, meta=self._page_meta(response))
+            yield self.link_request(code, link, response.url, meta=self._page_meta(response), seen_at=seen_at)
         for sub in found.follow:
             # the next page of a list is the same list: it costs a page, not a level, and says what the first said
             if sub.pagination and pages < self.max_pages:
                 yield self.page_request(code, sub.url, hint, depth, pages + 1, context)
             elif not sub.pagination and depth < self.max_depth:
-                yield self.page_request(code, sub.url, hint, depth + 1, pages, sub.context)
+                yield self.page_request(
+                    code, sub.url, hint, depth + 1, pages, sub.context, now() if sub.resource else None
+                )
 
     def page_behind_link(self, response: Response, link: DiscoveredLink) -> Iterator[scrapy.Request]:
         """A link judged a file served a web page (an interstitial, a resource page): read it as a page."""
-        depth = response.meta["page_depth"]
-        if depth < self.max_depth:
-            context = " | ".join(filter(None, [link.context or link.text, response.meta.get("page_context")]))
+        meta = response.meta
+        if meta["page_depth"] < self.max_depth:
+            context = " | ".join(filter(None, [link.context or link.text, meta.get("page_context")]))
             yield self.page_request(
-                response.meta["council_code"],
+                meta["council_code"],
                 link.url,
-                response.meta["dataset_hint"],
-                depth + 1,
-                response.meta["page_count"],
+                meta["dataset_hint"],
+                meta["page_depth"] + 1,
+                meta["page_count"],
                 context,
+                meta.get("link_seen_at") or now(),
             )
 
     @staticmethod
     def _page_meta(response: Response) -> dict:
-        keys = ("dataset_hint", "page_depth", "page_count", "page_context")
+        keys = ("dataset_hint", "page_depth", "page_count", "page_context")  # link_seen_at travels on its own
         return {key: response.meta.get(key) for key in keys}
