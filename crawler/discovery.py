@@ -116,7 +116,9 @@ _KIND_WORDS = {
         r"|(?:credit|corporate|payment)[\s_-]*cards?|card[\s_-]*(?:payments|transactions|spend)",
         re.I,
     ),
-    "grants": re.compile(r"\bgrants?\b|voluntary[\s_-]*(?:and[\s_-]*community[\s_-]*)?sector|\bvcse\b", re.I),
+    "grants": re.compile(
+        r"\bgrants?\b|voluntary[\s_-]*(?:and[\s_-]*community[\s_-]*)?sector|\bvcse\b|360[\s_-]*giving", re.I
+    ),
     "contracts": re.compile(
         r"\bcontracts?\b|\btenders?\b|invitations?[\s_-]*to[\s_-]*(?:tender|quote)|procurement[\s_-]*pipeline", re.I
     ),
@@ -134,7 +136,9 @@ _ABOUT_THE_DATA = re.compile(
     r"|transparency[\s_-]code|budget|\bestimates\b|outturn|statement[\s_-]of[\s_-]accounts|annual[\s_-](?:report|accounts)"
     r"|capital[\s_-]programme|medium[\s_-]term|council[\s_-]tax|pay[\s_-](?:policy|multiple|statement)|salar(?:y|ies)"
     r"|senior[\s_-](?:officers?|staff|employees|managers)|organisation(?:al)?[\s_-](?:chart|structure)"
-    r"|trade[\s_-]union|\btemplates?\b|\bforms?\b|consultation|\bminutes\b|\bagenda\b",
+    r"|trade[\s_-]union|\btemplates?\b|\bforms?\b|consultation|\bminutes\b|\bagenda\b|gender[\s_-]pay"
+    r"|\bparking\b|allowances|business[\s_-]rates|\bfraud\b|land[\s_-]and[\s_-](?:property|buildings|assets)"
+    r"|social[\s_-]housing|asset[\s_-]register|newsletter",
     re.I,
 )
 #: Headings over papers beside the data rather than the data.
@@ -471,13 +475,16 @@ def _judge(page: Page, anchor: Anchor, hint: str | None, context: str | None) ->
     if is_about_the_data(own_words):
         return None
     period_pieces = [(n, read_clue(t)) for n, t in own + rows + table + headings + parent]
-    period_pieces += [("file name", file_name_clue(file_name)), ("folders", read_clue(folders))]
+    period_pieces += [("file name", file_name_clue(file_name)), ("folders", _folder_clue(folders))]
+    period_pieces += [("page title", read_clue(page.title))]
     chosen = choose_period(period_pieces)
     kind, kind_from = _kind(own + rows + table + headings + parent + url_pieces + [("page title", page.title)], hint)
     own_kind = kind_in(own_words)
     own_period = any(c is not None and c is not AMBIGUOUS for _, c in period_pieces[:2])
     if kind == "contracts" and hint != "contracts":
         return None
+    if own_kind is None and page.in_furniture(anchor):
+        return None  # a menu or sidebar link ("Council news April 2024") is data only if it says so
     if kind is None or (chosen is None and own_kind is None):
         return None
     section = " ".join(t for _, t in headings[:1] + rows[:1])
@@ -559,7 +566,16 @@ def _role(anchor: Anchor) -> str:
         return "file"
     if any(pattern.search(words) for pattern, _ in _FORMAT_WORDS):
         return "file"
+    if _names_a_month_or_quarter(anchor.text):
+        return "file"  # "April 2024" to an address with no file name: perhaps a file; the HEAD request says
     return "page"
+
+
+def _names_a_month_or_quarter(text: str) -> bool:
+    clue = read_clue(text)
+    if clue is None or clue is AMBIGUOUS or not clue.whole:
+        return False
+    return (clue.end.year - clue.start.year) * 12 + clue.end.month - clue.start.month < 3  # type: ignore[union-attr]
 
 
 def _first_with_text(anchors: list[Anchor]) -> Iterator[Anchor]:
@@ -662,7 +678,21 @@ def _url_names(url: str) -> tuple[str, str]:
 
 def _url_clues(url: str) -> list[tuple[str, Clue | None]]:
     file_name, folders = _url_names(url)
-    return [("file name", file_name_clue(file_name)), ("folders", read_clue(folders))]
+    return [("file name", file_name_clue(file_name)), ("folders", _folder_clue(folders))]
+
+
+def _folder_clue(folders: str) -> Clue | None:
+    """The period a URL's folders give: a year ("2015/December.csv") or a financial year, never a month.
+
+    Upload folders ("uploads/2024/05", "files/2024-05") say when a file was put up, not what it covers.
+
+    >>> _folder_clue("sites default files 2024-05").year, _folder_clue("spending 2024-25").financial
+    (2024, True)
+    """
+    clue = read_clue(folders)
+    if clue is None or clue is AMBIGUOUS or not clue.whole or clue.financial:
+        return clue
+    return Clue(year=clue.start.year) if clue.start.year == clue.end.year else None  # type: ignore[union-attr]
 
 
 def _url_text(url: str) -> str:

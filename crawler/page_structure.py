@@ -44,6 +44,13 @@ _BOLD = {"strong", "b"}
 #: A row this long is prose around many things, not a label.
 MAX_ROW_WORDS = 40
 MAX_BOLD_HEADING = 100
+#: Rows speak for every link in them; these containers through one labelling child; lists never.
+_ROWS = {"tr", "li", "p", "dd", "dt", "td", "th"}
+_LABELLED = {"details": "summary", "fieldset": "legend", "figure": "figcaption"}
+_LISTS = {"ul", "ol", "dl", "table", "thead", "tbody", "tfoot"}
+#: A plain line this short just before a link's block is its label.
+MAX_LABEL_WORDS = 8
+_LABELS = {"p", "div", "span", "label", "em", "i"}
 
 
 @dataclass
@@ -103,17 +110,19 @@ class Page:
                 break
             if element.tag == "table":
                 caption = _words(" ".join(element.xpath("./caption//text()")))
-            elif element.tag in ("td", "th") and not column:
+            if element.tag in ("td", "th") and not column:
                 column = self._column_heading(element)
-            elif element.tag not in ("thead", "tbody", "tfoot"):
-                lines = _has_br(element) and len(files_under.get(element, ())) > 1
-                own = self._own_text(element, files_under, line_of=node if lines else None)
-                if len(own.split()) > MAX_ROW_WORDS:
-                    break
-                if own:
-                    rows.append(own)
+            own = self._row_text(element, node, anchor.url, files_under)
+            if len(own.split()) > MAX_ROW_WORDS:
+                break
+            if own:
+                rows.append(own)
             node = element
         return Surroundings(tuple(rows), column, caption, tuple(self._headings(anchor.element, files_under)))
+
+    def in_furniture(self, anchor: Anchor) -> bool:
+        """Whether the link sits in the site's furniture (navigation, header, footer, sidebar), not its content."""
+        return any(element.tag in _CHROME or element.tag == "header" for element in self._ancestors(anchor.element))
 
     def context_text(self, anchor: Anchor) -> str:
         """The link's text, nearest heading and the page title: what a page it leads to inherits."""
@@ -138,7 +147,8 @@ class Page:
                 images = " ".join(img.get("alt") or "" for img in element.iter("img"))
                 text = _words(element.get("aria-label") or element.get("title") or images)
             attributes = {k: str(v) for k, v in element.attrib.items()}
-            yield Anchor(url, text, _words(element.get("title") or ""), element, attributes)
+            title = element.get("aria-label") or element.get("title") or ""
+            yield Anchor(url, text, _words(title), element, attributes)
 
     def _index_urls(self, anchors: list[Anchor]) -> dict[etree._Element, set[str]]:
         """For every element, the URLs of the given anchors inside it."""
@@ -173,6 +183,34 @@ class Page:
                 pieces.append(_text_outside_links(child, self._link_elements))
             pieces.append(child.tail or "")
         return _words(" ".join(pieces))
+
+    def _row_text(self, element: etree._Element, node: etree._Element, url: str, files_under: dict) -> str:
+        """What ``element`` says about the link below it (through its child ``node``), if it is a row of it.
+
+        An element holding no other file link is all the link's. A row (``tr``, ``li``, ``p``,
+        ``dd``, a cell) speaks for every link in it, line by line when split by ``<br>``; a
+        ``details``, ``fieldset`` or ``figure`` through its summary, legend or caption. Any other
+        container of several links speaks for them only with a single label ("April 2024" in a
+        ``div`` with a CSV and a PDF link), never with one label among several.
+        """
+        tag = element.tag
+        if files_under.get(element, set()) <= {url}:
+            return self._own_text(element, files_under)
+        if tag in _ROWS:
+            lines = _has_br(element)
+            return self._own_text(element, files_under, line_of=node if lines else None)
+        if tag in _LABELLED:
+            return _words(" ".join(" ".join(label.itertext()) for label in element.findall(_LABELLED[tag])))
+        if tag in _LISTS:
+            return ""
+        chunks = [element.text or ""] + [
+            " ".join(child.itertext())
+            for child in element
+            if isinstance(child.tag, str) and child.tag not in _SKIP | set(HEADINGS) and not files_under.get(child)
+        ]
+        tails = " ".join(child.tail or "" for child in element)
+        chunks = [c for c in chunks if _words(c)] + ([tails] if _words(tails) else [])
+        return _words(chunks[0]) if len(chunks) == 1 else ""
 
     def _own_text(self, element: etree._Element, files_under: dict, line_of: etree._Element | None = None) -> str:
         """The words of ``element`` outside headings and outside children holding file links.
@@ -237,18 +275,54 @@ class Page:
         return ""
 
     def _headings(self, start: etree._Element, files_under: dict) -> Iterator[str]:
-        """The nearest heading before ``start`` in its section, then nearer higher-rank ones."""
+        """The nearest heading before ``start`` in its section, then nearer higher-rank ones.
+
+        A short plain line just before the link's block counts as its label ("April 2024" over a
+        paragraph holding only "Download") when the first such block in the list has one too, so
+        a list that puts its labels after the links never lends a link its neighbour's label.
+        """
         rank = TERM_RANK + 1
         node = start
+        labelled = False
         for parent in self._ancestors(start):
             siblings = [c for c in parent if isinstance(c.tag, str)]
-            for sibling in reversed(siblings[: siblings.index(node)]):
+            before = siblings[: siblings.index(node)]
+            if not labelled and files_under.get(node) and len(siblings) > 1:
+                labelled = True
+                label = self._label_before(siblings, siblings.index(node), files_under)
+                if label:
+                    rank = TERM_RANK
+                    yield label
+            nearest = self._heading_rank(before[-1]) if before else None
+            if nearest is not None and nearest >= rank:
+                yield _words(" ".join(before[-1].itertext()))  # it labels this very container (an accordion's button)
+                before = before[:-1]
+            for sibling in reversed(before):
                 for heading, heading_rank in self._headings_in(sibling, files_under, rank):
                     rank = heading_rank
                     yield heading
                     if rank == 1:
                         return
             node = parent
+
+    def _label_before(self, siblings: list[etree._Element], index: int, files_under: dict) -> str:
+        """The label of the block at ``index``: the short plain line before it, or after it when the
+        list puts its labels after the links (as its first block shows), never a neighbour's."""
+        blocks = [i for i, s in enumerate(siblings) if files_under.get(s)]
+        first = blocks[0]
+        labels_before = first > 0 and self._is_label(siblings[first - 1], files_under)
+        labels_after = (
+            not labels_before and first + 1 < len(siblings) and self._is_label(siblings[first + 1], files_under)
+        )
+        at = index - 1 if labels_before else index + 1 if labels_after else -1
+        if at < 0 or at >= len(siblings) or not self._is_label(siblings[at], files_under):
+            return ""
+        return _words(" ".join(siblings[at].itertext()))
+
+    def _is_label(self, element: etree._Element, files_under: dict) -> bool:
+        if element.tag not in _LABELS or files_under.get(element) or element.find(".//a") is not None:
+            return False
+        return 0 < len(_words(" ".join(element.itertext())).split()) <= MAX_LABEL_WORDS
 
     def _headings_in(self, element: etree._Element, files_under: dict, below: int) -> Iterator[tuple[str, int]]:
         """Headings in ``element`` ranked above ``below``, last first; none inside other links' rows."""
@@ -272,8 +346,13 @@ class Page:
     def _rank_of(self, element: etree._Element) -> int | None:
         if element.tag in HEADINGS:
             return HEADINGS[element.tag]
+        if element.get("role") == "heading":
+            level = str(element.get("aria-level") or "")
+            return int(level) if level.isdigit() and 1 <= int(level) <= 6 else 2
         if element.tag == "dt":
             return TERM_RANK
+        if element.tag == "button" and 0 < len(_words(" ".join(element.itertext()))) <= MAX_BOLD_HEADING:
+            return BOLD_HEADING_RANK  # an accordion's header
         if element.tag in ("p", "div") and _is_bold_only(element):
             return BOLD_HEADING_RANK
         return None

@@ -38,7 +38,8 @@ _YEAR4 = r"(?P<{0}>(?:19|20)\d\d)"
 _YEAR = r"(?P<{0}>(?:19|20)?\d\d)"
 # A year is not a file size ("2001KB") nor part of a longer number.
 _NOT_SIZE = r"(?!\d|\s*(?:kb|mb|gb|k\b|bytes))"
-_DAY = r"(?:\d{1,2}(?:st|nd|rd|th)?\s+)?"
+_DAY_NUMBER = r"\d{1,2}(?:st|nd|rd|th)?\s+"
+_DAY = r"(?:" + _DAY_NUMBER + r")?"
 _TO = r"\s*(?:-|–|—|to|until|and)\s*"
 _SEP = r"[\s_\-'’.,/]*"
 _FY_TAIL = r"(?:\s*(?:/|-|–|_|to)\s*|\s+)(?P<{0}>\d{{4}}|\d{{2}})\b"
@@ -67,6 +68,43 @@ _WHOLE = [
         + _SEP
         + _YEAR.format("y2")
         + _NOT_SIZE,
+    ),
+    # "01/04/2024 - 30/06/2024"
+    (
+        "numeric_range",
+        r"(?<![\d/])\d{1,2}[/.](?P<m1>\d{1,2})[/.](?P<y1>(?:19|20)\d\d)"
+        + _TO
+        + r"\d{1,2}[/.](?P<m2>\d{1,2})[/.](?P<y2>(?:19|20)\d\d)(?![\d/])",
+    ),
+    # "1 April - 30 June 2024"
+    (
+        "range",
+        _DAY_NUMBER
+        + _FIRST_MONTH.format("m1")
+        + _TO
+        + _DAY_NUMBER
+        + _SECOND_MONTH.format("m2")
+        + _SEP
+        + _YEAR.format("y2")
+        + _NOT_SIZE,
+    ),
+    # "October to December 2010", "Jan-Mar 2017", "julysep2010"
+    (
+        "range",
+        _FIRST_MONTH.format("m1")
+        + r"(?:"
+        + _TO
+        + r"|\s+|)"
+        + _SECOND_MONTH.format("m2")
+        + _SEP
+        + _YEAR.format("y2")
+        + _NOT_SIZE,
+    ),
+    # a date to the day ("published 20 June 2024", "31/03/2025", "2024-06-20"): when, not what period
+    (
+        "date",
+        r"\b\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTH.format("m") + r",?\s+(?:19|20)\d\d\b"
+        r"|(?<![\d/])\d{1,2}[/.]\d{1,2}[/.](?:19|20)?\d\d(?![\d/])|\b(?:19|20)\d\d-\d\d-\d\d\b",
     ),
     # "Q3 2024/25", "Quarter 3 2024-2025", "Qtr 3 FY24/25", "Q3 2024" (calendar)
     (
@@ -115,6 +153,7 @@ _MONTHS_ONLY = re.compile(
     _FIRST_MONTH.format("m1") + r"(?:" + _TO + r"|\s*)" + _SECOND_MONTH.format("m2") + r"|" + _MONTH.format("m"), re.I
 )
 _QUARTER_ONLY = re.compile(r"\b(?:q|qtr|quarter)\s*(?P<q>[1-4])\b", re.I)
+_FINANCE_PERIOD_ONLY = re.compile(r"\bperiod\s*(?P<p>1[0-2]|0?[1-9])\b", re.I)
 _YEAR_ONLY = re.compile(r"(?<![\d£.,])(?P<y>(?:19|20)\d\d)" + _NOT_SIZE, re.I)
 _WHOLE_PATTERNS = [(kind, re.compile(pattern, re.I)) for kind, pattern in _WHOLE]
 
@@ -133,6 +172,7 @@ class Clue:
     months: tuple[int, int] | None = None
     quarter: int | None = None
     year: int | None = None
+    finance_period: int | None = None  # "Period 7": the seventh month of a financial year (October)
 
     @property
     def whole(self) -> bool:
@@ -150,8 +190,10 @@ def read_clue(text: str) -> Clue | None:
     Several whole periods that nest read as the narrowest ("2017/18: March 2018"); periods that do
     not nest make the text :data:`AMBIGUOUS`.
 
-    >>> read_clue("Spending over £500 – March 2025 (CSV, 245KB)")
-    Clue(start=datetime.date(2025, 3, 1), end=datetime.date(2025, 3, 31), financial=False, months=None, quarter=None, year=None)
+    >>> read_clue("Spending over £500 – March 2025 (CSV, 245KB)").start
+    datetime.date(2025, 3, 1)
+    >>> read_clue("Period 7 2023/24").start
+    datetime.date(2023, 10, 1)
     >>> read_clue("December [CSV file 1671KB]").months
     (12, 12)
     >>> read_clue("2015 Data files").year
@@ -172,21 +214,25 @@ def read_clue(text: str) -> Clue | None:
         finer = complete(part, narrowest) if part and part is not AMBIGUOUS else None  # "Q1 (April to June) 2024/25"
         return finer or narrowest
     if part is None or part is AMBIGUOUS or part.year is None or not (part.months or part.quarter):
-        return part
+        return part  # a year with "Period 7" needs to be a financial year to say which October
     return complete(part, Clue(year=part.year)) or part
 
 
 def _part(rest: str) -> Clue | None:
-    """Months, a quarter number or a year, none of them a whole period: the parts of one."""
+    """Months, a quarter, a finance period ("Period 7") or a year, none of them a whole period."""
     months = {_months(m) for m in _MONTHS_ONLY.finditer(rest) if _month_word_is_meant(m)}
     quarters = {int(m["q"]) for m in _QUARTER_ONLY.finditer(rest)}
+    periods = {int(m["p"]) for m in _FINANCE_PERIOD_ONLY.finditer(rest)}
     years = {int(m["y"]) for m in _YEAR_ONLY.finditer(rest)}
-    if len(months) > 1 or len(quarters) > 1 or len(years) > 1:
+    if any(len(found) > 1 for found in (months, quarters, periods, years)):
         return AMBIGUOUS
-    part = Clue(months=next(iter(months), None), quarter=next(iter(quarters), None), year=next(iter(years), None))
-    if part.months is None and part.quarter is None and part.year is None:
-        return None
-    return part
+    part = Clue(
+        months=next(iter(months), None),
+        quarter=next(iter(quarters), None),
+        year=next(iter(years), None),
+        finance_period=next(iter(periods), None),
+    )
+    return None if part == AMBIGUOUS else part
 
 
 def complete(part: Clue, context: Clue) -> Clue | None:
@@ -199,10 +245,13 @@ def complete(part: Clue, context: Clue) -> Clue | None:
     >>> complete(Clue(months=(12, 12)), Clue(year=2015)).end
     datetime.date(2015, 12, 31)
     """
-    if part.whole or not (part.months or part.quarter):
+    if part.whole or not (part.months or part.quarter or part.finance_period):
         return None
     if context.financial and context.start:
         fy = context.start.year
+        if part.finance_period:
+            month = (part.finance_period + 2) % 12 + 1
+            return _span(fy if month >= 4 else fy + 1, month, fy if month >= 4 else fy + 1, month)
         if part.months:
             m1, m2 = part.months
             return _span(fy if m1 >= 4 else fy + 1, m1, fy if m2 >= 4 else fy + 1, m2)
@@ -210,6 +259,8 @@ def complete(part: Clue, context: Clue) -> Clue | None:
         year = fy if first <= 12 else fy + 1
         first = first if first <= 12 else first - 12
         return _span(year, first, year, first + 2)
+    if part.finance_period:
+        return None  # a finance period needs its financial year
     years = [context.year] if context.year else []
     if context.start and context.end:
         years = list(range(context.start.year, context.end.year + 1))
@@ -239,9 +290,10 @@ def choose_period(pieces: list[tuple[str, Clue | None]]) -> Choice | None:
 
     Each piece is (its name, its clue), in order of evidence: the link text, its row, its
     column, caption and headings, then its file name. A part (a month) is made whole with the
-    year of the nearest later piece that has one. A financial year read from the link's
-    surroundings is the year its months belong to: a month read elsewhere inside it wins. When
-    whole readings disagree, the one most pieces agree on wins; a tie goes to the stronger piece.
+    year of the nearest later piece that has one. A period read around the link (a heading's
+    "April 2014 - March 2015") that holds a period read elsewhere is where the link sits, not
+    a rival to it. When whole readings disagree, the one most pieces agree on wins; a tie goes
+    to the stronger piece.
 
     >>> dec_2016, dec_2015 = read_clue("December 2016 CSV"), read_clue("December 2015")
     >>> choice = choose_period([("link text", dec_2016), ("heading", dec_2015), ("file name", read_clue("december 2015.csv"))])
@@ -250,12 +302,12 @@ def choose_period(pieces: list[tuple[str, Clue | None]]) -> Choice | None:
     >>> choose_period([("link text", read_clue("CSV")), ("row", read_clue("April")), ("heading", read_clue("2024/25"))]).start
     datetime.date(2024, 4, 1)
     """
-    candidates: list[tuple[int, Clue, str, bool]] = []  # (rank, whole clue, evidence, is a surrounding year)
+    candidates: list[tuple[int, Clue, str, bool]] = []  # (rank, whole clue, evidence, read around the link)
     for rank, (name, clue) in enumerate(pieces):
         if clue is None or clue is AMBIGUOUS:
             continue
         if clue.whole:
-            candidates.append((rank, clue, name, clue.financial and rank > 0 and name not in _OWN_PIECES))
+            candidates.append((rank, clue, name, name not in _OWN_PIECES))
             continue
         for later_name, later in pieces[rank + 1 :]:
             if later is None or later is AMBIGUOUS or not (later.whole or later.year):
@@ -264,20 +316,15 @@ def choose_period(pieces: list[tuple[str, Clue | None]]) -> Choice | None:
             if made:
                 candidates.append((rank, made, f"{name}+{later_name}", False))
             break
-    if not candidates:
+    rivals = [
+        c
+        for c in candidates
+        if not (c[3] and any(_within(other[1], c[1]) and other[1] != c[1] for other in candidates))
+    ]
+    if not rivals:
         return None
-    specific = [c for c in candidates if not c[3]]
-    years = [c for c in candidates if c[3]]
-    if years:
-        container_rank, container, container_evidence, _ = years[0]
-        inside = [c for c in specific if _within(c[1], container)]
-        stronger = [c for c in specific if c[0] < container_rank]
-        if inside:
-            specific = inside
-        elif not stronger:
-            return Choice(container.start, container.end, container_evidence)  # type: ignore[arg-type]
     support: dict[tuple[date, date], list[tuple[int, str]]] = {}
-    for rank, clue, evidence, _ in specific:
+    for rank, clue, evidence, _ in rivals:
         support.setdefault((clue.start, clue.end), []).append((rank, evidence))  # type: ignore[arg-type]
     (start, end), backers = min(support.items(), key=lambda item: (-len(item[1]), item[1][0][0]))
     return Choice(start, end, "+".join(dict.fromkeys(e for _, evidence in backers for e in evidence.split("+"))))
@@ -310,7 +357,7 @@ def _whole_periods(text: str) -> tuple[list[Clue], str]:
     for kind, pattern in _WHOLE_PATTERNS:
         for match in list(pattern.finditer(rest)):
             found = _whole(kind, match)
-            if found or kind == "open":
+            if found or kind in ("open", "date"):
                 spans.extend([found] if found else [])
                 rest = rest[: match.start()] + " " * (match.end() - match.start()) + rest[match.end() :]
     return spans, rest
@@ -319,8 +366,10 @@ def _whole_periods(text: str) -> tuple[list[Clue], str]:
 def _whole(kind: str, match: re.Match) -> Clue | None:
     g = match.groupdict()
     try:
-        if kind == "open":
+        if kind in ("open", "date"):
             return None
+        if kind == "numeric_range":
+            return _span(int(g["y1"]), int(g["m1"]), int(g["y2"]), int(g["m2"]))
         if kind == "month":
             year, month = _full_year(g["y"]), _MONTH_NAMES[g["m"].lower()]
             return _span(year, month, year, month)

@@ -258,6 +258,98 @@ def test_ckan_dataset_page_follows_resource_pages_and_keeps_direct_downloads():
     )
 
 
+def test_drupal_file_fields_with_upload_folders():
+    html = page(
+        "<h1>Payments to suppliers</h1>"
+        '<div class="file file--mime-text-csv"><span class="file-link"><a href="/sites/default/files/2024-05/'
+        'spend%20april.csv" type="text/csv; length=24311">Download</a></span> <span>(23.74 KB)</span></div>'
+        '<div class="file"><a href="/sites/default/files/2025-01/payments.csv" type="text/csv">December 2024</a></div>'
+    )
+    assert found(html) == {
+        # the month is in the file name; the upload folder gives at most a year
+        "/sites/default/files/2024-05/spend%20april.csv": ("csv", "spend_over_500", *month(2024, 4)),
+        # uploaded in January: the link text, not the folder, says December 2024
+        "/sites/default/files/2025-01/payments.csv": ("csv", "spend_over_500", *month(2024, 12)),
+    }
+
+
+def test_cards_and_accordion_buttons_label_their_links():
+    html = page(
+        "<h1>Procurement card spend</h1>"
+        '<button class="accordion">2023/24</button><div class="panel"><div class="card-grid">'
+        '<div class="card"><h3>Quarter 4 (January - March)</h3><p>XLSX, 40KB</p><a href="/asset/881">Download</a></div>'
+        '<div class="card"><h3>Quarter 3</h3><a href="/asset/772">Download</a><p>ODS</p></div></div></div>'
+    )
+    assert found(html) == {
+        "/asset/881": ("xlsx", "purchase_card", date(2024, 1, 1), date(2024, 3, 31)),
+        "/asset/772": ("ods", "purchase_card", date(2023, 10, 1), date(2023, 12, 31)),
+    }
+
+
+def test_plain_labels_before_or_after_links_are_theirs_and_never_a_neighbours():
+    before = page(
+        '<h2>Spend over £500</h2><div class="entry"><p>April 2024</p><p><a href="b/1">Download</a></p>'
+        '<p>May 2024</p><p><a href="b/2">Download</a></p></div>'
+    )
+    assert [v[2] for v in found(before).values()] == [date(2024, 4, 1), date(2024, 5, 1)]
+    after = page(
+        '<h2>Spend over £500</h2><div class="entry"><p><a href="a/1">Download</a></p><p>April 2024</p>'
+        '<p><a href="a/2">Download</a></p><p>May 2024</p></div>'
+    )
+    assert [v[2] for v in found(after).values()] == [date(2024, 4, 1), date(2024, 5, 1)]
+    dated = page(
+        '<h2>Spend over £500</h2><div class="entry"><p><a href="d/1">Download</a></p><p>Published 3 May 2024</p>'
+        '<p><a href="d/2">Download</a></p><p>June 2024 file</p></div>'
+    )
+    # d/1's own label names no period (a publication date): it takes none of its neighbours' and,
+    # saying nothing of its own, is not taken for data
+    assert {url: v[2] for url, v in found(dated).items()} == {"/finance/spending/d/2": date(2024, 6, 1)}
+
+
+def test_publication_dates_are_not_periods():
+    html = page(
+        '<h2>Spending over £500</h2><h3>April 2024</h3><ul><li><a href="p/1">CSV</a> Published 20 May 2024</li>'
+        '<li><a href="p/2">Spend 01/07/2024 - 30/09/2024 (CSV)</a> Updated 2024-10-28</li></ul>'
+    )
+    assert {url: v[2:] for url, v in found(html).items()} == {
+        "/finance/spending/p/1": month(2024, 4),
+        "/finance/spending/p/2": (date(2024, 7, 1), date(2024, 9, 30)),
+    }
+
+
+def test_column_headings_name_the_kind():
+    html = page(
+        "<h1>Transparency data</h1><table><tr><th>Month</th><th>Spend over £500</th><th>Purchase cards</th></tr>"
+        '<tr><td>March 2025</td><td><a href="t/s.csv">CSV</a></td><td><a href="t/c.csv">CSV</a></td></tr></table>'
+    )
+    assert {url: v[1] for url, v in found(html).items()} == {
+        "/finance/spending/t/s.csv": "spend_over_500",
+        "/finance/spending/t/c.csv": "purchase_card",
+    }
+
+
+def test_finance_periods_need_their_financial_year():
+    html = page(
+        '<h1>Spending over £500 2024/25</h1><ul><li><a href="fp/7.csv">Period 7</a></li>'
+        '<li><a href="fp/12.csv">Period 12</a></li></ul>'
+    )
+    assert [v[2] for v in found(html).values()] == [date(2024, 10, 1), date(2025, 3, 1)]
+
+
+def test_links_in_the_site_furniture_must_say_they_are_data():
+    html = page(
+        '<h1>Spending over £500</h1><ul><li><a href="s/april-2024.csv">April 2024</a></li></ul>'
+        '<aside><h2>Latest news</h2><a href="/news/april-2024.pdf">Council news April 2024 (PDF)</a>'
+        '<a href="/spend/may-2024.csv">Spending over £500 May 2024 (CSV)</a></aside>'
+    )
+    assert list(found(html)) == ["/finance/spending/s/april-2024.csv", "/spend/may-2024.csv"]
+
+
+def test_month_named_links_to_addresses_without_a_file_name_are_left_to_the_crawl():
+    html = page('<h1>Spending over £500</h1><ul><li><a href="/spending/2024/april">April 2024</a></li></ul>')
+    assert found(html) == {"/spending/2024/april": ("unknown", "spend_over_500", *month(2024, 4))}
+
+
 def test_non_http_links_are_never_files_nor_sub_pages():
     html = page(
         "<h1>Spending over £500</h1>"
