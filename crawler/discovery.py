@@ -336,7 +336,7 @@ def guess_format(url: str, text: str = "") -> str:
     >>> guess_format("https://x.gov.uk/downloads/file/568/expenditure_exceeding_500_september_2018")
     'unknown'
     """
-    return _format(url, [("link text", text)])[0]
+    return _format(_url_names(url)[0], [("link text", text)])[0]
 
 
 def guess_dataset(text: str, url: str = "", hint: str | None = None) -> str | None:
@@ -464,7 +464,7 @@ def with_headers(link: DiscoveredLink, fmt: str, disposition: str | None) -> Dis
 def _judge(page: Page, anchor: Anchor, hint: str | None, context: str | None) -> DiscoveredLink | None:
     """The link as spend data, or None when it is not (a document about the data, a contract register)."""
     around = page.surroundings(anchor)
-    file_name, folders = _url_names(anchor.url)
+    file_name, folders = _file_name(anchor), _url_names(anchor.url)[1]
     own = [("link text", anchor.text), ("link title", anchor.title if anchor.title != anchor.text else "")]
     rows = [("row", text) for text in around.rows]
     headings = [(f'heading "{_short(text)}"', text) for text in around.headings]
@@ -491,7 +491,7 @@ def _judge(page: Page, anchor: Anchor, hint: str | None, context: str | None) ->
     if _NOT_DATA_SECTION.search(section) and not (own_kind or own_period):
         return None
     fmt, fmt_from = _format(
-        anchor.url,
+        file_name,
         own + [("row", anchor.tail)] + rows + [("type attribute", anchor.attributes.get("type", ""))] + parent,
     )
     return DiscoveredLink(
@@ -514,9 +514,8 @@ def _kind(pieces: list[tuple[str, str]], hint: str | None) -> tuple[str | None, 
     return (hint, "sources hint") if hint else (None, "")
 
 
-def _format(url: str, pieces: list[tuple[str, str]]) -> tuple[str, str]:
+def _format(file_name: str, pieces: list[tuple[str, str]]) -> tuple[str, str]:
     """The format a link serves and what said so: extension, words, MIME type, file name words."""
-    file_name, _ = _url_names(url)
     extension = _extension(file_name)
     if extension in _DATA_EXTENSIONS:
         return _DATA_EXTENSIONS[extension], "extension"
@@ -548,7 +547,7 @@ def _role(anchor: Anchor) -> str:
     path = _decoded(parts.path)
     if _CKAN_RESOURCE_PAGE.search(path):
         return "resource"
-    for name in (path, *_query_file_names(parts.query)):
+    for name in (path, *_query_file_names(parts.query), anchor.attributes.get("download", "")):
         extension = _extension(name)
         if extension in _DATA_EXTENSIONS:
             return "file"
@@ -674,6 +673,15 @@ def _url_names(url: str) -> tuple[str, str]:
         name = in_query[0].rsplit("/", 1)[-1]
     folders = [s for s in segments[:-1] if not s.isdigit() or len(s) in (4, 6)]
     return _as_words(name), _as_words(" ".join(folders))
+
+
+def _file_name(anchor: Anchor) -> str:
+    """The link's file name as words: from its URL, else from its ``download`` attribute ("Spend May.csv")."""
+    name = _url_names(anchor.url)[0]
+    suggested = anchor.attributes.get("download", "")
+    if _extension(name) not in _DATA_EXTENSIONS and "." in suggested:
+        return _as_words(suggested)
+    return name
 
 
 def _url_clues(url: str) -> list[tuple[str, Clue | None]]:

@@ -30,6 +30,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import parsel
 from lxml import etree
+from w3lib.url import safe_url_string
 
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 #: Rank of a bold-only paragraph used as a heading, and of a ``dt`` over its ``dd``.
@@ -366,6 +367,8 @@ def web_url(href: str, base_url: str) -> str | None:
 
     >>> web_url("../2015/December.csv#top", "https://x.gov.uk/spend/index.jsp")
     'https://x.gov.uk/2015/December.csv'
+    >>> web_url("files/Spend £500 April.csv", "https://x.gov.uk/spend/")
+    'https://x.gov.uk/spend/files/Spend%20%C2%A3500%20April.csv'
     >>> [web_url(h, "https://x.gov.uk/") for h in ("JavaScript:alert(1)", "java\\tscript:x", "ftp://x/a.csv", "http://[::1/x")]
     [None, None, None, None]
     """
@@ -379,7 +382,7 @@ def web_url(href: str, base_url: str) -> str | None:
         return None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
-    return url
+    return safe_url_string(url)  # as Scrapy will request it ("Spend April.csv" -> "Spend%20April.csv")
 
 
 def _is_bold_only(element: etree._Element) -> bool:

@@ -273,6 +273,11 @@ def test_drupal_file_fields_with_upload_folders():
     }
 
 
+def test_a_download_attribute_names_the_file():
+    html = page('<h1>Spending over £500</h1><p><a href="/asset/9" download="Spend June 2024.xlsx">Download</a></p>')
+    assert found(html) == {"/asset/9": ("xlsx", "spend_over_500", *month(2024, 6))}
+
+
 def test_cards_and_accordion_buttons_label_their_links():
     html = page(
         "<h1>Procurement card spend</h1>"
