@@ -604,13 +604,24 @@ def _follow(page: Page, roles: dict[str, str], base_url: str, follow_pattern: st
         if roles[url] != "page":
             continue
         pagination = _looks_like_pagination(url, text)
-        if (
-            (pattern.search(url) or pattern.search(text))
-            if pattern
-            else (pagination or _looks_like_year_page(url, text))
-        ):
+        if pattern:
+            wanted = bool(pattern.search(url) or pattern.search(text))
+        else:
+            wanted = pagination or _looks_like_year_page(url, text) or _names_its_data(page, anchor)
+        if wanted:
             follow[url] = SubPage(url, text, pagination, context="" if pagination else page.context_text(anchor))
     return list(follow.values())
+
+
+def _names_its_data(page: Page, anchor: Anchor) -> bool:
+    """A link in the page's content to a page of spend data ("Payments to suppliers over £500",
+    "Purchase card transactions"): a transparency page's way to its data."""
+    kind = kind_in(anchor.text)
+    return (
+        kind in ("spend_over_500", "purchase_card", "grants")
+        and not is_about_the_data(anchor.text)
+        and not page.in_furniture(anchor)
+    )
 
 
 def _looks_like_pagination(url: str, text: str) -> bool:

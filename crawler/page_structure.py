@@ -41,6 +41,8 @@ _SKIP = {"script", "style", "noscript", "template", "select", "option", "button"
 _PAGE_LEVEL = {"body", "html", "main", "article", "nav", "header", "footer", "aside", "form"}
 #: Site furniture whose headings ("Popular tasks") say nothing about a link outside it.
 _CHROME = {"nav", "footer", "aside", "form"}
+#: Class, id or role words of furniture built from plain elements.
+_FURNITURE = re.compile(r"breadcrumb|\bnav|navigation|menu|footer|sidebar|masthead|banner|cookie", re.I)
 _BOLD = {"strong", "b"}
 #: A row this long is prose around many things, not a label.
 MAX_ROW_WORDS = 40
@@ -122,8 +124,13 @@ class Page:
         return Surroundings(tuple(rows), column, caption, tuple(self._headings(anchor.element, files_under)))
 
     def in_furniture(self, anchor: Anchor) -> bool:
-        """Whether the link sits in the site's furniture (navigation, header, footer, sidebar), not its content."""
-        return any(element.tag in _CHROME or element.tag == "header" for element in self._ancestors(anchor.element))
+        """Whether the link sits in the site's furniture (menus, breadcrumbs, header, footer, sidebar), not its content."""
+        return any(
+            element.tag in _CHROME
+            or element.tag == "header"
+            or _FURNITURE.search(f"{element.get('class') or ''} {element.get('id') or ''} {element.get('role') or ''}")
+            for element in self._ancestors(anchor.element)
+        )
 
     def context_text(self, anchor: Anchor) -> str:
         """The link's text, nearest heading and the page title: what a page it leads to inherits."""

@@ -469,6 +469,22 @@ def test_format_from_headers(content_type, disposition, expected):
     assert format_from_headers(content_type, disposition) == expected
 
 
+def test_a_transparency_page_leads_to_its_data_pages():
+    html = page(
+        '<h1>Transparency</h1><ul class="link-list"><li><a href="/transparency/payments">Payments to suppliers over £500'
+        '</a></li><li><a href="/transparency/cards">Purchase card transactions</a></li>'
+        '<li><a href="/transparency/contracts">Contracts register</a></li>'
+        '<li><a href="/transparency/guidance">Spending data guidance</a></li>'
+        '<li><a href="https://data.other.example/spend">Spending data on the county portal</a></li></ul>'
+        '<div class="breadcrumb"><a href="/council-spending">Council spending and budgets</a></div>',
+        title="Transparency",
+    )
+    assert [(sub.url, sub.pagination) for sub in follow_links(html, BASE)] == [
+        ("https://council.example/transparency/payments", False),
+        ("https://council.example/transparency/cards", False),
+    ]
+
+
 def test_pagination_same_site_and_pages_are_not_files():
     html = """
       <a href="?page=2">2</a> <a href="?page=3">Next »</a> <a href="/spend/2023">Spending 2023</a>

@@ -146,7 +146,7 @@ def test_spreadsheets_match_the_answer_key(site, key):
     sheets = key.files[key.files["format"].isin(["xlsx", "ods"]) & (key.files["expected_status"] == "ok")]
     assert len(sheets) > 5
     for f in sheets.itertuples():
-        data = (site.root / routes[f.url_path]["file"]).read_bytes()
+        data = (site.root / routes[route_key(f.url_path)]["file"]).read_bytes()
         assert sniff_format(data[:4096]) == f.format
         frame = pd.read_excel(io.BytesIO(data), engine="calamine", header=None, dtype=object)
         header_at = next(i for i, row in frame.iterrows() if row.notna().sum() >= 3)
@@ -165,7 +165,11 @@ def test_every_file_has_a_day_above_12(site, key):
     sample = key.files[(key.files["format"] == "csv") & (key.files["transactions"] > 0)].head(30)
     routes = json.loads((site.root / "routes.json").read_text())
     for f in sample.itertuples():
-        text = (site.root / routes[f.redirect_to or f.url_path]["file"]).read_bytes().decode("cp1252", "replace")
+        text = (
+            (site.root / routes[route_key(f.redirect_to or f.url_path)]["file"])
+            .read_bytes()
+            .decode("cp1252", "replace")
+        )
         days = {int(tok[:2]) for tok in text.replace("\n", ",").split(",") if len(tok) == 10 and tok[2] == "/"}
         days |= {int(tok[8:10]) for tok in text.replace("\n", ",").split(",") if len(tok) == 10 and tok[4] == "-"}
         days |= {int(tok[:2]) for tok in text.replace("\n", ",").split(",") if len(tok) == 11 and tok[2] == "-"}
