@@ -32,12 +32,12 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 from crawler.page_structure import Anchor, Page
-from crawler.periods import AMBIGUOUS, Clue, choose_period, file_name_clue, read_clue
+from crawler.periods import AMBIGUOUS, Choice, Clue, choose_period, file_name_clue, read_clue
 
 #: Formats a link can be guessed to hold (the bytes decide later: ``normalise.parsing.sniff``).
 FORMATS = ("csv", "xlsx", "xls", "ods", "zip", "pdf", "json", "unknown")
-#: Kinds of data a link can hold: the Transparency Code datasets read by this project.
-KINDS = ("spend_over_500", "purchase_card", "grants", "contracts")
+#: Kinds of spend data; a link can also be a contract register (``contracts``), wanted only when asked for.
+SPEND_KINDS = ("spend_over_500", "purchase_card", "grants")
 
 _DATA_EXTENSIONS = {
     "csv": "csv",
@@ -461,39 +461,78 @@ def with_headers(link: DiscoveredLink, fmt: str, disposition: str | None) -> Dis
 # ------------------------------------------------------------------ judging one link
 
 
+@dataclass(frozen=True)
+class _Words:
+    """The words around one link, named by where they come from, strongest evidence first."""
+
+    own: list[tuple[str, str]]  # the link's text and title
+    rows: list[tuple[str, str]]
+    table: list[tuple[str, str]]  # its column heading and the table's caption
+    headings: list[tuple[str, str]]
+    parent: list[tuple[str, str]]  # what the page that led here said
+    tail: str  # the words of the block only this link fills
+    file_name: str
+    folders: str
+    page_title: str
+
+    @classmethod
+    def around(cls, page: Page, anchor: Anchor, context: str | None) -> _Words:
+        found = page.surroundings(anchor)
+        return cls(
+            own=[("link text", anchor.text), ("link title", anchor.title if anchor.title != anchor.text else "")],
+            rows=[("row", text) for text in found.rows],
+            table=[("column", found.column), ("caption", found.caption)],
+            headings=[(f'heading "{_short(text)}"', text) for text in found.headings],
+            parent=[("parent page", context or "")],
+            tail=anchor.tail,
+            file_name=_file_name(anchor),
+            folders=_url_names(anchor.url)[1],
+            page_title=page.title,
+        )
+
+    @property
+    def of_the_link(self) -> str:
+        """Words that belong to the link alone: its text, title, block and file name."""
+        return " ".join([*(text for _, text in self.own), self.tail, self.file_name])
+
+    def around_first(self) -> list[tuple[str, str]]:
+        return self.own + self.rows + self.table + self.headings + self.parent
+
+    def period(self) -> Choice | None:
+        pieces = [(name, read_clue(text)) for name, text in self.around_first()]
+        pieces += [("file name", file_name_clue(self.file_name)), ("folders", _folder_clue(self.folders))]
+        return choose_period([*pieces, ("page title", read_clue(self.page_title))])
+
+    def kind(self, hint: str | None) -> tuple[str | None, str]:
+        url = [("file name", self.file_name), ("folders", self.folders), ("page title", self.page_title)]
+        for name, text in self.around_first() + url:
+            kind = kind_in(text)
+            if kind:
+                return kind, name
+        return (hint, "sources hint") if hint else (None, "")
+
+    def format(self, type_attribute: str) -> tuple[str, str]:
+        pieces = self.own + [("row", self.tail)] + self.rows + [("type attribute", type_attribute)] + self.parent
+        return _format(self.file_name, pieces)
+
+
 def _judge(page: Page, anchor: Anchor, hint: str | None, context: str | None) -> DiscoveredLink | None:
-    """The link as spend data, or None when it is not (a document about the data, a contract register)."""
-    around = page.surroundings(anchor)
-    file_name, folders = _file_name(anchor), _url_names(anchor.url)[1]
-    own = [("link text", anchor.text), ("link title", anchor.title if anchor.title != anchor.text else "")]
-    rows = [("row", text) for text in around.rows]
-    headings = [(f'heading "{_short(text)}"', text) for text in around.headings]
-    table = [("column", around.column), ("caption", around.caption)]
-    url_pieces = [("file name", file_name), ("folders", folders)]
-    parent = [("parent page", context or "")]
-    own_words = " ".join(text for _, text in own + [("", anchor.tail), ("", file_name)])
-    if is_about_the_data(own_words):
+    """The link as spend data, or None when it is not: a paper about the data, a contract register
+    (unless contracts are wanted), a menu link that does not name its data, or a link with neither a
+    period nor a kind of its own (a "Download" with nothing around it to say what)."""
+    words = _Words.around(page, anchor, context)
+    own_kind = kind_in(words.of_the_link)
+    if is_about_the_data(words.of_the_link) or (own_kind is None and page.in_furniture(anchor)):
         return None
-    period_pieces = [(n, read_clue(t)) for n, t in own + rows + table + headings + parent]
-    period_pieces += [("file name", file_name_clue(file_name)), ("folders", _folder_clue(folders))]
-    period_pieces += [("page title", read_clue(page.title))]
-    chosen = choose_period(period_pieces)
-    kind, kind_from = _kind(own + rows + table + headings + parent + url_pieces + [("page title", page.title)], hint)
-    own_kind = kind_in(own_words)
-    own_period = any(c is not None and c is not AMBIGUOUS for _, c in period_pieces[:2])
-    if kind == "contracts" and hint != "contracts":
+    chosen = words.period()
+    kind, kind_from = words.kind(hint)
+    if kind is None or (kind == "contracts" and hint != "contracts") or (chosen is None and own_kind is None):
         return None
-    if own_kind is None and page.in_furniture(anchor):
-        return None  # a menu or sidebar link ("Council news April 2024") is data only if it says so
-    if kind is None or (chosen is None and own_kind is None):
-        return None
-    section = " ".join(t for _, t in headings[:1] + rows[:1])
+    own_period = any(read_clue(text) not in (None, AMBIGUOUS) for _, text in words.own)
+    section = " ".join(text for _, text in words.headings[:1] + words.rows[:1])
     if _NOT_DATA_SECTION.search(section) and not (own_kind or own_period):
-        return None
-    fmt, fmt_from = _format(
-        file_name,
-        own + [("row", anchor.tail)] + rows + [("type attribute", anchor.attributes.get("type", ""))] + parent,
-    )
+        return None  # "Notes (PDF)" under "Related documents"
+    fmt, fmt_from = words.format(anchor.attributes.get("type", ""))
     return DiscoveredLink(
         url=anchor.url,
         text=anchor.text,
@@ -502,16 +541,10 @@ def _judge(page: Page, anchor: Anchor, hint: str | None, context: str | None) ->
         period_start=chosen.start if chosen else None,
         period_end=chosen.end if chosen else None,
         evidence=Evidence(fmt_from, kind_from, chosen.evidence if chosen else ""),
-        context=" | ".join(t for _, t in [("", anchor.text), *rows[:1], *headings[:1], ("", page.title)] if t),
+        context=" | ".join(
+            filter(None, [anchor.text, *(t for _, t in words.rows[:1] + words.headings[:1]), page.title])
+        ),
     )
-
-
-def _kind(pieces: list[tuple[str, str]], hint: str | None) -> tuple[str | None, str]:
-    for name, text in pieces:
-        kind = kind_in(text)
-        if kind:
-            return kind, name
-    return (hint, "sources hint") if hint else (None, "")
 
 
 def _format(file_name: str, pieces: list[tuple[str, str]]) -> tuple[str, str]:
@@ -617,11 +650,7 @@ def _names_its_data(page: Page, anchor: Anchor) -> bool:
     """A link in the page's content to a page of spend data ("Payments to suppliers over £500",
     "Purchase card transactions"): a transparency page's way to its data."""
     kind = kind_in(anchor.text)
-    return (
-        kind in ("spend_over_500", "purchase_card", "grants")
-        and not is_about_the_data(anchor.text)
-        and not page.in_furniture(anchor)
-    )
+    return kind in SPEND_KINDS and not is_about_the_data(anchor.text) and not page.in_furniture(anchor)
 
 
 def _looks_like_pagination(url: str, text: str) -> bool:

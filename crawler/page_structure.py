@@ -124,13 +124,17 @@ class Page:
         return Surroundings(tuple(rows), column, caption, tuple(self._headings(anchor.element, files_under)))
 
     def in_furniture(self, anchor: Anchor) -> bool:
-        """Whether the link sits in the site's furniture (menus, breadcrumbs, header, footer, sidebar), not its content."""
-        return any(
-            element.tag in _CHROME
-            or element.tag == "header"
-            or _FURNITURE.search(f"{element.get('class') or ''} {element.get('id') or ''} {element.get('role') or ''}")
-            for element in self._ancestors(anchor.element)
-        )
+        """Whether the link sits in the site's furniture (menus, breadcrumbs, header, footer, sidebar), not its content.
+
+        An element that wraps the page's main heading or content is a layout wrapper, whatever its name
+        ("page-with-sidebar"), not furniture.
+        """
+        for element in self._ancestors(anchor.element):
+            names = f"{element.get('class') or ''} {element.get('id') or ''} {element.get('role') or ''}"
+            if element.tag in _CHROME or element.tag == "header" or _FURNITURE.search(names):
+                if element.find(".//h1") is None and element.find(".//main") is None:
+                    return True
+        return False
 
     def context_text(self, anchor: Anchor) -> str:
         """The link's text, nearest heading and the page title: what a page it leads to inherits."""

@@ -348,6 +348,10 @@ def test_links_in_the_site_furniture_must_say_they_are_data():
         '<a href="/spend/may-2024.csv">Spending over £500 May 2024 (CSV)</a></aside>'
     )
     assert list(found(html)) == ["/finance/spending/s/april-2024.csv", "/spend/may-2024.csv"]
+    wrapped = page(  # a layout wrapper named after its sidebar holds the content: not furniture
+        '<div class="page-with-sidebar"><h1>Spending over £500</h1><a href="s/june-2024.csv">June 2024</a></div>'
+    )
+    assert list(found(wrapped)) == ["/finance/spending/s/june-2024.csv"]
 
 
 def test_month_named_links_to_addresses_without_a_file_name_are_left_to_the_crawl():
