@@ -118,18 +118,6 @@ _WHOLE = [
         "quarter",
         _YEAR4.format("y") + r"(?:" + _FY_TAIL.format("y2") + r")?[\s_\-:,]*(?:q|qtr|quarter)\s*(?P<q>[1-4])\b",
     ),
-    # "October to December 2010", "Jan-Mar 2017", "julysep2010"
-    (
-        "range",
-        _FIRST_MONTH.format("m1")
-        + r"(?:"
-        + _TO
-        + r"|\s+|)"
-        + _SECOND_MONTH.format("m2")
-        + _SEP
-        + _YEAR.format("y2")
-        + _NOT_SIZE,
-    ),
     # "2025-03", "2025_03", "2025/03"; "2011-12" is a financial year (below)
     ("iso_month", r"(?<![\d£])" + _YEAR4.format("y") + r"[-_/ ](?P<m>0[1-9]|1[0-2])(?![\d/]|\s*(?:kb|mb))"),
     # "03-2025", "03_2025"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
@@ -160,13 +161,31 @@ def _bare_pages(
         )
         pages[base] = page(title, body, council_name)
     elif shape == "years":
-        items = []
-        for g, ls in groups:
-            sub = f"{base}-{g.lower().replace('/', '-').replace(' ', '-')}"
-            items.append(f'<li><a href="{escape(href(base, sub, relative))}">{escape(title)} {escape(g)}</a></li>')
-            pages[sub] = page(f"{title} {g}", _period_headings(sub, ls, relative), council_name)
-        pages[base] = page(title, INTRO + '<ul class="years">' + "".join(items) + "</ul>", council_name)
+        pages = _year_pages(base, title, council_name, groups, relative, _period_headings)
     return pages
+
+
+def _year_pages(
+    base: str,
+    title: str,
+    council_name: str,
+    groups: list[tuple[str, list[Link]]],
+    relative: bool,
+    listing: Callable[[str, list[Link], bool], str],
+) -> dict[str, str]:
+    """A page per financial year under a page listing the years; ``listing`` renders a year's links."""
+    pages: dict[str, str] = {}
+    items = []
+    for g, ls in groups:
+        sub = f"{base}-{g.lower().replace('/', '-').replace(' ', '-')}"
+        items.append(f'<li><a href="{escape(href(base, sub, relative))}">{escape(title)} {escape(g)}</a></li>')
+        pages[sub] = page(f"{title} {g}", listing(sub, ls, relative), council_name)
+    pages[base] = page(title, INTRO + '<ul class="years">' + "".join(items) + "</ul>", council_name)
+    return pages
+
+
+def _plain_list(page_path: str, links: list[Link], relative: bool) -> str:
+    return "<ul>" + "".join(f"<li>{_anchor(page_path, link, relative)}</li>" for link in links) + "</ul>"
 
 
 def _labelled_pages(
@@ -200,13 +219,7 @@ def _labelled_pages(
         )
         pages[base] = page(title, body, council_name)
     elif shape == "years":
-        items = []
-        for g, ls in groups:
-            sub = f"{base}-{g.lower().replace('/', '-').replace(' ', '-')}"
-            items.append(f'<li><a href="{escape(href(base, sub, relative))}">{escape(title)} {escape(g)}</a></li>')
-            sub_body = "<ul>" + "".join(f"<li>{_anchor(sub, link, relative)}</li>" for link in ls) + "</ul>"
-            pages[sub] = page(f"{title} {g}", sub_body, council_name)
-        pages[base] = page(title, INTRO + '<ul class="years">' + "".join(items) + "</ul>", council_name)
+        pages = _year_pages(base, title, council_name, groups, relative, _plain_list)
     elif shape == "paged":
         newest_first = list(reversed(links))
         chunks = [newest_first[i : i + PAGE_SIZE] for i in range(0, len(newest_first), PAGE_SIZE)] or [[]]
