@@ -138,7 +138,7 @@ _ABOUT_THE_DATA = re.compile(
     r"|senior[\s_-](?:officers?|staff|employees|managers)|organisation(?:al)?[\s_-](?:chart|structure)"
     r"|trade[\s_-]union|\btemplates?\b|\bforms?\b|consultation|\bminutes\b|\bagenda\b|gender[\s_-]pay"
     r"|\bparking\b|allowances|business[\s_-]rates|\bfraud\b|land[\s_-]and[\s_-](?:property|buildings|assets)"
-    r"|social[\s_-]housing|asset[\s_-]register|newsletter",
+    r"|social[\s_-]housing|asset[\s_-]register|newsletter|constitution",
     re.I,
 )
 #: Headings over papers beside the data rather than the data.
@@ -526,9 +526,11 @@ def _judge(page: Page, anchor: Anchor, hint: str | None, context: str | None) ->
         return None
     chosen = words.period()
     kind, kind_from = words.kind(hint)
-    if kind is None or (kind == "contracts" and hint != "contracts") or (chosen is None and own_kind is None):
-        return None
     own_period = any(read_clue(text) not in (None, AMBIGUOUS) for _, text in words.own)
+    if (kind == "contracts" and hint != "contracts") or (chosen is None and own_kind is None):
+        return None
+    if kind is None and not own_period:
+        return None  # nothing says what it is: a link naming its own period is kept, the parser reads its kind
     section = " ".join(text for _, text in words.headings[:1] + words.rows[:1])
     if _NOT_DATA_SECTION.search(section) and not (own_kind or own_period):
         return None  # "Notes (PDF)" under "Related documents"

@@ -121,7 +121,7 @@ _WHOLE = [
     # "2025-03", "2025_03", "2025/03"; "2011-12" is a financial year (below)
     ("iso_month", r"(?<![\d£])" + _YEAR4.format("y") + r"[-_/ ](?P<m>0[1-9]|1[0-2])(?![\d/]|\s*(?:kb|mb))"),
     # "03-2025", "03_2025"
-    ("iso_month", r"(?<![\d£.,])(?P<m>0[1-9]|1[0-2])[-_/ ]" + _YEAR4.format("y") + _NOT_SIZE),
+    ("iso_month", r"(?<![a-z\d£.,])(?P<m>0[1-9]|1[0-2])[-_/ ]" + _YEAR4.format("y") + _NOT_SIZE),
     # "2024/25", "2024-2025", "2017 / 2018", "2017_2018", "2017 2018", "2024 to 2025"
     (
         "financial_year",
@@ -141,7 +141,7 @@ _MONTHS_ONLY = re.compile(
     _FIRST_MONTH.format("m1") + r"(?:" + _TO + r"|\s*)" + _SECOND_MONTH.format("m2") + r"|" + _MONTH.format("m"), re.I
 )
 _QUARTER_ONLY = re.compile(r"\b(?:q|qtr|quarter)\s*(?P<q>[1-4])\b", re.I)
-_FINANCE_PERIOD_ONLY = re.compile(r"\bperiod\s*(?P<p>1[0-2]|0?[1-9])\b", re.I)
+_FINANCE_PERIOD_ONLY = re.compile(r"\b(?:period|p)\s*(?P<p>1[0-2]|0?[1-9])\b", re.I)
 _YEAR_ONLY = re.compile(r"(?<![\d£.,])(?P<y>(?:19|20)\d\d)" + _NOT_SIZE, re.I)
 _WHOLE_PATTERNS = [(kind, re.compile(pattern, re.I)) for kind, pattern in _WHOLE]
 

@@ -412,6 +412,7 @@ def test_evidence_says_which_words_decided():
             "https://x.gov.uk/payments/2015/December.csv",
             (date(2015, 12, 1), date(2015, 12, 31)),
         ),
+        ("Expenditure P01 2024-25", "", (date(2024, 4, 1), date(2024, 4, 30))),
         ("Spending 2023", "", (None, None)),
         ("Spend data over £250: April 2015 onwards", "", (None, None)),
         ("Our decision 2015", "", (None, None)),
@@ -471,6 +472,14 @@ def test_guess_format(url, text, expected):
 )
 def test_format_from_headers(content_type, disposition, expected):
     assert format_from_headers(content_type, disposition) == expected
+
+
+def test_a_link_naming_its_own_period_is_kept_when_nothing_names_its_kind():
+    html = page(
+        '<h1>Open data</h1><ul><li><a href="/od/a.csv">April 2024 (CSV)</a></li><li><a href="/od/b.csv">Download</a></li></ul>',
+        title="Open data",
+    )
+    assert found(html) == {"/od/a.csv": ("csv", None, *month(2024, 4))}
 
 
 def test_a_transparency_page_leads_to_its_data_pages():
