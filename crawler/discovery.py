@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
@@ -372,6 +373,7 @@ def guess_period(text: str, url: str = "") -> tuple[date | None, date | None]:
     return (choice.start, choice.end) if choice else (None, None)
 
 
+@lru_cache(maxsize=8192)
 def kind_in(text: str) -> str | None:
     """The one kind of data ``text`` names; None when it names none, or kinds that do not go together.
 
@@ -388,6 +390,7 @@ def kind_in(text: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+@lru_cache(maxsize=8192)
 def is_about_the_data(text: str) -> bool:
     """Whether ``text`` names a document about the data (or another paper beside it), not the data.
 

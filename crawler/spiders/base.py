@@ -134,9 +134,8 @@ class BaseCouncilSpider(scrapy.Spider):
                 "%s: %s serves a document, not data (%s)", code, link.url, _header(response, b"Content-Type")
             )
         else:
-            yield self.file_request(
-                code, with_headers(link, fmt, _header(response, b"Content-Disposition")), landing_url
-            )
+            disposition = _header(response, b"Content-Disposition")
+            yield self.file_request(code, with_headers(link, fmt, disposition), landing_url, seen_at)
 
     def head_failed(self, failure: Failure) -> Iterator[FileItem]:
         """The item for a link whose HEAD request could not be made at all (the GET would fail alike)."""

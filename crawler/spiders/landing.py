@@ -109,5 +109,6 @@ class LandingPageSpider(BaseCouncilSpider):
 
     @staticmethod
     def _page_meta(response: Response) -> dict:
-        keys = ("dataset_hint", "page_depth", "page_count", "page_context")  # link_seen_at travels on its own
+        """What :meth:`page_behind_link` needs to read a link as a page (its seen time travels on its own)."""
+        keys = ("dataset_hint", "page_depth", "page_count", "page_context")
         return {key: response.meta.get(key) for key in keys}
