@@ -157,15 +157,42 @@ def crawl(out: Out = Path("data"), sources: Sources = None, councils: Councils =
 def discover(
     page: Annotated[Path, typer.Argument(help="A saved council web page (HTML).")],
     base_url: Annotated[str, typer.Option("--base-url", help="The URL the page was saved from.")],
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", help="The kind the sources config would give the page, e.g. contracts.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the links and sub-pages as JSON.")] = False,
 ) -> None:
-    """Show which files link discovery would fetch from a saved page."""
-    from crawler.discovery import discover_links
+    """Show which files link discovery would fetch from a saved page, and why."""
+    from crawler.discovery import read_links
 
-    links = discover_links(page.read_bytes(), base_url)
-    for link in links:
+    found = read_links(page.read_bytes(), base_url, dataset_hint=dataset)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "links": [link.record() for link in found.files],
+                    "follow": [
+                        {"url": sub.url, "text": sub.text, "pagination": sub.pagination, "resource": sub.resource}
+                        for sub in found.follow
+                    ],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    for link in found.files:
         period = f"{link.period_start or '?'}..{link.period_end or '?'}"
-        typer.echo(f"{link.format_guess:7} {link.dataset or '?':15} {period:23} {link.url}")
-    if not links:
+        why = link.evidence
+        typer.echo(
+            f"{link.format_guess:7} {link.dataset or '?':15} {period:22} {link.url}"
+            f"  [format: {why.format or '-'}; kind: {why.kind or '-'}; period: {why.period or '-'}]"
+        )
+    for sub in found.follow:
+        typer.echo(
+            f"{'follow':7} {'resource page' if sub.resource else 'next page' if sub.pagination else 'sub-page':15} {'':22} {sub.url}"
+        )
+    if not found.files:
         console.print(f"no links to spend files found in {page}")
 
 

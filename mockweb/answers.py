@@ -18,6 +18,8 @@ Written by :func:`mockweb.generate.generate` under ``<root>/answers/`` as CSV, r
 ``compliance``: council x quarter; ``on_time`` is true/false/empty; ``required_fields_missing`` lists the
   Transparency Code fields no machine-readable covering file provides (all of them when none covers).
 ``disallowed``: links robots.txt forbids; a polite crawler never fetches them.
+``documents``: papers listed beside the data (guides, field definitions, budget books, contract
+  registers, policies): served, linked, and never spend data; a crawler never fetches them.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ FILE_COLUMNS = [
     "fault",
     "redirect_to",
 ]
+DOCUMENT_COLUMNS = ["council_code", "url_path", "link_text", "kind"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class AnswerKey:
     suppliers: pd.DataFrame
     compliance: pd.DataFrame
     disallowed: pd.DataFrame  # links robots.txt forbids (a polite crawler never fetches them)
+    documents: pd.DataFrame  # papers beside the data, never spend data
 
 
 class AnswerKeyError(FileNotFoundError):
@@ -84,7 +88,11 @@ def load_answer_key(root: Path) -> AnswerKey:
     compliance = read("compliance.csv")
     compliance["months_covered"] = compliance["months_covered"].astype("int64")
     return AnswerKey(
-        files=files, suppliers=read("suppliers.csv"), compliance=compliance, disallowed=read("disallowed.csv")
+        files=files,
+        suppliers=read("suppliers.csv"),
+        compliance=compliance,
+        disallowed=read("disallowed.csv"),
+        documents=read("documents.csv"),
     )
 
 

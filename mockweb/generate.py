@@ -14,12 +14,13 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from email.utils import format_datetime
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import pandas as pd
 import yaml
 
 from mockweb import files as fmt
-from mockweb.answers import FILE_COLUMNS, compute_compliance
+from mockweb.answers import DOCUMENT_COLUMNS, FILE_COLUMNS, compute_compliance
 from mockweb.economy import Economy, build_economy
 from mockweb.plan import (
     AS_OF,
@@ -44,7 +45,7 @@ from mockweb.site import (
 )
 from normalise.councils import councils as all_councils
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 META = "mockweb.json"
 REGISTER_FILLER = 5000
 MONTH_NAMES = (
@@ -76,6 +77,17 @@ LINK_TEMPLATES = (
     "Expenditure over £500 {label} ({fmt})",
     "{label} supplier spend - {fmt} file",
 )
+#: What a bare link says for each format ("the link says only CSV").
+BARE_TEXT = {"csv": "CSV", "xlsx": "Excel", "ods": "ODS", "pdf": "PDF"}
+#: Papers councils put beside their data, none of them spend data: (kind, link text, file name, format).
+DOCUMENTS = (
+    ("guide", "Guide to our spending data (PDF)", "spending-data-guide", "pdf"),
+    ("definitions", "Spending data: field definitions (XLSX)", "field-definitions", "xlsx"),
+    ("budget", "Budget book 2026/27 (PDF)", "budget-book-2026-27", "pdf"),
+    ("contracts", "Contracts register September 2026 (CSV)", "contracts-register-2026-09", "csv"),
+)
+#: The paper listed among the data links themselves.
+INLINE_DOCUMENT = ("policy", "Redaction policy (PDF)", "redaction-policy", "pdf")
 FAULT_PAGE = (
     b"<!DOCTYPE html>\n<html><head><title>Error</title></head><body><h1>Sorry, something went wrong"
     b"</h1><p>The document you requested is temporarily unavailable.</p></body></html>\n"
@@ -96,6 +108,7 @@ class FileSpec:
     link_text: str = ""
     section: str = "spend"  # spend | gpc | grants: the page that links it
     label: str = ""  # the period as the council names it ("March 2025")
+    link_after: str = ""  # words after the link in its row ("(CSV, 24KB)")
     body: bytes = b""
     records: list[dict] = field(default_factory=list)
     junk_rows: int = 0
@@ -237,7 +250,16 @@ class _Builder:
             junk.insert(0, ("middle", bad))
         self.render(spec, p, family, data, junk, title=f"{p.council.official_name} – Expenditure over £500 – {label}")
         spec.link_text = template.format(label=label, fmt=f.upper(), size=size_text(len(spec.body)))
+        if p.bare_links:  # the period is left to the link's row or heading
+            spec.link_text, spec.link_after = self.bare_text(p, f, len(spec.body), start.month)
         return spec
+
+    @staticmethod
+    def bare_text(p: Profile, f: str, size: int, month: int) -> tuple[str, str]:
+        """What a bare link says, and the words after it: "CSV"; or "Download" (CSV, 24KB); or only "Download"."""
+        if not p.asset_ids:
+            return BARE_TEXT[f], f"({size_text(size)})"
+        return "Download", f"({BARE_TEXT[f]}, {size_text(size)})" if month % 2 == 0 else ""
 
     def footer_row(self, header_fields, data: list[dict], typed: bool) -> tuple:
         """A footer total row: only 'Total' and the sum, as Craven's file ends."""
@@ -285,6 +307,10 @@ class _Builder:
     def file_path(self, p: Profile, stem: str, label: str, f: str) -> str:
         if p.role == "ckan":
             return f"/ckan/dataset/{p.slug}-spend/resource/{hashlib.sha1(stem.encode()).hexdigest()[:12]}/download/{stem}.{f}"
+        if p.asset_ids:
+            return f"/{p.slug}/asset.ashx?id={next(self.doc_ids)}"
+        if p.encoded_names:
+            return f"/{p.slug}/files/" + quote(f"Spending over £500 - {label}.{f}")
         if p.no_extension:
             slug = label.lower().replace(" ", "_")
             return f"/{p.slug}/downloads/file/{next(self.doc_ids)}/{slug}_supplier_spend_-_{f}_file"
@@ -438,19 +464,21 @@ class _Builder:
         spend = [s for s in mine if s.section == "spend"]
         if p.role == "ckan":
             self.ckan_dataset(p, spend)
-            entry["ckan"] = [{"base_url": "{base}/ckan", "dataset_ids": [f"{p.slug}-spend"]}]
-            self.add_page(
-                base,
-                portal_pointer_page("Spending over £500", p.council.official_name, f"/ckan/dataset/{p.slug}-spend"),
-                mine,
-            )
+            dataset = f"/ckan/dataset/{p.slug}-spend"
+            if p.ckan_pages:
+                entry["landing_pages"] = [{"url": "{base}" + dataset, "dataset": "spend_over_500"}]
+            else:
+                entry["ckan"] = [{"base_url": "{base}/ckan", "dataset_ids": [f"{p.slug}-spend"]}]
+            self.add_page(base, portal_pointer_page("Spending over £500", p.council.official_name, dataset), mine)
         else:
             links = [self.link(s) for s in sorted(spend, key=lambda s: (s.period_start, s.format))]
             links += [
                 Link(d["url_path"], d["link_text"], _fy(AS_OF)) for d in self.disallowed if d["council_code"] == p.code
             ]
+            inline, beside = self.documents_of(p)
+            links.append(inline)
             for key, html in landing_pages(
-                p.shape, base, "Spending over £500", p.council.official_name, links, relative
+                p.shape, base, "Spending over £500", p.council.official_name, links, relative, p.bare_links, beside
             ).items():
                 self.add_page(key, html, spend)
             entry["landing_pages"] = [{"url": "{base}" + base, "dataset": "spend_over_500"}]
@@ -471,9 +499,33 @@ class _Builder:
                 entry.setdefault("landing_pages", []).append({"url": "{base}" + key, "dataset": dataset})
         self.sources[p.code] = entry
 
+    def documents_of(self, p: Profile) -> tuple[Link, list[Link]]:
+        """The papers beside a council's data (served, listed in the answer key): one among the data links
+        (in a row or under a heading of its own when the links are bare), the rest after them."""
+        found = []
+        for kind, text, stem, f in (INLINE_DOCUMENT, *DOCUMENTS):
+            url = self.file_path(p, stem, "", f) if p.asset_ids else f"/{p.slug}/files/{stem}.{f}"
+            body = self.document_body(kind, text, f)
+            self.documents.append(
+                {"council_code": p.code, "url_path": url, "link_text": text, "kind": kind, "body": body, "format": f}
+            )
+            found.append(Link(url, text, _fy(AS_OF)))
+        inline = found[0]
+        if p.bare_links:
+            inline = Link(inline.url_path, BARE_TEXT["pdf"], inline.group, label="Redaction policy")
+        return inline, found[1:]
+
+    @staticmethod
+    def document_body(kind: str, title: str, f: str) -> bytes:
+        if f == "pdf":
+            return fmt.pdf_bytes(title, [f"{title}: how we publish and what each column means."])
+        if f == "xlsx":
+            return fmt.xlsx_bytes([["Field", "Meaning"], ["Date", "Date paid"], ["Amount", "Net amount"]], "Fields")
+        return b"Reference,Title,Supplier,Value,Start date,End date\r\nC-001,Grounds maintenance,Acme Ltd,120000,01/04/2026,31/03/2029\r\n"
+
     def link(self, s: FileSpec) -> Link:
-        title = s.url_path.rsplit("/", 1)[1] if "/files/" in s.url_path else ""
-        return Link(s.url_path, s.link_text, _fy(s.period_start), title=title)
+        title = unquote(s.url_path.rsplit("/", 1)[1]) if "/files/" in s.url_path else ""
+        return Link(s.url_path, s.link_text, _fy(s.period_start), title=title, label=s.label, after=s.link_after)
 
     def add_page(self, key: str, html: str, specs: list[FileSpec]) -> None:
         modified = max((s.published_at for s in specs), default=datetime(2024, 1, 1))
@@ -502,6 +554,7 @@ class _Builder:
 
     def build(self) -> None:
         self.ckan_packages: list[dict] = []
+        self.documents: list[dict] = []
         for p in self.profiles:
             self.council_files(p)
         if self.faults:
@@ -564,6 +617,16 @@ def _fy(d: date) -> str:
     return f"{start}/{(start + 1) % 100:02d}"
 
 
+def route_key(url_path: str) -> str:
+    """The server's route key of a published path: its path percent-decoded, as the server looks it up.
+
+    >>> route_key("/x/files/Spending%20over%20%C2%A3500.csv"), route_key("/x/asset.ashx?id=4101")
+    ('/x/files/Spending over £500.csv', '/x/asset.ashx?id=4101')
+    """
+    path, _, query = url_path.partition("?")
+    return unquote(path) + (f"?{query}" if query else "")
+
+
 def _disk_name(route: str) -> str:
     """Where a route's body is stored under site/.
 
@@ -604,12 +667,19 @@ def _write(root: Path, b: _Builder) -> None:
         if s.http_status == 404:
             continue
         if s.http_status == 500:
-            routes[s.url_path] = {"status": 500}
+            routes[route_key(s.url_path)] = {"status": 500}
             continue
         target = s.redirect_to or s.url_path
-        put(target, s.body, b.content_type(s), s.published_at, **({"delay": s.delay} if s.delay else {}))
+        put(route_key(target), s.body, b.content_type(s), s.published_at, **({"delay": s.delay} if s.delay else {}))
         if s.redirect_to:
-            routes[s.url_path] = {"status": 301, "location": s.redirect_to}
+            routes[route_key(s.url_path)] = {"status": 301, "location": s.redirect_to}
+    for d in b.documents:
+        put(
+            route_key(d["url_path"]),
+            d["body"],
+            CONTENT_TYPES[d["format"]].format(charset="utf-8"),
+            datetime(2026, 9, 1, 9),
+        )
     reg_dir = root / "registers"
     for path in sorted(reg_dir.glob("*")):
         routes[f"/registers/{path.name}"] = {
@@ -679,6 +749,7 @@ def _answers(root: Path, b: _Builder) -> None:
     pd.DataFrame.from_records(b.disallowed, columns=["council_code", "url_path", "link_text"]).to_csv(
         folder / "disallowed.csv", index=False
     )
+    pd.DataFrame.from_records(b.documents, columns=DOCUMENT_COLUMNS).to_csv(folder / "documents.csv", index=False)
 
 
 def _registers(root: Path, b: _Builder) -> bool:

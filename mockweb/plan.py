@@ -128,6 +128,10 @@ class Profile:
     pdf_pairs: bool = False
     xlsx_copies: bool = False  # also publishes some months as XLSX (same rows: republished)
     no_extension: bool = False  # links like downloads/file/4301/2025_march_supplier_spend_-_csv_file
+    bare_links: bool = False  # links say only "CSV" or "Download"; the period is in their row or heading
+    asset_ids: bool = False  # links like asset.ashx?id=4101: no file name at all
+    encoded_names: bool = False  # file names with spaces and a £, percent-encoded in the links
+    ckan_pages: bool = False  # its portal dataset is crawled from the portal's web pages, not its API
     footer_total: bool = False
     gpc: bool = False
     grants: bool = False
@@ -169,6 +173,7 @@ def build_profiles(chosen: list[Council], economy: Economy, rng: random.Random) 
     families = ("guidance", "lga", "calderdale", "directorate", "wakefield")
     quarters = _in_scope_quarters()
     profiles = []
+    portals = 0
     for i, council in enumerate(chosen):
         role = ROLES[i % len(ROLES)] if i < len(ROLES) else rng.choice(("compliant", "compliant", "late", "ckan"))
         if role == "outside_england" and council.nation == "England":
@@ -202,6 +207,14 @@ def build_profiles(chosen: list[Council], economy: Economy, rng: random.Random) 
             grants=i % 2 == 0,
             redaction=REDACTIONS[i % len(REDACTIONS)],
         )
+        # link habits that move a link's period and format off the link (dealt without the rng,
+        # so every other habit stays as it was)
+        p.bare_links = i % 3 == 2 and p.shape != "paged"
+        p.asset_ids = p.bare_links and i % 6 == 2
+        p.encoded_names = p.bare_links and i % 6 == 5
+        if p.role == "ckan":
+            p.ckan_pages = portals % 2 == 0  # the first portal council is read from its web pages
+            portals += 1
         if role == "late":
             p.odd_quarters = frozenset(rng.sample(quarters, k=3))
         elif role in ("skip_quarter", "pdf_only"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
@@ -21,6 +22,8 @@ class Link:
     text: str
     group: str  # heading it sits under (a financial year, a section)
     title: str = ""  # a title= attribute, as Umbraco sites write
+    label: str = ""  # the period as the council names it ("March 2025"), for rows and headings of its own
+    after: str = ""  # words after the link in its row ("(CSV, 24KB)")
 
 
 def href(page_path: str, target: str, relative: bool) -> str:
@@ -62,7 +65,44 @@ def page(title: str, body: str, council_name: str = "") -> str:
 
 def _anchor(page_path: str, link: Link, relative: bool) -> str:
     title = f' title="{escape(link.title)}"' if link.title else ""
-    return f'<a href="{escape(href(page_path, link.url_path, relative))}"{title}>{escape(link.text)}</a>'
+    after = f" {escape(link.after)}" if link.after else ""
+    return f'<a href="{escape(href(page_path, link.url_path, relative))}"{title}>{escape(link.text)}</a>{after}'
+
+
+def _by_label(links: list[Link]) -> list[tuple[str, list[Link]]]:
+    order: dict[str, list[Link]] = {}
+    for link in links:
+        order.setdefault(link.label, []).append(link)
+    return list(order.items())
+
+
+def _period_rows(page_path: str, links: list[Link], relative: bool) -> str:
+    """A table with one row per period: the period in the first cell, each file in a cell of its own."""
+    rows = "".join(
+        f"<tr><td>{escape(label)}</td>"
+        + "".join(f"<td>{_anchor(page_path, link, relative)}</td>" for link in ls)
+        + "</tr>\n"
+        for label, ls in _by_label(links)
+    )
+    return f'<table class="files"><thead><tr><th>Period</th><th colspan="3">Files</th></tr></thead><tbody>\n{rows}</tbody></table>'
+
+
+def _period_headings(page_path: str, links: list[Link], relative: bool) -> str:
+    """A heading per period over a list of its files."""
+    return "".join(
+        f"<h3>{escape(label)}</h3><ul>"
+        + "".join(f"<li>{_anchor(page_path, link, relative)}</li>" for link in ls)
+        + "</ul>\n"
+        for label, ls in _by_label(links)
+    )
+
+
+def documents_section(page_path: str, links: list[Link], relative: bool) -> str:
+    """The papers a council puts beside its data: guides, definitions, budgets, contract registers."""
+    if not links:
+        return ""
+    items = "".join(f"<li>{_anchor(page_path, link, relative)}</li>" for link in links)
+    return f'<h2>About this data</h2><ul class="documents">{items}</ul>'
 
 
 def _groups(links: list[Link]) -> list[tuple[str, list[Link]]]:
@@ -79,12 +119,78 @@ INTRO = (
 
 
 def landing_pages(
-    shape: str, base: str, title: str, council_name: str, links: list[Link], relative: bool
+    shape: str,
+    base: str,
+    title: str,
+    council_name: str,
+    links: list[Link],
+    relative: bool,
+    bare: bool = False,
+    documents: list[Link] | None = None,
 ) -> dict[str, str]:
     """The landing page at ``base`` (and its sub-pages) listing ``links`` in one of the site shapes.
 
+    With ``bare`` the links say only "CSV" or "Download": each period gets a table row or a heading
+    of its own (``Link.label``). ``documents`` are listed after the data on the first page.
     Returns route key (path, with query) -> HTML.
     """
+    pages = _bare_pages(shape, base, title, council_name, links, relative) if bare else {}
+    if not pages:
+        pages = _labelled_pages(shape, base, title, council_name, links, relative)
+    if documents:
+        pages[base] = pages[base].replace(
+            "\n</main>", "\n" + documents_section(base, documents, relative) + "\n</main>"
+        )
+    return pages
+
+
+def _bare_pages(
+    shape: str, base: str, title: str, council_name: str, links: list[Link], relative: bool
+) -> dict[str, str]:
+    groups = _groups(links)
+    pages: dict[str, str] = {}
+    if shape == "table":
+        body = INTRO + "".join(f"<h2>{escape(g)}</h2>\n{_period_rows(base, ls, relative)}\n" for g, ls in groups)
+        pages[base] = page(title, body, council_name)
+    elif shape == "list":
+        body = INTRO + "".join(f"<h2>{escape(g)}</h2>\n{_period_headings(base, ls, relative)}" for g, ls in groups)
+        pages[base] = page(title, body, council_name)
+    elif shape == "accordion":
+        body = INTRO + "".join(
+            f"<details><summary>{escape(g)}</summary>{_period_rows(base, ls, relative)}</details>\n" for g, ls in groups
+        )
+        pages[base] = page(title, body, council_name)
+    elif shape == "years":
+        pages = _year_pages(base, title, council_name, groups, relative, _period_headings)
+    return pages
+
+
+def _year_pages(
+    base: str,
+    title: str,
+    council_name: str,
+    groups: list[tuple[str, list[Link]]],
+    relative: bool,
+    listing: Callable[[str, list[Link], bool], str],
+) -> dict[str, str]:
+    """A page per financial year under a page listing the years; ``listing`` renders a year's links."""
+    pages: dict[str, str] = {}
+    items = []
+    for g, ls in groups:
+        sub = f"{base}-{g.lower().replace('/', '-').replace(' ', '-')}"
+        items.append(f'<li><a href="{escape(href(base, sub, relative))}">{escape(title)} {escape(g)}</a></li>')
+        pages[sub] = page(f"{title} {g}", listing(sub, ls, relative), council_name)
+    pages[base] = page(title, INTRO + '<ul class="years">' + "".join(items) + "</ul>", council_name)
+    return pages
+
+
+def _plain_list(page_path: str, links: list[Link], relative: bool) -> str:
+    return "<ul>" + "".join(f"<li>{_anchor(page_path, link, relative)}</li>" for link in links) + "</ul>"
+
+
+def _labelled_pages(
+    shape: str, base: str, title: str, council_name: str, links: list[Link], relative: bool
+) -> dict[str, str]:
     groups = _groups(links)
     pages: dict[str, str] = {}
     if shape == "table":
@@ -113,13 +219,7 @@ def landing_pages(
         )
         pages[base] = page(title, body, council_name)
     elif shape == "years":
-        items = []
-        for g, ls in groups:
-            sub = f"{base}-{g.lower().replace('/', '-').replace(' ', '-')}"
-            items.append(f'<li><a href="{escape(href(base, sub, relative))}">{escape(title)} {escape(g)}</a></li>')
-            sub_body = "<ul>" + "".join(f"<li>{_anchor(sub, link, relative)}</li>" for link in ls) + "</ul>"
-            pages[sub] = page(f"{title} {g}", sub_body, council_name)
-        pages[base] = page(title, INTRO + '<ul class="years">' + "".join(items) + "</ul>", council_name)
+        pages = _year_pages(base, title, council_name, groups, relative, _plain_list)
     elif shape == "paged":
         newest_first = list(reversed(links))
         chunks = [newest_first[i : i + PAGE_SIZE] for i in range(0, len(newest_first), PAGE_SIZE)] or [[]]
@@ -199,16 +299,36 @@ def ckan_package(dataset_id: str, title: str, org_name: str, resources: list[Res
 
 
 def ckan_routes(packages: list[dict]) -> dict[str, bytes]:
-    """package_show per dataset, package_list, package_search and a dataset HTML page per dataset."""
+    """package_show per dataset, package_list, package_search, and the portal's web pages.
+
+    As on a CKAN portal, a dataset's page lists its resources by name and format, each linking to
+    the resource's own page, whose Download button is the file's URL.
+    """
     routes: dict[str, bytes] = {}
     for pkg in packages:
         routes[f"/ckan/api/3/action/package_show?id={pkg['name']}"] = _ckan_json(pkg)
-        links = "".join(
-            f'<li class="resource-item"><a href="{escape(r["url"].replace(BASE_URL_PLACEHOLDER, ""))}">'
-            f'{escape(r["name"])}</a> <span class="format-label">{escape(r["format"])}</span></li>'
-            for r in pkg["resources"]
-        )
-        routes[f"/ckan/dataset/{pkg['name']}"] = page(pkg["title"], f'<ul class="resource-list">{links}</ul>').encode()
+        dataset_page = f"/ckan/dataset/{pkg['name']}"
+        items = []
+        for r in pkg["resources"]:
+            resource_page = f"{dataset_page}/resource/{r['id']}"
+            items.append(
+                f'<li class="resource-item"><a class="heading" href="{resource_page}" title="{escape(r["name"])}">'
+                f'{escape(r["name"])}<span class="format-label">{escape(r["format"])}</span></a>'
+                f'<div class="dropdown btn-group"><a href="#" class="btn dropdown-toggle">Explore</a><ul class="dropdown-menu">'
+                f'<li><a href="{resource_page}">More information</a></li></ul></div></li>'
+            )
+            url = r["url"].replace(BASE_URL_PLACEHOLDER, "")
+            body = (
+                f'<ol class="breadcrumb"><li><a href="/ckan/dataset">Datasets</a></li>'
+                f'<li><a href="{dataset_page}">{escape(pkg["title"])}</a></li></ol>'
+                f'<p><a class="btn btn-primary resource-url-analytics" href="{escape(url)}">Download</a></p>'
+                f'<p class="text-muted ellipsis">URL: <a href="{escape(url)}">{escape(url)}</a></p>'
+                f"<p>Format: {escape(r['format'])}</p>"
+            )
+            routes[resource_page] = page(r["name"], body, pkg["title"]).encode()
+        routes[dataset_page] = page(
+            pkg["title"], f'<h2>Data and Resources</h2><ul class="resource-list">{"".join(items)}</ul>'
+        ).encode()
     routes["/ckan/api/3/action/package_list"] = _ckan_json([p["name"] for p in packages])
     routes["/ckan/api/3/action/package_search"] = _ckan_json({"count": len(packages), "results": packages})
     return routes

@@ -116,4 +116,35 @@ def test_discover_lists_links_of_a_saved_page(shared_dir):
     result = _invoke("discover", str(page), "--base-url", "https://www.harrogate.gov.uk/council-spending")
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
-    assert any(line.startswith("csv") and "2018_september_supplier_spend" in line for line in lines)
+    september = [line for line in lines if "file/4301/2018_september_supplier_spend" in line]
+    assert september == [
+        "csv     spend_over_500  2018-09-01..2018-09-30 https://www.harrogate.gov.uk/downloads/file/4301/"
+        "2018_september_supplier_spend_-_csv_file  [format: link text; kind: link text; period: link text+file name]"
+    ]
+    assert len(lines) == 84  # one line per link (expectations in tests/discovery_expectations.py)
+
+
+def test_discover_json_gives_links_evidence_and_sub_pages(tmp_path):
+    page = tmp_path / "spend.html"
+    page.write_text(
+        "<h1>Spending over £500</h1><table><tr><td>April 2025</td><td><a href='/d/9'>CSV</a></td></tr></table>"
+        "<a href='/spend/2024-25'>Spending 2024/25</a><a href='javascript:go()'>May 2025 CSV</a>",
+        encoding="utf-8",
+    )
+    result = _invoke("discover", str(page), "--base-url", "https://c.example/spend", "--json")
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    assert found["links"] == [
+        {
+            "url": "https://c.example/d/9",
+            "text": "CSV",
+            "format": "csv",
+            "kind": "spend_over_500",
+            "period_start": "2025-04-01",
+            "period_end": "2025-04-30",
+            "format_from": "link text",
+            "kind_from": 'heading "Spending over £500"',
+            "period_from": "row",
+        }
+    ]
+    assert [sub["url"] for sub in found["follow"]] == ["https://c.example/spend/2024-25"]

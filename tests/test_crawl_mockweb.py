@@ -72,6 +72,8 @@ def test_crawl_finds_every_generated_file_and_revalidates_them(mock_web, tmp_pat
     first = crawl(sources, out, "first")
     files = {route(row["url"]): row for row in pq.read_table(out / "files.parquet").to_pylist()}
 
+    documents = [row["url_path"] for row in csv.DictReader((root / "answers/documents.csv").open(encoding="utf-8"))]
+    assert documents and not set(files) & set(documents)  # papers beside the data are never fetched
     assert set(files) == set(answers) | set(disallowed)
     for path, answer in answers.items():
         row = files[path]

@@ -6,6 +6,7 @@ import hashlib
 import http.client
 import io
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import yaml
 from python_calamine import CalamineError
 
 from mockweb.answers import load_answer_key
-from mockweb.generate import generate
+from mockweb.generate import generate, route_key
 from mockweb.server import MockWeb, MockWebError
 from normalise.councils import council
 from normalise.parsing.sniff import sniff_format
@@ -111,7 +112,7 @@ def test_answer_key_rows_and_totals_match_the_files(site, key):
     for f in key.files.itertuples():
         if f.format != "csv" or f.http_status != 200:
             continue
-        route = routes[f.redirect_to or f.url_path]
+        route = routes[route_key(f.redirect_to or f.url_path)]
         path = site.root / route["file"]
         encoding = "cp1252" if "windows-1252" in route["type"] else "utf-8-sig"
         try:
@@ -145,7 +146,7 @@ def test_spreadsheets_match_the_answer_key(site, key):
     sheets = key.files[key.files["format"].isin(["xlsx", "ods"]) & (key.files["expected_status"] == "ok")]
     assert len(sheets) > 5
     for f in sheets.itertuples():
-        data = (site.root / routes[f.url_path]["file"]).read_bytes()
+        data = (site.root / routes[route_key(f.url_path)]["file"]).read_bytes()
         assert sniff_format(data[:4096]) == f.format
         frame = pd.read_excel(io.BytesIO(data), engine="calamine", header=None, dtype=object)
         header_at = next(i for i, row in frame.iterrows() if row.notna().sum() >= 3)
@@ -164,7 +165,11 @@ def test_every_file_has_a_day_above_12(site, key):
     sample = key.files[(key.files["format"] == "csv") & (key.files["transactions"] > 0)].head(30)
     routes = json.loads((site.root / "routes.json").read_text())
     for f in sample.itertuples():
-        text = (site.root / routes[f.redirect_to or f.url_path]["file"]).read_bytes().decode("cp1252", "replace")
+        text = (
+            (site.root / routes[route_key(f.redirect_to or f.url_path)]["file"])
+            .read_bytes()
+            .decode("cp1252", "replace")
+        )
         days = {int(tok[:2]) for tok in text.replace("\n", ",").split(",") if len(tok) == 10 and tok[2] == "/"}
         days |= {int(tok[8:10]) for tok in text.replace("\n", ",").split(",") if len(tok) == 10 and tok[4] == "-"}
         days |= {int(tok[:2]) for tok in text.replace("\n", ",").split(",") if len(tok) == 11 and tok[2] == "-"}
@@ -214,7 +219,8 @@ def test_sources_yaml_points_at_the_server(site, web):
         for landing in source.landing_pages:
             response, body = _get(web, landing.url.removeprefix(web.base_url))
             assert response.status == 200 and b"<a " in body
-    assert any(s.ckan for s in sources.values())
+    portal_pages = [lp for s in sources.values() for lp in s.landing_pages if "/ckan/dataset/" in lp.url]
+    assert portal_pages and not any(s.ckan for s in sources.values())  # the first portal council: its web pages
 
 
 def test_server_validators_head_and_errors(web, key):
@@ -249,9 +255,7 @@ def test_keep_alive_serves_many_requests_on_one_connection(web, key):
 
 
 def test_ckan_action_api(web, site):
-    sources = parse_sources(yaml.safe_load(site.sources_yaml(web.base_url)))
-    portal = next(p for s in sources.values() for p in s.ckan)
-    dataset = portal.dataset_ids[0]
+    dataset = json.loads(_get(web, "/ckan/api/3/action/package_list")[1])["result"][0]
     response, body = _get(web, f"/ckan/api/3/action/package_show?id={dataset}")
     assert response.status == 200 and response.getheader("Content-Type") == "application/json"
     result = json.loads(body)
@@ -335,3 +339,70 @@ def test_landing_pages_come_in_every_shape(site, web):
     assert b"supplier_spend_-_csv_file" in pages or b"_-_xlsx_file" in pages or b"_-_ods_file" in pages
     assert b"(CSV, " in pages and b"KB)" in pages
     assert b'href="/private/' in pages or b'href="../private/' in pages or b"private/drafts" in pages
+
+
+def test_bare_links_leave_the_period_to_their_row_or_heading(site, web, key):
+    from crawler.periods import read_clue
+
+    bare = key.files[key.files["link_text"].isin(["CSV", "Excel", "ODS", "PDF", "Download"])]
+    assert len(bare) > 20
+    assert all(read_clue(text) is None for text in bare["link_text"])  # the link names no period at all
+    sources = parse_sources(yaml.safe_load(site.sources_yaml(web.base_url)))
+    pages = b"".join(
+        _get(web, lp.url.removeprefix(web.base_url))[1] for s in sources.values() for lp in s.landing_pages
+    )
+    assert b'<table class="files">' in pages and b"<td>April 2024</td>" in pages  # a row per period
+
+
+def test_asset_ids_and_encoded_names_are_served(web, key):
+    assets = key.files[key.files["url_path"].str.contains(r"asset\.ashx\?id=\d+$")]
+    encoded = key.files[key.files["url_path"].str.contains("%20over%20%C2%A3500%20-%20")]
+    assert len(assets) > 5 and len(encoded) > 5
+    for path in [*assets["url_path"][:5], *encoded["url_path"][:5]]:
+        head, _ = _get(web, path, method="HEAD")
+        assert head.status == 200 and head.getheader("Content-Type")
+
+
+def test_ckan_pages_lead_from_resource_pages_to_the_files(web, key):
+    dataset = json.loads(_get(web, "/ckan/api/3/action/package_list")[1])["result"][0]
+    html = _get(web, f"/ckan/dataset/{dataset}")[1].decode()
+    resource_pages = sorted(set(re.findall(rf'href="(/ckan/dataset/{dataset}/resource/\w+)"', html)))
+    assert resource_pages and "/download/" not in html  # the listing links resource pages, not files
+    downloads = set()
+    for resource_page in resource_pages:
+        downloads.update(
+            re.findall(
+                r'class="btn btn-primary resource-url-analytics" href="([^"]+)"', _get(web, resource_page)[1].decode()
+            )
+        )
+    assert downloads == set(
+        key.files.loc[key.files["url_path"].str.startswith(f"/ckan/dataset/{dataset}/"), "url_path"]
+    )
+
+
+def test_documents_beside_the_data_are_served_and_in_the_key(site, web, key):
+    documents = key.documents
+    assert set(documents["kind"]) == {"policy", "guide", "definitions", "budget", "contracts"}
+    spend = key.files[key.files["dataset"] == "spend_over_500"]
+    own_site = set(spend.loc[~spend["url_path"].str.startswith("/ckan/"), "council_code"])
+    assert set(documents["council_code"]) == own_site  # every council publishing on its own site
+    assert not set(documents["url_path"]) & set(key.files["url_path"])
+    for path in documents["url_path"]:
+        assert _get(web, path, method="HEAD")[0].status == 200
+
+
+def test_discovery_finds_every_data_link_and_no_document(site, key):
+    from mockweb.offline import OfflineWeb, discover_council
+
+    web = OfflineWeb(site.root)
+    returned: dict = {}
+    for entry in web.sources().values():
+        returned.update(discover_council(web, entry))
+    assert set(returned) == set(key.files["url_path"]) | set(key.disallowed["url_path"])
+    for f in key.files.itertuples():
+        link = returned[f.url_path]
+        assert (link.dataset, link.period_start, link.period_end) == (f.dataset, f.period_start, f.period_end), f
+        if not f.fault:
+            assert link.format_guess in (f.format, "unknown"), f  # unknown: the crawl's HEAD decides
+    unknown = [f for f in key.files.itertuples() if returned[f.url_path].format_guess == "unknown" and not f.fault]
+    assert unknown and all("asset.ashx" in f.url_path for f in unknown)

@@ -24,7 +24,7 @@ from scrapy.http import Response
 from twisted.internet import error as net_error
 from twisted.python.failure import Failure
 
-from crawler.discovery import DiscoveredLink
+from crawler.discovery import DiscoveredLink, format_from_headers, with_headers
 from crawler.items import FileItem
 from crawler.middlewares import FILE_REQUEST
 from normalise.sources import CouncilSource, SourcesError, load_sources
@@ -32,6 +32,8 @@ from normalise.sources import CouncilSource, SourcesError, load_sources
 #: Statuses handed to ``parse_file`` rather than dropped: 304 and every error.
 #: Redirects (3xx except 304) stay with Scrapy's redirect middleware.
 FILE_STATUSES = [304, *range(400, 600)]
+#: Statuses handed to ``parse_head``: every error (a server that refuses HEAD still serves GET).
+HEAD_STATUSES = list(range(400, 600))
 
 
 def select_sources(sources: dict[str, CouncilSource], councils: Iterable[str] | str | None) -> dict[str, CouncilSource]:
@@ -80,9 +82,81 @@ class BaseCouncilSpider(scrapy.Spider):
         #: The selected councils that have something for this spider.
         self.councils = {code: s for code, s in selected.items() if getattr(s, self.source_kind)}
 
-    def file_request(self, council_code: str, link: DiscoveredLink, landing_url: str) -> scrapy.Request:
-        """A request for one discovered file; its item travels in the request meta."""
-        item = FileItem(
+    def link_request(
+        self,
+        council_code: str,
+        link: DiscoveredLink,
+        landing_url: str,
+        meta: dict | None = None,
+        seen_at: str | None = None,
+    ) -> scrapy.Request:
+        """The request for a discovered link: the file itself, or first a HEAD when its format is unknown.
+
+        A link with no file name (a CMS asset id, a download handler) is judged by its words;
+        the HEAD answer's Content-Type and Content-Disposition then say what it serves. ``meta``
+        travels with the HEAD (the landing spider's page depth). ``seen_at`` is when the link was
+        first seen, when that was earlier than now (a CKAN resource listed on its dataset's page).
+        """
+        if link.format_guess != "unknown":
+            return self.file_request(council_code, link, landing_url, seen_at)
+        return scrapy.Request(
+            link.url,
+            method="HEAD",
+            callback=self.parse_head,
+            errback=self.head_failed,
+            meta={
+                **(meta or {}),
+                "council_code": council_code,
+                "link": link,
+                "landing_url": landing_url,
+                "link_seen_at": seen_at,
+                "handle_httpstatus_list": HEAD_STATUSES,
+            },
+        )
+
+    def parse_head(self, response: Response) -> Iterator[scrapy.Request]:
+        """Fetch the file the HEAD answer describes; a web page is handed to :meth:`page_behind_link`."""
+        link: DiscoveredLink = response.meta["link"]
+        code, landing_url, seen_at = (
+            response.meta["council_code"],
+            response.meta["landing_url"],
+            response.meta["link_seen_at"],
+        )
+        if response.status >= 400:  # some servers refuse HEAD: the GET decides, and records any error
+            yield self.file_request(code, link, landing_url, seen_at)
+            return
+        fmt = format_from_headers(_header(response, b"Content-Type"), _header(response, b"Content-Disposition"))
+        if fmt == "html":
+            yield from self.page_behind_link(response, link)
+        elif fmt == "document":
+            self.crawler.stats.inc_value("councilspend/links_not_data")
+            self.logger.info(
+                "%s: %s serves a document, not data (%s)", code, link.url, _header(response, b"Content-Type")
+            )
+        else:
+            disposition = _header(response, b"Content-Disposition")
+            yield self.file_request(code, with_headers(link, fmt, disposition), landing_url, seen_at)
+
+    def head_failed(self, failure: Failure) -> Iterator[FileItem]:
+        """The item for a link whose HEAD request could not be made at all (the GET would fail alike)."""
+        request = failure.request  # type: ignore[attr-defined]
+        meta = request.meta
+        item = self.file_item(meta["council_code"], meta["link"], meta["landing_url"], meta["link_seen_at"])
+        item.fetched_at = now()
+        item.error = describe_failure(failure)
+        self.logger.warning("%s: %s (%s)", item.council_code, item.error, item.url)
+        yield item
+
+    def page_behind_link(self, response: Response, link: DiscoveredLink) -> Iterator[scrapy.Request]:
+        """A link that looked like a file serves a web page: by default it is not followed."""
+        self.logger.info("%s: %s is a web page, not a file", response.meta["council_code"], link.url)
+        return iter(())
+
+    def file_item(
+        self, council_code: str, link: DiscoveredLink, landing_url: str, seen_at: str | None = None
+    ) -> FileItem:
+        """The item recording one discovered file link (seen now, unless ``seen_at`` says earlier)."""
+        return FileItem(
             council_code=council_code,
             url=link.url,
             landing_url=landing_url,
@@ -91,13 +165,22 @@ class BaseCouncilSpider(scrapy.Spider):
             dataset=link.dataset,
             period_start=link.period_start,
             period_end=link.period_end,
-            seen_at=now(),
+            seen_at=seen_at or now(),
         )
+
+    def file_request(
+        self, council_code: str, link: DiscoveredLink, landing_url: str, seen_at: str | None = None
+    ) -> scrapy.Request:
+        """A request for one discovered file; its item travels in the request meta."""
         return scrapy.Request(
             link.url,
             callback=self.parse_file,
             errback=self.file_failed,
-            meta={FILE_REQUEST: True, "item": item, "handle_httpstatus_list": FILE_STATUSES},
+            meta={
+                FILE_REQUEST: True,
+                "item": self.file_item(council_code, link, landing_url, seen_at),
+                "handle_httpstatus_list": FILE_STATUSES,
+            },
         )
 
     def parse_file(self, response: Response) -> Iterator[FileItem]:

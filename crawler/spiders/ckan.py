@@ -9,7 +9,7 @@ from urllib.parse import quote, urljoin
 import scrapy
 from scrapy.http import Response
 
-from crawler.discovery import FORMATS, DiscoveredLink, guess_dataset, guess_format, guess_period
+from crawler.discovery import FORMATS, DiscoveredLink, Evidence, guess_dataset, guess_format, guess_period, is_web_url
 from crawler.spiders.base import BaseCouncilSpider
 
 
@@ -53,19 +53,26 @@ class CkanSpider(BaseCouncilSpider):
         for resource in package.get("resources") or []:
             link = resource_link(resource, response.url, hint)
             if link:
-                yield self.file_request(code, link, landing_url=response.meta["dataset_page"])
+                yield self.link_request(code, link, landing_url=response.meta["dataset_page"])
 
 
 def resource_link(resource: dict, api_url: str, dataset_hint: str | None) -> DiscoveredLink | None:
-    """A CKAN resource as a discovered link (None when it has no URL).
+    """A CKAN resource as a discovered link (None when it has no http(s) URL).
 
     >>> resource_link({"url": "http://p/r/1/spend-2025-03.csv", "format": "CSV", "name": "March 2025"},
     ...               "http://p/api/3/action/package_show?id=x", "spend_over_500").period_start
     datetime.date(2025, 3, 1)
+    >>> resource_link({"url": "file:///etc/passwd", "format": "CSV"}, "http://p/api", None) is None
+    True
     """
-    if not resource.get("url"):
+    if not isinstance(resource.get("url"), str) or not resource["url"].strip():
         return None
-    url = urljoin(api_url, resource["url"])
+    try:
+        url = urljoin(api_url, resource["url"].strip())
+    except ValueError:
+        return None
+    if not is_web_url(url):
+        return None
     text = " ".join(filter(None, [resource.get("name"), resource.get("description")]))
     declared = (resource.get("format") or "").strip().lower().lstrip(".")
     start, end = guess_period(text, url)
@@ -76,4 +83,5 @@ def resource_link(resource: dict, api_url: str, dataset_hint: str | None) -> Dis
         dataset=guess_dataset(text, url, dataset_hint),
         period_start=start,
         period_end=end,
+        evidence=Evidence("CKAN format" if declared in FORMATS else "", "CKAN resource", "CKAN resource"),
     )

@@ -7,17 +7,19 @@ from collections.abc import AsyncIterator, Iterator
 import scrapy
 from scrapy.http import Response, TextResponse
 
-from crawler.discovery import decode_html, discover_links, follow_links
-from crawler.spiders.base import BaseCouncilSpider
+from crawler.discovery import DiscoveredLink, decode_html, read_links
+from crawler.spiders.base import BaseCouncilSpider, now
 
 
 class LandingPageSpider(BaseCouncilSpider):
     """Fetch every file linked from a council's landing pages and their sub-pages.
 
-    Sub-pages are the year pages and pagination chosen by
-    :func:`crawler.discovery.follow_links` (or the council's ``follow_pattern``),
+    Sub-pages are the year pages, pagination and CKAN resource pages chosen by
+    :func:`crawler.discovery.read_links` (or the council's ``follow_pattern``),
     at most ``max_depth`` hops below a landing page (pagination does not count
-    as a hop, up to ``max_pages``), on the same site.
+    as a hop, up to ``max_pages``), on the same site. A sub-page inherits what its
+    link said (a year page's "2024/25", a resource's "April 2024 CSV"). A link
+    that looked like a file but answers its HEAD with a web page is read as a page.
     """
 
     name = "landing"
@@ -32,12 +34,33 @@ class LandingPageSpider(BaseCouncilSpider):
             for page in source.landing_pages:
                 yield self.page_request(code, page.url, page.dataset, depth=0, pages=0)
 
-    def page_request(self, council_code: str, url: str, dataset: str | None, depth: int, pages: int) -> scrapy.Request:
+    def page_request(
+        self,
+        council_code: str,
+        url: str,
+        dataset: str | None,
+        depth: int,
+        pages: int,
+        context: str = "",
+        seen_at: str | None = None,
+    ) -> scrapy.Request:
+        """A request for a page; ``context`` is what the page that linked it said about it.
+
+        ``seen_at`` is set for a page standing for a file (a CKAN resource page): the file was
+        first seen when the link to that page was, so copies keep the order their listing gives.
+        """
         return scrapy.Request(
             url,
             callback=self.parse_page,
             errback=self.page_failed,
-            meta={"council_code": council_code, "dataset_hint": dataset, "page_depth": depth, "page_count": pages},
+            meta={
+                "council_code": council_code,
+                "dataset_hint": dataset,
+                "page_depth": depth,
+                "page_count": pages,
+                "page_context": context,
+                "link_seen_at": seen_at,
+            },
         )
 
     def parse_page(self, response: Response) -> Iterator[scrapy.Request]:
@@ -47,14 +70,45 @@ class LandingPageSpider(BaseCouncilSpider):
             self.logger.error("%s: %s is not a web page (%s)", code, response.url, response.headers.get("Content-Type"))
             return
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
-        html = decode_html(response.body, content_type)
-        hint = response.meta["dataset_hint"]
-        for link in discover_links(html, response.url, link_pattern=source.link_pattern, dataset_hint=hint):
-            yield self.file_request(code, link, landing_url=response.url)
+        hint, context = response.meta["dataset_hint"], response.meta.get("page_context") or ""
+        found = read_links(
+            decode_html(response.body, content_type),
+            response.url,
+            link_pattern=source.link_pattern,
+            follow_pattern=source.follow_pattern,
+            dataset_hint=hint,
+            context=context,
+        )
         depth, pages = response.meta["page_depth"], response.meta["page_count"]
-        for sub in follow_links(html, response.url, follow_pattern=source.follow_pattern):
-            # the next page of a list is the same list: it costs a page, not a level
+        seen_at = response.meta.get("link_seen_at")
+        for link in found.files:
+            yield self.link_request(code, link, response.url, meta=self._page_meta(response), seen_at=seen_at)
+        for sub in found.follow:
+            # the next page of a list is the same list: it costs a page, not a level, and says what the first said
             if sub.pagination and pages < self.max_pages:
-                yield self.page_request(code, sub.url, hint, depth, pages + 1)
+                yield self.page_request(code, sub.url, hint, depth, pages + 1, context)
             elif not sub.pagination and depth < self.max_depth:
-                yield self.page_request(code, sub.url, hint, depth + 1, pages)
+                yield self.page_request(
+                    code, sub.url, hint, depth + 1, pages, sub.context, now() if sub.resource else None
+                )
+
+    def page_behind_link(self, response: Response, link: DiscoveredLink) -> Iterator[scrapy.Request]:
+        """A link judged a file served a web page (an interstitial, a resource page): read it as a page."""
+        meta = response.meta
+        if meta["page_depth"] < self.max_depth:
+            context = " | ".join(filter(None, [link.context or link.text, meta.get("page_context")]))
+            yield self.page_request(
+                meta["council_code"],
+                link.url,
+                meta["dataset_hint"],
+                meta["page_depth"] + 1,
+                meta["page_count"],
+                context,
+                meta.get("link_seen_at") or now(),
+            )
+
+    @staticmethod
+    def _page_meta(response: Response) -> dict:
+        """What :meth:`page_behind_link` needs to read a link as a page (its seen time travels on its own)."""
+        keys = ("dataset_hint", "page_depth", "page_count", "page_context")
+        return {key: response.meta.get(key) for key in keys}
