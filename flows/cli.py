@@ -239,17 +239,37 @@ def registers_load(
     oscr: Annotated[list[str] | None, typer.Option(help="OSCR charity register export.")] = None,
     ccni: Annotated[list[str] | None, typer.Option(help="Charity Commission for Northern Ireland CSV.")] = None,
     mutuals: Annotated[list[str] | None, typer.Option(help="FCA Mutuals Public Register export.")] = None,
+    links: Annotated[
+        list[str] | None,
+        typer.Option(help="Link table: CSV with org_id_a,org_id_b[,relationship,source] (find-that-charity's form)."),
+    ] = None,
+    same_name_links: Annotated[
+        bool,
+        typer.Option(help="Join a charity and a company of one jurisdiction that alone share a name (see README)."),
+    ] = True,
 ) -> None:
-    """Load register bulk files (paths or URLs, zipped or not) into Parquet under OUT/registers."""
+    """Load register bulk files and link tables (paths or URLs, zipped or not) into Parquet under OUT/registers."""
     from flows.match import registers_flow
 
-    for given in (*(companies or ()), *(charities or ()), *(oscr or ()), *(ccni or ()), *(mutuals or ())):
+    given_files = (
+        *(companies or ()),
+        *(charities or ()),
+        *(oscr or ()),
+        *(ccni or ()),
+        *(mutuals or ()),
+        *(links or ()),
+    )
+    for given in given_files:
         if not given.startswith(("http://", "https://")) and not Path(given).exists():
             raise UserError(f"{given} does not exist")
     with _no_heartbeat():
-        counts = registers_flow(out, companies or (), charities or (), oscr or (), ccni or (), mutuals or ())
+        counts = registers_flow(
+            out, companies or (), charities or (), oscr or (), ccni or (), mutuals or (), links or (), same_name_links
+        )
     for name, n in counts.items():
-        console.print(f"{name}: {n:,} organisations")
+        console.print(
+            f"{name}: {n:,} {'links' if name.endswith('links') or name == 'link_tables' else 'organisations'}"
+        )
 
 
 @app.command()
@@ -301,6 +321,10 @@ def match_eval(
         typer.echo(json.dumps(result, indent=2))
     else:
         typer.echo(metrics_table(result).to_string(float_format=lambda x: f"{x:.3f}"))
+        typer.echo(
+            f"on correct matches: sector agrees {result['sector_agreement']:.3f}, "
+            f"size band agrees {result['size_band_agreement']:.3f}"
+        )
 
 
 @app.command()

@@ -91,6 +91,9 @@ TABLE_DESCRIPTIONS = {
     "runs": "One row per crawl or flow run.",
     "suppliers": "One row per distinct supplier name per council, with its match to the official registers.",
     "compliance": "Each council's publication of spending over £500 per quarter against the Transparency Code.",
+    "supplier_shares": "Who gets council money: per council (and nationally), financial year and dataset, the total "
+    "paid and the amounts and shares paid to VCSE bodies, SMEs, large firms, public bodies, individuals and "
+    "unmatched names.",
 }
 
 

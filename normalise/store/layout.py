@@ -4,7 +4,8 @@ Published tables sit at the top of the folder, where researchers read them; the 
 working state sits under ``_work/`` and ``_crawl/``, which no published reader looks at.
 
     raw/ab/abcdef….csv                 originals, content-addressed, never modified
-    files.parquet, runs.parquet, rejects.parquet, suppliers.parquet, compliance.parquet
+    files.parquet, runs.parquet, rejects.parquet, suppliers.parquet, supplier_shares.parquet,
+    compliance.parquet
     spend/council=BIR/year=2025/…      the spend dataset (hive partitions)
     registers/*.parquet                loaded registers
     report/index.html                  the compliance report
@@ -28,6 +29,7 @@ TABLE_FILES = {
     "runs": "runs.parquet",
     "rejects": "rejects.parquet",
     "suppliers": "suppliers.parquet",
+    "supplier_shares": "supplier_shares.parquet",
     "compliance": "compliance.parquet",
 }
 SPEND_DIR = "spend"
@@ -54,7 +56,8 @@ class Layout:
     # --- published -------------------------------------------------------------------------
 
     def table(self, name: str) -> Path:
-        """A published single-file table (``files``, ``runs``, ``rejects``, ``suppliers``, ``compliance``)."""
+        """A published single-file table (``files``, ``runs``, ``rejects``, ``suppliers``, ``supplier_shares``,
+        ``compliance``)."""
         return self.root / TABLE_FILES[name]
 
     @property
