@@ -54,6 +54,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from flows.crawl import CrawlFailed
     from normalise.sources import SourcesError
 
+    # ReleaseError and RegisterFileError are ValueErrors: a taken release name or a bad file is one line.
     return (UserError, SourcesError, CrawlFailed, OSError, csv.Error, KeyError, ValueError)
 
 
@@ -354,13 +355,19 @@ def _as_of(value: str | None) -> date | None:
 
 @app.command()
 @friendly
-def publish(out: Out = Path("data")) -> None:
+def publish(
+    out: Out = Path("data"),
+    release: Annotated[
+        str | None,
+        typer.Option(help="Also write the immutable release NAME (releases/NAME: data, CSV, checksums, changelog)."),
+    ] = None,
+) -> None:
     """Write datapackage.json, the data dictionary and councilspend.duckdb over the Parquet files."""
     from flows.publish import publish_flow
 
     _require_crawl(out)
     with _no_heartbeat():
-        paths = publish_flow(out)
+        paths = publish_flow(out, release)
     for name, path in paths.items():
         console.print(f"{name}: {path}")
 
