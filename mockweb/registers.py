@@ -969,6 +969,7 @@ def _filler_org(
             status=status,
             registered_on=registered_on,
             postcode=postcode,
+            company_link_published=roll < 0.075,  # a quarter of them: the register gives no company number
         )
     cio = roll < 0.25 and register != "ccni"
     other = (maker.charity_name(),) if rng.random() < 0.05 else ()

@@ -406,11 +406,11 @@ class Matcher:
         )
         org_name = np.where(found, self._org_name.take(take).to_numpy(zero_copy_only=False), None)
         positions = np.where(found, orgs, 0)
-        bodies = self._bodies
+        bodies, nothing = self._bodies, np.full(len(outcomes), None, dtype=object)
         org_type = np.where(found, bodies.org_type[positions], [o.org_type or "unmatched" for o in outcomes])
         sector = np.where(found, bodies.sector[positions], [SECTOR_OF_ORG_TYPE.get(t, "unmatched") for t in org_type])
         size_band = np.where(
-            found, bodies.size_band[positions], np.where(np.isin(sector, ["vcse", "private"]), "unknown", None)
+            found, bodies.size_band[positions], np.where(np.isin(sector, ["vcse", "private"]), "unknown", nothing)
         )
         return pd.DataFrame(
             {
@@ -422,8 +422,8 @@ class Matcher:
                 "alternatives": [
                     self._alternatives(o.alternatives) if o.org is None and o.alternatives else None for o in outcomes
                 ],
-                "company_number": np.where(found, bodies.company_number[positions], None),
-                "linked_by": np.where(found, bodies.linked_by[positions], None),
+                "company_number": np.where(found, bodies.company_number[positions], nothing),
+                "linked_by": np.where(found, bodies.linked_by[positions], nothing),
                 "size_band": size_band,
                 "sector": sector,
             }

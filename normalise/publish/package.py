@@ -259,7 +259,7 @@ def write_datapackage(out_dir: Path, *, version: str | None = None, created: str
     layout = Layout(out_dir)
     resources = []
     for table in published_tables(layout.root):
-        base = {
+        base: dict[str, object] = {
             "type": "table",
             "format": "parquet",
             "mediatype": "application/vnd.apache.parquet",
