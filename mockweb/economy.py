@@ -253,15 +253,23 @@ class _Namer:
 def _org(kind: str, name: str, rng: random.Random) -> Organisation:
     """An Organisation of ``kind`` with fresh register numbers."""
     common = dict(registered_on=_registered_on(rng), postcode=_postcode(rng))
-    if kind == "company":
-        number = _company_number(rng, scottish=rng.random() < 0.05)
+    if kind in ("company", "social_enterprise", "council_company"):
+        number = _company_number(rng, scottish=kind == "company" and rng.random() < 0.05)
+        social = kind == "social_enterprise"
         return Organisation(
             f"GB-COH-{number}",
             name,
             "company",
             "companies",
             company_number=number,
-            category="Private Limited Company",
+            category="PRI/LTD BY GUAR/NSC (Private, limited by guarantee, no share capital)"
+            if social
+            else "Private Limited Company",
+            sic_codes=(rng.choice(("88990", "85590", "93199", "94990")),)
+            if social
+            else ("84110",)
+            if kind == "council_company"
+            else (),
             **common,
         )
     if kind == "cic":
@@ -298,37 +306,6 @@ def _org(kind: str, name: str, rng: random.Random) -> Organisation:
             company_name=f"{name} Limited" if kind == "charity_company_unlinked" else None,
             **common,
         )
-    if kind == "ccni_company":
-        number = str(rng.randrange(100001, 108000))
-        return Organisation(
-            f"GB-NIC-{number}",
-            name,
-            "charitable_company",
-            "ccni",
-            charity_number=f"NIC{number}",
-            company_number=f"NI{rng.randrange(600000, 699999):06d}",
-            company_link_published=False,  # CCNI writes 0 for most of its charitable companies
-            company_name=f"{name} Limited",
-            category="Charitable company",
-            registered_on=common["registered_on"],
-            postcode=_postcode(rng, "BT"),
-        )
-    if kind in ("social_enterprise", "council_company"):
-        number = _company_number(rng)
-        return Organisation(
-            f"GB-COH-{number}",
-            name,
-            "company",
-            "companies",
-            company_number=number,
-            category="PRI/LTD BY GUAR/NSC (Private, limited by guarantee, no share capital)"
-            if kind == "social_enterprise"
-            else "Private Limited Company",
-            sic_codes=(rng.choice(("88990", "85590", "93199", "94990")),)
-            if kind == "social_enterprise"
-            else ("84110",),
-            **common,
-        )
     if kind == "oscr":
         number = f"SC{rng.randrange(0, 52000):06d}"
         return Organisation(
@@ -341,15 +318,19 @@ def _org(kind: str, name: str, rng: random.Random) -> Organisation:
             registered_on=common["registered_on"],
             postcode=_postcode(rng, rng.choice(("EH", "G", "AB", "DD", "KY"))),
         )
-    if kind == "ccni":
+    if kind in ("ccni", "ccni_company"):
         number = str(rng.randrange(100001, 108000))
+        company = kind == "ccni_company"  # CCNI writes 0 for most of its charitable companies' numbers
         return Organisation(
             f"GB-NIC-{number}",
             name,
-            "charity",
+            "charitable_company" if company else "charity",
             "ccni",
             charity_number=f"NIC{number}",
-            category="Charitable Trust",
+            company_number=f"NI{rng.randrange(600000, 699999):06d}" if company else None,
+            company_link_published=not company,
+            company_name=f"{name} Limited" if company else None,
+            category="Charitable company" if company else "Charitable Trust",
             registered_on=common["registered_on"],
             postcode=_postcode(rng, "BT"),
         )

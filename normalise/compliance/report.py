@@ -273,6 +273,33 @@ class Chart:
     gridlines: list[float] = field(default_factory=list)
 
 
+def _framed(
+    size: tuple[int, int],
+    left: float,
+    baseline: float,
+    bars: list[Bar],
+    ticks: tuple[list[Tick], list[Tick]],
+    title: str,
+    description: str,
+) -> Chart:
+    """A chart whose plot runs from ``left`` to 10 px short of the right edge, with a grid line at each y tick."""
+    width, height = size
+    x_ticks, y_ticks = ticks
+    return Chart(
+        width,
+        height,
+        bars,
+        x_ticks,
+        y_ticks,
+        title=title,
+        description=description,
+        plot_left=left,
+        plot_right=width - 10,
+        baseline=baseline,
+        gridlines=[t.y - 4 for t in y_ticks],
+    )
+
+
 def _status_chart(rows: list[dict], quarters: list[str], width: int = 1100, height: int = 260) -> Chart:
     """Stacked bars: how many councils had each status in each quarter."""
     left, top, bottom = 50, 10, 40
@@ -297,18 +324,14 @@ def _status_chart(rows: list[dict], quarters: list[str], width: int = 1100, heig
         f"{q}: " + ", ".join(f"{per_quarter[q][s.key]} {s.label.lower()}" for s in STATUSES if per_quarter[q][s.key])
         for q in quarters[-4:]
     )
-    return Chart(
-        width,
-        height,
+    return _framed(
+        (width, height),
+        left,
+        top + plot_h,
         bars,
-        x_ticks,
-        y_ticks,
+        (x_ticks, y_ticks),
         title="Councils by compliance status, each quarter",
         description=f"Stacked bars, one per quarter from {quarters[0]} to {quarters[-1]}. Latest: {latest}.",
-        plot_left=left,
-        plot_right=width - 10,
-        baseline=top + plot_h,
-        gridlines=[t.y - 4 for t in y_ticks],
     )
 
 
@@ -348,20 +371,16 @@ def _spend_chart(months: list[tuple[date, Decimal]], width: int = 900, height: i
     ]
     missing = span - len(values)
     peak_month, peak = max(months, key=lambda m: m[1])
-    return Chart(
-        width,
-        height,
+    return _framed(
+        (width, height),
+        left,
+        zero,
         bars,
-        x_ticks,
-        y_ticks,
+        (x_ticks, y_ticks),
         title="Spending over £500 by month",
         description=f"{len(values)} months from {first:%B %Y} to {last:%B %Y}"
         f"{f', {missing} months with no data' if missing else ''}; "
         f"highest {money(peak)} in {peak_month:%B %Y}.",
-        plot_left=left,
-        plot_right=width - 10,
-        baseline=zero,
-        gridlines=[t.y - 4 for t in y_ticks],
     )
 
 
@@ -586,16 +605,12 @@ def _shares_chart(years: list[ShareYear], width: int = 900, height: int = 240) -
         x_ticks.append(Tick(left + (i + 0.5) * step, height - bottom + 16, year.year))
     y_ticks = [Tick(left - 6, top + plot_h - plot_h * v / scale + 4, f"{v}%") for v in _nice_steps(scale)]
     summary = "; ".join(f"{y.year} VCSE {y.share('vcse') or 0:.1f}%, SME {y.share('sme') or 0:.1f}%" for y in dated)
-    return Chart(
-        width,
-        height,
+    return _framed(
+        (width, height),
+        left,
+        top + plot_h,
         bars,
-        x_ticks,
-        y_ticks,
+        (x_ticks, y_ticks),
         title="Share of the money paid to VCSE bodies and to SMEs, by financial year",
         description=f"Pairs of bars per financial year (VCSE left, SME right): {summary}.",
-        plot_left=left,
-        plot_right=width - 10,
-        baseline=top + plot_h,
-        gridlines=[t.y - 4 for t in y_ticks],
     )
