@@ -17,10 +17,13 @@ process, including the writer's) and precision/recall, and on a sample of the na
 * ``rapidfuzz.process.extractOne`` over every register key with a cutoff (projected to the
   whole run from the sample's time).
 
-Measured 22 Nov 2026 at scale 1.0 (2 shared cores, other jobs running; numbers are noisy):
-write 288 s; load 42 s; index 57 s; match 81 s (load + index + match 3.0 min); peak RSS 6.5 GiB
-(7.7 GiB with the baselines); councilspend precision 0.998, recall 0.976; exact look-up 0.999 /
-0.746 in 4 s; extractOne 0.937 / 0.831 on 100 names in 74 s, projected 743,000 s (8.6 days).
+Measured 5 Dec 2026 at scale 1.0, with link tables, same-name links and size bands (2 shared
+cores, load average about 7 from other jobs; numbers are noisy): write 875 s; load 159 s (the
+same-name inference alone: 10 s, 2.6 GiB); index 121 s; match 139 s (load + index + match 7.0
+min); peak RSS 8.2 GiB (9.2 GiB with the baselines); councilspend precision 0.998, recall 0.966;
+exact look-up 0.999 / 0.739 in 7 s; extractOne 0.955 / 0.843 on 200 names in 230 s, projected
+1,149,000 s (13 days). Earlier (22 Nov, before links and size bands): load 42 s, index 57 s,
+match 81 s, peak 6.5 GiB, precision 0.998, recall 0.976.
 """
 
 from __future__ import annotations
