@@ -3,7 +3,7 @@ and the small tables whole, with their own ``csv/datapackage.json``.
 
 The files are UTF-8 with a byte-order mark (so spreadsheet programs read £ and accents right),
 comma-separated, with a header row; money is written as plain decimals (``-1234.50``), dates as
-``YYYY-MM-DD``, timestamps as ISO 8601 UTC (``2025-11-20T10:00:00Z``), booleans as ``true`` /
+``YYYY-MM-DD``, timestamps as ISO 8601 UTC to the second (``2025-11-20T10:00:00Z``), booleans as ``true`` /
 ``false``, list columns as JSON arrays (``["a", "b"]``), and nulls as empty fields.
 
 **Spreadsheet formula injection**: a text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab
@@ -52,7 +52,7 @@ def csv_ready(table: pa.Table) -> pa.Table:
 
     >>> import datetime as dt
     >>> row = csv_ready(pa.table({"s": ["+44 113"], "l": pa.array([["a"]]),
-    ...     "t": pa.array([dt.datetime(2025, 1, 2, 3, 4, 5)], pa.timestamp("us", tz="UTC"))})).to_pylist()[0]
+    ...     "t": pa.array([dt.datetime(2025, 1, 2, 3, 4, 5, 678)], pa.timestamp("us", tz="UTC"))})).to_pylist()[0]
     >>> row
     {'s': "'+44 113", 'l': '["a"]', 't': '2025-01-02T03:04:05Z'}
     """
@@ -62,7 +62,8 @@ def csv_ready(table: pa.Table) -> pa.Table:
         if pa.types.is_list(values.type) or pa.types.is_large_list(values.type):
             values = pa.array([None if v is None else json.dumps(v, ensure_ascii=False) for v in values.to_pylist()])
         elif pa.types.is_timestamp(values.type):
-            values = pc.strftime(pc.cast(values, pa.timestamp("s", tz="UTC")), format="%Y-%m-%dT%H:%M:%SZ")
+            whole = pc.cast(pc.floor_temporal(values, unit="second"), pa.timestamp("s", tz="UTC"))
+            values = pc.strftime(whole, format="%Y-%m-%dT%H:%M:%SZ")
         if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
             values = guard_formulas(values)
         columns.append(values)
