@@ -54,6 +54,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from flows.crawl import CrawlFailed
     from normalise.sources import SourcesError
 
+    # ReleaseError and RegisterFileError are ValueErrors: a taken release name or a bad file is one line.
     return (UserError, SourcesError, CrawlFailed, OSError, csv.Error, KeyError, ValueError)
 
 
@@ -239,17 +240,37 @@ def registers_load(
     oscr: Annotated[list[str] | None, typer.Option(help="OSCR charity register export.")] = None,
     ccni: Annotated[list[str] | None, typer.Option(help="Charity Commission for Northern Ireland CSV.")] = None,
     mutuals: Annotated[list[str] | None, typer.Option(help="FCA Mutuals Public Register export.")] = None,
+    links: Annotated[
+        list[str] | None,
+        typer.Option(help="Link table: CSV with org_id_a,org_id_b[,relationship,source] (find-that-charity's form)."),
+    ] = None,
+    same_name_links: Annotated[
+        bool,
+        typer.Option(help="Join a charity and a company of one jurisdiction that alone share a name (see README)."),
+    ] = True,
 ) -> None:
-    """Load register bulk files (paths or URLs, zipped or not) into Parquet under OUT/registers."""
+    """Load register bulk files and link tables (paths or URLs, zipped or not) into Parquet under OUT/registers."""
     from flows.match import registers_flow
 
-    for given in (*(companies or ()), *(charities or ()), *(oscr or ()), *(ccni or ()), *(mutuals or ())):
+    given_files = (
+        *(companies or ()),
+        *(charities or ()),
+        *(oscr or ()),
+        *(ccni or ()),
+        *(mutuals or ()),
+        *(links or ()),
+    )
+    for given in given_files:
         if not given.startswith(("http://", "https://")) and not Path(given).exists():
             raise UserError(f"{given} does not exist")
     with _no_heartbeat():
-        counts = registers_flow(out, companies or (), charities or (), oscr or (), ccni or (), mutuals or ())
+        counts = registers_flow(
+            out, companies or (), charities or (), oscr or (), ccni or (), mutuals or (), links or (), same_name_links
+        )
     for name, n in counts.items():
-        console.print(f"{name}: {n:,} organisations")
+        console.print(
+            f"{name}: {n:,} {'links' if name.endswith('links') or name == 'link_tables' else 'organisations'}"
+        )
 
 
 @app.command()
@@ -301,6 +322,10 @@ def match_eval(
         typer.echo(json.dumps(result, indent=2))
     else:
         typer.echo(metrics_table(result).to_string(float_format=lambda x: f"{x:.3f}"))
+        typer.echo(
+            f"on correct matches: sector agrees {result['sector_agreement']:.3f}, "
+            f"size band agrees {result['size_band_agreement']:.3f}"
+        )
 
 
 @app.command()
@@ -330,13 +355,19 @@ def _as_of(value: str | None) -> date | None:
 
 @app.command()
 @friendly
-def publish(out: Out = Path("data")) -> None:
+def publish(
+    out: Out = Path("data"),
+    release: Annotated[
+        str | None,
+        typer.Option(help="Also write the immutable release NAME (releases/NAME: data, CSV, checksums, changelog)."),
+    ] = None,
+) -> None:
     """Write datapackage.json, the data dictionary and councilspend.duckdb over the Parquet files."""
     from flows.publish import publish_flow
 
     _require_crawl(out)
     with _no_heartbeat():
-        paths = publish_flow(out)
+        paths = publish_flow(out, release)
     for name, path in paths.items():
         console.print(f"{name}: {path}")
 

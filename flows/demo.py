@@ -29,6 +29,7 @@ _REGISTER_FILES = {
     "oscr": ("CharityExport*",),
     "ccni": ("*ccni*", "*roc*"),
     "mutuals": ("*mutual*",),
+    "links": ("*links*",),
 }
 
 

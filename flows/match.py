@@ -12,6 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 
 from flows.runs import RunRecord, append_run
 from normalise.matching.matcher import Matcher
+from normalise.matching.shares import supplier_shares
 from normalise.matching.suppliers import supplier_totals
 from normalise.registers import load_registers
 from normalise.store.layout import Layout
@@ -35,12 +36,22 @@ def match_suppliers(out: Path, overrides: Path | None) -> pd.DataFrame:
             "no registers in %s: run `councilspend registers load` first; suppliers stay unmatched", registers_dir
         )
         answers = distinct.assign(
-            org_id=None, org_name=None, org_type="unmatched", match_method="none", match_score=None, alternatives=None
+            **dict.fromkeys(
+                ["org_id", "org_name", "match_score", "alternatives", "company_number", "linked_by", "size_band"]
+            ),
+            org_type="unmatched",
+            match_method="none",
+            sector="unmatched",
         )
     merged = suppliers.merge(answers, on=identity, how="left")
-    merged.loc[merged["redacted"], ["org_type", "match_method"]] = ["individual_or_redacted", "none"]
+    merged.loc[merged["redacted"], ["org_type", "match_method", "sector"]] = [
+        "individual_or_redacted",
+        "none",
+        "individual_or_redacted",
+    ]
     merged["org_type"] = merged["org_type"].fillna("unmatched")
     merged["match_method"] = merged["match_method"].fillna("none")
+    merged["sector"] = merged["sector"].fillna("unmatched")
     logger.info("matched %d of %d supplier names", int(merged["org_id"].notna().sum()), len(merged))
     return merged.drop(columns=["company_number_published", "charity_number_published", "redacted"])
 
@@ -53,8 +64,11 @@ def registers_flow(
     oscr: Sequence[str] = (),
     ccni: Sequence[str] = (),
     mutuals: Sequence[str] = (),
+    links: Sequence[str] = (),
+    same_name_links: bool = True,
 ) -> dict[str, int]:
-    """Load register bulk files (paths or URLs) into ``<out>/registers``, with a progress bar per register."""
+    """Load register bulk files and link tables (paths or URLs) into ``<out>/registers``, with a
+    progress bar per register; infer same-name charity–company links unless told not to."""
     record = RunRecord(flow="registers")
     columns = (
         SpinnerColumn(),
@@ -77,6 +91,8 @@ def registers_flow(
             oscr=oscr,
             ccni=ccni,
             mutuals=mutuals,
+            links=links,
+            same_name_links=same_name_links,
             progress=advance,
         )
     append_run(Path(out), record)
@@ -86,11 +102,12 @@ def registers_flow(
 
 @flow(name="match")
 def match_flow(out: Path, overrides: Path | None = None) -> RunRecord:
-    """Write ``suppliers.parquet``: every council's suppliers with their register match."""
+    """Write ``suppliers.parquet`` (every council's suppliers with their register match, size band
+    and sector) and ``supplier_shares.parquet`` (who gets the money, per council and year)."""
     record = RunRecord(flow="match")
+    layout = Layout(out)
     suppliers = match_suppliers(Path(out), overrides)
-    write_table(
-        pa.Table.from_pandas(suppliers, preserve_index=False), Layout(out).table("suppliers"), schema_of="suppliers"
-    )
+    write_table(pa.Table.from_pandas(suppliers, preserve_index=False), layout.table("suppliers"), schema_of="suppliers")
+    write_table(supplier_shares(Path(out)), layout.table("supplier_shares"))
     append_run(Path(out), record)
     return record

@@ -24,9 +24,10 @@ class RegisterSources:
     oscr: tuple[str, ...] = ()
     ccni: tuple[str, ...] = ()
     mutuals: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()  # link tables (org_id_a,org_id_b,...)
 
     def any(self) -> bool:
-        return any((self.companies, self.charities, self.oscr, self.ccni, self.mutuals))
+        return any((self.companies, self.charities, self.oscr, self.ccni, self.mutuals, self.links))
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def national_flow(run: NationalRun) -> Path:
     loaded = any(Layout(run.out).registers.glob("*.parquet"))
     if run.registers.any() and (run.reload_registers or not loaded):
         r = run.registers
-        registers_flow(run.out, r.companies, r.charities, r.oscr, r.ccni, r.mutuals)
+        registers_flow(run.out, r.companies, r.charities, r.oscr, r.ccni, r.mutuals, r.links)
     match_flow(run.out, run.overrides)
     report = compliance_flow(run.out, run.as_of, run.councils)
     publish_flow(run.out)

@@ -11,6 +11,7 @@ from flows.runs import RunRecord, append_run
 from normalise.compliance.report import write_report
 from normalise.compliance.rules import compute_compliance, monthly_spend
 from normalise.publish.package import write_data_dictionary, write_datapackage, write_duckdb
+from normalise.publish.release import write_release
 from normalise.store.layout import Layout
 from normalise.store.parquet_io import read_table, write_table
 
@@ -32,8 +33,9 @@ def compliance_flow(out: Path, as_of: date | None = None, councils: list[str] | 
 
 
 @flow(name="publish")
-def publish_flow(out: Path) -> dict[str, Path]:
-    """Write ``datapackage.json``, the data dictionary and ``councilspend.duckdb`` over the Parquet files."""
+def publish_flow(out: Path, release: str | None = None) -> dict[str, Path]:
+    """Write ``datapackage.json``, the data dictionary and ``councilspend.duckdb`` over the Parquet files;
+    with ``release``, also the immutable release of that name (``releases/<release>/``)."""
     out = Path(out)
     record = RunRecord(flow="publish")
     paths = {
@@ -41,5 +43,7 @@ def publish_flow(out: Path) -> dict[str, Path]:
         "dictionary": write_data_dictionary(out),
         "duckdb": write_duckdb(out),
     }
+    if release:
+        paths["release"] = write_release(out, release)
     append_run(out, record)
     return paths

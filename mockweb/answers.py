@@ -13,8 +13,10 @@ Written by :func:`mockweb.generate.generate` under ``<root>/answers/`` as CSV, r
   ``republishes`` the file whose transactions this one repeats (same rows, another format);
   ``columns`` the canonical spend columns the file provides (';'-joined); ``fault`` names a hostile case.
 ``suppliers``: each council's supplier names as written in machine-readable transaction rows, with the
-  true ``org_id`` (empty for redacted names, sole traders, NHS bodies and card merchants) and ``org_type``
-  (``unmatched`` for card merchants no register holds).
+  true ``org_id`` (empty for redacted names, sole traders, NHS bodies and card merchants), ``org_type``
+  (``unmatched`` for card merchants no register holds), ``size_band`` (the organisation's true size,
+  which its accounts may not show: a medium company filing full accounts; empty for public bodies,
+  people and merchants) and ``sector``.
 ``compliance``: council x quarter; ``on_time`` is true/false/empty; ``required_fields_missing`` lists the
   Transparency Code fields no machine-readable covering file provides (all of them when none covers).
 ``disallowed``: links robots.txt forbids; a polite crawler never fetches them.

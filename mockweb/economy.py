@@ -5,6 +5,7 @@ Everything is drawn from a seeded :class:`random.Random`, so the same seed gives
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass, field
 from datetime import date
@@ -180,20 +181,39 @@ class Payee:
         """The org-id the matcher should find ('' where no register holds it)."""
         return self.organisation.org_id if self.organisation else ""
 
+    @property
+    def sector(self) -> str:
+        """The true sector: the organisation's, else what its kind implies."""
+        if self.organisation and self.organisation.sector:
+            return self.organisation.sector
+        return {"public_body": "public", INDIVIDUAL_TYPE: INDIVIDUAL_TYPE}.get(self.org_type, "unmatched")
+
+    @property
+    def size_band(self) -> str:
+        """The true size band of a registered organisation ('' for public bodies, people and merchants)."""
+        return (self.organisation.size_band or "") if self.organisation else ""
+
 
 @dataclass
 class Economy:
-    """The organisations councils pay, the decoys nobody pays, and the payees built on them."""
+    """The organisations councils pay, the decoys nobody pays, and the payees built on them.
+
+    ``twins`` are second register entries of paid bodies (a charity's entry on the Scottish
+    register under another name); ``links`` are the link-table rows that join them
+    (``org_id_a, org_id_b, name_b, source``), as find-that-charity publishes them.
+    """
 
     payees: list[Payee]
     decoys: list[Organisation]
     keys_taken: set[str] = field(default_factory=set)
+    twins: list[Organisation] = field(default_factory=list)
+    links: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     @property
     def organisations(self) -> list[Organisation]:
-        """Every organisation a register file must hold (paid ones and decoys)."""
+        """Every organisation a register file must hold (paid ones, their twins and decoys)."""
         seen, out = set(), []
-        for org in [p.organisation for p in self.payees if p.organisation] + self.decoys:
+        for org in [p.organisation for p in self.payees if p.organisation] + self.twins + self.decoys:
             if org.org_id not in seen:
                 seen.add(org.org_id)
                 out.append(org)
@@ -233,15 +253,23 @@ class _Namer:
 def _org(kind: str, name: str, rng: random.Random) -> Organisation:
     """An Organisation of ``kind`` with fresh register numbers."""
     common = dict(registered_on=_registered_on(rng), postcode=_postcode(rng))
-    if kind == "company":
-        number = _company_number(rng, scottish=rng.random() < 0.05)
+    if kind in ("company", "social_enterprise", "council_company"):
+        number = _company_number(rng, scottish=kind == "company" and rng.random() < 0.05)
+        social = kind == "social_enterprise"
         return Organisation(
             f"GB-COH-{number}",
             name,
             "company",
             "companies",
             company_number=number,
-            category="Private Limited Company",
+            category="PRI/LTD BY GUAR/NSC (Private, limited by guarantee, no share capital)"
+            if social
+            else "Private Limited Company",
+            sic_codes=(rng.choice(("88990", "85590", "93199", "94990")),)
+            if social
+            else ("84110",)
+            if kind == "council_company"
+            else (),
             **common,
         )
     if kind == "cic":
@@ -263,7 +291,7 @@ def _org(kind: str, name: str, rng: random.Random) -> Organisation:
     if kind == "cio":
         number = str(rng.randrange(1150000, 1210000))
         return Organisation(f"GB-CHC-{number}", name, "cio", "ccew", charity_number=number, category="CIO", **common)
-    if kind == "charitable_company":
+    if kind in ("charitable_company", "charity_company_unlinked", "table_linked"):
         number, company = str(rng.randrange(500000, 1150000)), _company_number(rng)
         return Organisation(
             f"GB-CHC-{number}",
@@ -273,6 +301,9 @@ def _org(kind: str, name: str, rng: random.Random) -> Organisation:
             charity_number=number,
             company_number=company,
             category="Charitable company",
+            # Registers often omit the company number; then only the name (or a link table) joins them.
+            company_link_published=kind == "charitable_company",
+            company_name=f"{name} Limited" if kind == "charity_company_unlinked" else None,
             **common,
         )
     if kind == "oscr":
@@ -287,15 +318,19 @@ def _org(kind: str, name: str, rng: random.Random) -> Organisation:
             registered_on=common["registered_on"],
             postcode=_postcode(rng, rng.choice(("EH", "G", "AB", "DD", "KY"))),
         )
-    if kind == "ccni":
+    if kind in ("ccni", "ccni_company"):
         number = str(rng.randrange(100001, 108000))
+        company = kind == "ccni_company"  # CCNI writes 0 for most of its charitable companies' numbers
         return Organisation(
             f"GB-NIC-{number}",
             name,
-            "charity",
+            "charitable_company" if company else "charity",
             "ccni",
             charity_number=f"NIC{number}",
-            category="Charitable Trust",
+            company_number=f"NI{rng.randrange(600000, 699999):06d}" if company else None,
+            company_link_published=not company,
+            company_name=f"{name} Limited" if company else None,
+            category="Charitable company" if company else "Charitable Trust",
             registered_on=common["registered_on"],
             postcode=_postcode(rng, "BT"),
         )
@@ -315,6 +350,15 @@ _MAKERS = {
     "charity": lambda r: f"{r.choice(PLACES)} {r.choice(CAUSES)}",
     "cio": lambda r: f"{r.choice(PLACES)} {r.choice(CAUSES)}",
     "charitable_company": lambda r: f"{r.choice(PLACES)} {r.choice(CAUSES)} Limited",
+    "charity_company_unlinked": lambda r: f"{r.choice(PLACES)} {r.choice(CAUSES)}",
+    "table_linked": lambda r: f"{r.choice(PLACES)} {r.choice(CAUSES)}",
+    "ccni_company": lambda r: f"{r.choice(('Bally', 'Carrick', 'Derry', 'Lisburn', 'Newry'))} {r.choice(CAUSES)}",
+    "social_enterprise": lambda r: (
+        f"{r.choice(PLACES)} {r.choice(('Community', 'Learning', 'Sports', 'Family'))} {r.choice(('Partnership', 'Network', 'Works', 'Hub'))}"
+    ),
+    "council_company": lambda r: (
+        f"{r.choice(PLACES)} {r.choice(('Public Services', 'Municipal Services', 'Civic Enterprises'))} Limited"
+    ),
     "oscr": lambda r: (
         f"{r.choice(('Glen', 'Loch', 'Strath', 'Ben', 'Kirk'))}{r.choice(PLACES).lower()} {r.choice(CAUSES)}"
     ),
@@ -327,10 +371,81 @@ _KIND_WEIGHTS = {
     "charity": 8,
     "cio": 4,
     "charitable_company": 8,
+    "charity_company_unlinked": 4,
+    "table_linked": 2,
     "oscr": 2,
     "ccni": 1,
+    "ccni_company": 1,
     "mutual": 3,
+    "social_enterprise": 2,
+    "council_company": 1,
 }
+#: The SIC code of a company named for its trade (others get management consultancy).
+TRADE_SIC = {
+    "Plumbing": "43220",
+    "Electrical": "43210",
+    "Roofing": "43910",
+    "Cleaning Services": "81210",
+    "Construction": "41202",
+    "Landscapes": "81300",
+    "Catering": "56290",
+    "Care Services": "88100",
+    "Home Care": "88100",
+    "Supported Living": "87300",
+    "Fostering": "88990",
+    "Taxis": "49320",
+    "Security": "80100",
+    "IT Solutions": "62020",
+    "Software": "62020",
+    "Legal Services": "69102",
+}
+#: A company's true size, drawn with these weights, then the accounts it files given that size.
+COMPANY_SIZES = {"micro": 30, "small": 40, "medium": 15, "large": 15}
+ACCOUNTS_BY_SIZE = {
+    "micro": {"MICRO ENTITY": 80, "TOTAL EXEMPTION FULL": 15, "UNAUDITED ABRIDGED": 5},
+    "small": {"TOTAL EXEMPTION FULL": 45, "UNAUDITED ABRIDGED": 25, "SMALL": 20, "AUDITED ABRIDGED": 10},
+    "medium": {"MEDIUM": 40, "FULL": 60},  # a medium company filing full accounts reads as large
+    "large": {"FULL": 60, "GROUP": 40},
+}
+NO_ACCOUNTS_YET = 0.05  # new companies and charities with nothing filed: size unknown
+#: NCVO income bands: (lowest, highest) pounds of a charity of each size.
+INCOME_RANGES = {
+    "micro": (500, 9_999),
+    "small": (10_000, 99_999),
+    "medium": (100_000, 999_999),
+    "large": (1_000_000, 40_000_000),
+}
+
+
+def _choice(rng: random.Random, weights: dict[str, int]) -> str:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _sized(org: Organisation, rng: random.Random) -> Organisation:
+    """``org`` with its true size and sector, and the accounts and income its registers show."""
+    charity = org.register in ("ccew", "oscr", "ccni")
+    sector = "vcse" if org.org_type in ("charity", "cio", "charitable_company", "cic", "mutual") else "private"
+    if org.sic_codes == ("84110",):
+        sector = "public"
+    elif "GUAR" in (org.category or "") and org.register == "companies":
+        sector = "vcse"
+    if org.org_type == "mutual":
+        return dataclasses.replace(org, size_band="unknown", sector=sector)  # the mutuals register gives no size
+    if rng.random() < NO_ACCOUNTS_YET:
+        size, accounts, income = "unknown", "NO ACCOUNTS FILED", None
+    else:
+        size = _choice(rng, COMPANY_SIZES)
+        accounts = _choice(rng, ACCOUNTS_BY_SIZE[size])
+        income = rng.randint(*INCOME_RANGES[size])
+    sic = org.sic_codes or (TRADE_SIC.get(next((t for t in TRADE_SIC if t in org.name), ""), "70229"),)
+    return dataclasses.replace(
+        org,
+        size_band=size,
+        sector=sector,
+        account_category=accounts if org.company_number else None,
+        sic_codes=sic if org.company_number else (),
+        income=income if charity else None,
+    )
 
 
 def _near_name(name: str, rng: random.Random) -> str:
@@ -355,8 +470,15 @@ def build_economy(rng: random.Random, councils: list[Council], size: int) -> Eco
     kinds = list(_KIND_WEIGHTS)
     for _ in range(size):
         kind = rng.choices(kinds, weights=[_KIND_WEIGHTS[k] for k in kinds])[0]
-        org = _org(kind, namer.unique(_MAKERS[kind]), rng)
+        org = _sized(_org(kind, namer.unique(_MAKERS[kind]), rng), rng)
+        if kind == "table_linked":  # its company has another name, joined to it by a link table only
+            company_name = namer.unique(
+                lambda r, n=org.name: f"{n} {r.choice(('Association', 'Charitable Trust', 'Foundation'))} Limited"
+            )
+            org = dataclasses.replace(org, company_name=company_name)
+            payees.append(Payee(company_name, org.org_type, org))
         payees.append(Payee(org.name, org.org_type, org))
+    twins, links = _dual_registrations(rng, payees, namer)
     # Companies trading under another name.
     for payee in rng.sample([p for p in payees if p.org_type == "company"], k=max(2, size // 60)):
         trade = namer.unique(lambda r: f"{r.choice(SURNAMES)}s {r.choice(TRADES)}")
@@ -375,7 +497,39 @@ def build_economy(rng: random.Random, councils: list[Council], size: int) -> Eco
             taken.add(same_as_key(c.official_name))
             payees.append(Payee(c.official_name, "public_body", org))
     decoys = _decoys(rng, payees, taken)
-    return Economy(payees, decoys, taken)
+    return Economy(payees, decoys, taken, twins, links)
+
+
+LINK_SOURCES = {
+    "company": "Company Numbers for Charities",
+    "scotland": "Charity Registered in Scotland and England & Wales",
+}
+
+
+def _dual_registrations(
+    rng: random.Random, payees: list[Payee], namer: _Namer
+) -> tuple[list[Organisation], list[tuple[str, str, str, str]]]:
+    """Scottish entries of some English charities under other names, and the link table joining
+    them and the charities whose company has another name (find-that-charity's layout)."""
+    twins, links = [], []
+    for payee in payees:
+        org = payee.organisation
+        if org and org.company_name and not org.company_link_published and payee.name == org.company_name:
+            if org.register == "ccew" and same_as_key(org.company_name) != same_as_key(org.name):
+                links.append(
+                    (org.org_id, f"GB-COH-{org.company_number}", org.company_name.upper(), LINK_SOURCES["company"])
+                )
+    english = [p for p in payees if p.organisation and p.organisation.register == "ccew" and p.org_type == "charity"]
+    for payee in rng.sample(english, k=min(len(english), 3)):
+        name = namer.unique(lambda r, n=payee.name: f"{n} {r.choice(('Scotland', 'in Scotland', 'Scottish Branch'))}")
+        number = f"SC{rng.randrange(52000, 53000):06d}"
+        twin = Organisation(
+            f"GB-SC-{number}", name, "charity", "oscr", charity_number=number, postcode=_postcode(rng, "EH")
+        )
+        twins.append(twin)
+        links.append((twin.org_id, payee.organisation.org_id, payee.name, LINK_SOURCES["scotland"]))
+        payees.append(Payee(name, payee.org_type, payee.organisation))  # Scottish councils write its Scottish name
+    return twins, links
 
 
 def _decoys(rng: random.Random, payees: list[Payee], taken: set[str]) -> list[Organisation]:
@@ -394,6 +548,17 @@ def _decoys(rng: random.Random, payees: list[Payee], taken: set[str]) -> list[Or
     charities = [p for p in registered if p.organisation.register == "ccew" and p.org_type == "charity"]
     for payee in rng.sample(charities, k=min(len(charities), 3)):
         decoys.append(_org("oscr", payee.name, rng))
+    # A charity and a company of one name that are not one body: registered a region apart, or a
+    # charity removed from the register that shares a paid company's name.
+    for _ in range(3):
+        name = _Namer(rng, taken).unique(_MAKERS["charity_company_unlinked"])
+        company = _org("company", f"{name} Limited", rng)
+        decoys.append(dataclasses.replace(company, postcode=_postcode(rng, "TR")))
+        decoys.append(dataclasses.replace(_org("charity", name, rng), postcode=_postcode(rng, "NE")))
+    companies = [p for p in registered if p.org_type == "company" and p.organisation.register == "companies"]
+    for payee in rng.sample(companies, k=min(len(companies), 2)):
+        removed = _org("charity", payee.name.removesuffix(" Ltd").removesuffix(" Limited"), rng)
+        decoys.append(dataclasses.replace(removed, status="removed"))
     return decoys
 
 

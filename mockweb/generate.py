@@ -45,7 +45,7 @@ from mockweb.site import (
 )
 from normalise.councils import councils as all_councils
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 META = "mockweb.json"
 REGISTER_FILLER = 5000
 MONTH_NAMES = (
@@ -736,13 +736,15 @@ def _answers(root: Path, b: _Builder) -> None:
                     "supplier_name": name,
                     "org_id": payee.org_id,
                     "org_type": payee.org_type,
+                    "size_band": payee.size_band,
+                    "sector": payee.sector,
                 },
             )
             if s.dataset == "spend_over_500":
                 row_months.setdefault(s.council_code, set()).add((r["payment_date"].year, r["payment_date"].month))
     pd.DataFrame.from_records(
         sorted(suppliers.values(), key=lambda d: (d["council_code"], d["supplier_name"])),
-        columns=["council_code", "supplier_name", "org_id", "org_type"],
+        columns=["council_code", "supplier_name", "org_id", "org_type", "size_band", "sector"],
     ).to_csv(folder / "suppliers.csv", index=False)
     outside = {p.code for p in b.profiles if p.council.nation != "England"}
     compute_compliance(files, row_months, outside, AS_OF).to_csv(folder / "compliance.csv", index=False)
@@ -754,10 +756,11 @@ def _answers(root: Path, b: _Builder) -> None:
 
 def _registers(root: Path, b: _Builder) -> bool:
     try:
-        from mockweb.registers import write_registers
+        from mockweb.registers import write_link_table, write_registers
     except ImportError:  # written by another part of the project; the site works without it
         return False
     write_registers(root / "registers", b.economy.organisations, filler=REGISTER_FILLER, seed=b.seed, as_of=AS_OF)
+    write_link_table(root / "registers" / "charity-links.csv", b.economy.links)
     return True
 
 

@@ -12,7 +12,14 @@ class Organisation:
 
     ``org_id`` is the 360Giving org-id councilspend should match it to (the primary
     registration: GB-CHC- for a charitable company registered with both, GB-COH- for a
-    plain company). ``register`` names the bulk file it is written to first.
+    plain company). ``register`` names the bulk file it is written to first; an organisation
+    with a ``company_number`` is written to Companies House too (as ``company_name`` where its
+    name there differs), and its charity register gives that number only when
+    ``company_link_published``.
+
+    Size and sector: ``account_category`` and ``sic_codes`` are what Companies House shows,
+    ``income`` what the charity register shows (None: drawn by the writer, or no return yet for
+    ``size_band`` unknown); ``size_band`` and ``sector`` are the truth a perfect reading gives.
     """
 
     org_id: str
@@ -28,4 +35,11 @@ class Organisation:
     postcode: str | None = None
     previous_names: tuple[str, ...] = ()
     other_names: tuple[str, ...] = ()
+    company_name: str | None = None
+    company_link_published: bool = True
+    account_category: str | None = None
+    sic_codes: tuple[str, ...] = ()
+    income: int | None = None
+    size_band: str | None = None
+    sector: str | None = None
     extra: dict = field(default_factory=dict, hash=False, compare=False)

@@ -969,6 +969,7 @@ def _filler_org(
             status=status,
             registered_on=registered_on,
             postcode=postcode,
+            company_link_published=roll < 0.075,  # a quarter of them: the register gives no company number
         )
     cio = roll < 0.25 and register != "ccni"
     other = (maker.charity_name(),) if rng.random() < 0.05 else ()
@@ -1147,9 +1148,10 @@ def _write_companies(path: Path, orgs: Iterator[Organisation], as_of: date, rng:
             previous += [""] * (20 - len(previous))
             status = "Active" if org.status == "active" else org.status.title()
             town = rng.choice(_PLACES).upper()
+            sic = [_sic_text(code) for code in org.sic_codes[:4]] or [rng.choice(_SIC)]
             writer.writerow(
                 [
-                    org.name.upper(),
+                    (org.company_name or org.name).upper(),
                     number,
                     "",
                     "",
@@ -1158,7 +1160,7 @@ def _write_companies(path: Path, orgs: Iterator[Organisation], as_of: date, rng:
                     town,
                     "",
                     "UNITED KINGDOM",
-                    org.postcode or maker.postcode(),
+                    maker.postcode() if org.postcode is None else org.postcode,  # "": none given
                     _company_category(org),
                     status,
                     "United Kingdom",
@@ -1168,17 +1170,15 @@ def _write_companies(path: Path, orgs: Iterator[Organisation], as_of: date, rng:
                     "3",
                     _dmy(as_of + timedelta(days=120)),
                     _dmy(as_of - timedelta(days=240)),
-                    "TOTAL EXEMPTION FULL",
+                    org.account_category or _draw_account_category(rng),
                     "",
                     "",
                     "0",
                     "0",
                     "0",
                     "0",
-                    rng.choice(_SIC),
-                    "",
-                    "",
-                    "",
+                    *sic,
+                    *[""] * (4 - len(sic)),
                     "0",
                     "0",
                     f"http://business.data.gov.uk/id/company/{number}",
@@ -1187,6 +1187,72 @@ def _write_companies(path: Path, orgs: Iterator[Organisation], as_of: date, rng:
                     _dmy(as_of - timedelta(days=300)),
                 ]
             )
+
+
+#: Accounts.AccountCategory values as Companies House writes them, with rough shares of live companies.
+ACCOUNT_CATEGORIES = {
+    "MICRO ENTITY": 40,
+    "TOTAL EXEMPTION FULL": 20,
+    "UNAUDITED ABRIDGED": 12,
+    "DORMANT": 10,
+    "NO ACCOUNTS FILED": 8,
+    "SMALL": 3,
+    "AUDITED ABRIDGED": 1,
+    "MEDIUM": 1,
+    "FULL": 3,
+    "GROUP": 1,
+    "AUDIT EXEMPTION SUBSIDIARY": 1,
+}
+
+
+def _draw_account_category(rng: random.Random) -> str:
+    return rng.choices(list(ACCOUNT_CATEGORIES), weights=list(ACCOUNT_CATEGORIES.values()))[0]
+
+
+#: SIC 2007 descriptions of the codes the mock economy gives its organisations.
+SIC_TEXTS = {
+    "41202": "Construction of domestic buildings",
+    "43210": "Electrical installation",
+    "49320": "Taxi operation",
+    "56290": "Other food services",
+    "62020": "Information technology consultancy activities",
+    "69102": "Solicitors",
+    "70229": "Management consultancy activities other than financial management",
+    "80100": "Private security activities",
+    "81210": "General cleaning of buildings",
+    "81300": "Landscape service activities",
+    "84110": "General public administration activities",
+    "85590": "Other education n.e.c.",
+    "87300": "Residential care activities for the elderly and disabled",
+    "88100": "Social work activities without accommodation for the elderly and disabled",
+    "88990": "Other social work activities without accommodation n.e.c.",
+    "93199": "Other sports activities",
+    "94990": "Activities of other membership organisations n.e.c.",
+    "96090": "Other service activities n.e.c.",
+}
+
+
+def _sic_text(code: str) -> str:
+    return f"{code} - {SIC_TEXTS.get(code, 'Other service activities n.e.c.')}"
+
+
+def _income(org: Organisation, rng: random.Random, most: int) -> int | str:
+    """The charity's latest income: its own, drawn for filler, or '' (no return yet) when its size is unknown."""
+    if org.income is not None:
+        return org.income
+    if org.size_band == "unknown":
+        return ""
+    return rng.randint(0, most)
+
+
+def write_link_table(path: Path, links: Sequence[tuple[str, str, str, str]]) -> Path:
+    """A link table as find-that-charity publishes one: ``org_id_a,org_id_b,org_name_b,relationship,source``."""
+    with path.open("w", encoding="utf-8", newline="") as text:
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(["org_id_a", "org_id_b", "org_name_b", "relationship", "source"])
+        for a, b, name_b, source in links:
+            writer.writerow([a, b, name_b, "sameas", source])
+    return path
 
 
 def _tsv(fields: list[object]) -> str:
@@ -1217,7 +1283,7 @@ def _write_ccew(
                 if org.category in ("CIO", "Charitable company", "Trust", "Other")
                 else ("CIO" if is_cio else "Charitable company" if org.company_number else "Other")
             )
-            income = rng.randint(0, 5_000_000)
+            income = _income(org, rng, 5_000_000)
             charities.write(
                 _tsv(
                     [
@@ -1234,7 +1300,7 @@ def _write_ccew(
                         _ccew_date(date(as_of.year - 1, 4, 1)),
                         _ccew_date(date(as_of.year, 3, 31)),
                         income,
-                        int(income * 0.95),
+                        int(income * 0.95) if income != "" else "",
                         f"{rng.randint(1, 99)} {rng.choice(_STREETS).title()}",
                         rng.choice(_PLACES).title(),
                         "",
@@ -1244,7 +1310,7 @@ def _write_ccew(
                         "",
                         "",
                         "",
-                        org.company_number or "",
+                        (org.company_number or "") if org.company_link_published else "",
                         "False",
                         "False",
                         "False",
@@ -1286,7 +1352,7 @@ def _write_oscr(
                 if org.company_number
                 else rng.choice(("Trust (founding deed)", "Unincorporated Association", "Other"))
             )
-            income = rng.randint(0, 2_000_000)
+            income = _income(org, rng, 2_000_000)
             row = [
                 org.charity_number.upper(),
                 org.name,
@@ -1305,7 +1371,7 @@ def _write_oscr(
                 f"{rng.randint(1, 99)} {rng.choice(_STREETS).title()}",
                 "",
                 income,
-                int(income * 0.9),
+                int(income * 0.9) if income != "" else "",
                 "March",
                 "31/03",
                 "",
@@ -1328,17 +1394,18 @@ def _write_ccni(path: Path, orgs: Iterator[Organisation], as_of: date, rng: rand
             if not org.charity_number or not _is_ccni(org):
                 continue
             number = "".join(ch for ch in org.charity_number if ch.isdigit())
-            income = rng.randint(0, 900_000)
+            income = _income(org, rng, 900_000)
+            reported = income != ""
             writer.writerow(
                 [
                     number,
                     "0",
                     org.name,
                     _dmy(org.registered_on or date(2014, 1, 1)),
-                    "Up-to-date" if org.status == "active" else "Removed",
+                    ("Up-to-date" if reported else "Recently registered") if org.status == "active" else "Removed",
                     f"31 March {as_of.year}",
-                    income,
-                    int(income * 0.9),
+                    income if reported else 0,
+                    int(income * 0.9) if reported else 0,
                     0,
                     0,
                     0,
@@ -1346,7 +1413,7 @@ def _write_ccni(path: Path, orgs: Iterator[Organisation], as_of: date, rng: rand
                     "",
                     "",
                     "",
-                    org.company_number or "0",
+                    (org.company_number or "0") if org.company_link_published else "0",
                     "The advancement of health or the saving of lives,The relief of those in need",
                     "General public,Older people",
                     "Advice/advocacy/information,Counselling/support",

@@ -30,6 +30,10 @@ ORG_TYPES = (
     "unmatched",
 )
 MATCH_METHODS = ("published_id", "exact", "fuzzy", "override", "none")
+SIZE_BANDS = ("micro", "small", "medium", "large", "unknown")
+SECTORS = ("vcse", "private", "public", "individual_or_redacted", "unmatched")
+#: How two register entries were found to be one body (see normalise.registers.links).
+LINK_METHODS = ("register", "link_table", "same_name")
 COMPLIANCE_STATUSES = (
     "compliant",
     "late",
@@ -182,6 +186,69 @@ SUPPLIERS = [
     _c(
         "alternatives", S, "Runner-up candidates as JSON [{org_id, org_name, score}], kept where a match was ambiguous."
     ),
+    _c(
+        "company_number",
+        S,
+        "Companies House number of the matched body: a company's own, or the company a charity or society is "
+        "registered as (kept when the body is reported by its charity or mutuals-register id).",
+    ),
+    _c(
+        "linked_by",
+        S,
+        "How the matched body's entries on two registers were joined: register (the register publishes the link) | "
+        "link_table (a cross-walk loaded with --links) | same_name (one charity and one company of one jurisdiction "
+        "with the same name and nothing against it); null when the body is on one register only.",
+    ),
+    _c(
+        "size_band",
+        S,
+        "micro | small | medium | large | unknown: companies by the accounts they last filed "
+        "(Companies House Accounts.AccountCategory), charities by latest annual income (micro < £10k, small < £100k, "
+        "medium < £1m, large above); null for public bodies, individuals and unmatched names. See the README.",
+    ),
+    _c(
+        "sector",
+        S,
+        "vcse (charity, CIO, charitable company, CIC, mutual, co-operative or community benefit society, or a "
+        "company limited by guarantee in social, community or cultural activities by its SIC codes) | private | "
+        "public (public bodies, and companies in public administration by SIC code) | individual_or_redacted | "
+        "unmatched.",
+    ),
+]
+
+SHARE_GROUPS = ("vcse", "sme", "large", "private_size_unknown", "public", "individual_or_redacted", "unmatched")
+_SHARE_MEANINGS = {
+    "vcse": "VCSE bodies (sector vcse), whatever their size",
+    "sme": "private-sector micro, small and medium organisations (sector private, size_band micro/small/medium)",
+    "large": "large private-sector organisations (sector private, size_band large)",
+    "private_size_unknown": "private-sector organisations of unknown size",
+    "public": "public bodies (sector public)",
+    "individual_or_redacted": "individuals and withheld names (redacted rows, sole traders)",
+    "unmatched": "names matched to no organisation",
+}
+
+SUPPLIER_SHARES = [
+    _c(
+        "level",
+        S,
+        "council (one council's payments) | national (every council in the data together: do not add these rows "
+        "to the council rows).",
+        True,
+    ),
+    _c("council_code", S, "Council paying; null on national rows."),
+    _c(
+        "financial_year",
+        S,
+        "UK local-government financial year of the payment date, April to March, e.g. 2024-25; null for undated rows.",
+    ),
+    _c("dataset", S, "spend_over_500 | purchase_card | grants.", True),
+    _c("transactions", INT, "Transactions counted.", True),
+    _c("paid_total", MONEY, "Total paid (signed: credit notes reduce it).", True),
+    *[_c(f"paid_{g}", MONEY, f"Paid to {meaning}.", True) for g, meaning in _SHARE_MEANINGS.items()],
+    *[
+        _c(f"share_{g}", pa.float64(), f"paid_{g} / paid_total (0-1); null when paid_total is not positive.")
+        for g in _SHARE_MEANINGS
+    ],
 ]
 
 COMPLIANCE = [
@@ -212,7 +279,83 @@ TABLES: dict[str, list[Column]] = {
     "runs": RUNS,
     "suppliers": SUPPLIERS,
     "compliance": COMPLIANCE,
+    "supplier_shares": SUPPLIER_SHARES,
 }
+
+# --- loaded registers (registers/<register>.parquet, _names.parquet, _links.parquet) ----------------
+
+REGISTER_ORGANISATIONS = [
+    _c("org_id", S, "360Giving org-id (GB-COH-, GB-CHC-, GB-SC-, GB-NIC-, GB-MPR-, GB-LAE-, ...).", True),
+    _c("name", S, "Registered name as the register writes it."),
+    _c("register", S, "companies | ccew | oscr | ccni | mutuals | public_bodies: the file it was loaded from.", True),
+    _c(
+        "org_type",
+        S,
+        "company | cic | charity | charitable_company | cio | mutual | public_body, as this register says.",
+    ),
+    _c("status", S, "Status as the register writes it (Active, Registered, Removed, Liquidation, ...)."),
+    _c("active", B, "Whether the organisation is live on the register (not removed, dissolved or deregistered)."),
+    _c("registered_on", D, "Incorporation or registration date."),
+    _c("removed_on", D, "Dissolution, removal or deregistration date, where given."),
+    _c("postcode", S, "Registered office or contact postcode."),
+    _c("company_number", S, "Companies House number (a company's own, or the one a charity register gives)."),
+    _c("charity_number", S, "Charity number on its register (OSCR SC123456, CCNI digits, CCEW digits)."),
+    _c(
+        "category",
+        S,
+        "Companies House CompanyCategory, CCEW charity_type, OSCR constitutional form, or FCA society type.",
+    ),
+    _c("account_category", S, "Companies House Accounts.AccountCategory: the kind of accounts last filed."),
+    _c("sic_codes", pa.list_(S), "Companies House SIC 2007 codes (five digits), up to four."),
+    _c("latest_income", INT, "Charity's latest annual income in pounds, as the charity register gives it."),
+    _c(
+        "size_band",
+        S,
+        "micro | small | medium | large | unknown, from account_category (companies) or latest_income (charities); "
+        "null for public bodies. See normalise/registers/classify.py.",
+    ),
+    _c("size_basis", S, "What size_band was read from: account_category | latest_income; null when unknown."),
+    _c("sector", S, "vcse | private | public, from org_type, category and SIC codes."),
+]
+REGISTER_NAMES_COLUMNS = [
+    _c("org_id", S, "The organisation (org-id).", True),
+    _c("name", S, "A name it is known by.", True),
+    _c("name_type", S, "registered | previous | working (a working or known-as name).", True),
+    _c("key", S, "The name's normalised key (normalise.names.supplier_key), what matching looks up."),
+]
+REGISTER_LINKS = [
+    _c("org_id", S, "The organisation the link starts from.", True),
+    _c("linked_org_id", S, "The organisation it is linked to.", True),
+    _c(
+        "relation",
+        S,
+        "company (org_id is registered as the company linked_org_id) | same_as_mutual (a registered society's "
+        "mutuals-register entry) | same_as (one body on two registers) | linked_to (a subsidiary charity's main "
+        "charity; not the same body) | other relations a link table names (kept, not merged).",
+        True,
+    ),
+    _c("method", S, "register | link_table | same_name: how the link was made.", True),
+    _c(
+        "source",
+        S,
+        "Where the link comes from: the register file's column, the link table's file and source column, or the rule.",
+    ),
+]
+#: Register file suffix -> its columns (``companies.parquet``, ``companies_names.parquet``, ``companies_links.parquet``).
+REGISTER_TABLES: dict[str, list[Column]] = {
+    "": REGISTER_ORGANISATIONS,
+    "_names": REGISTER_NAMES_COLUMNS,
+    "_links": REGISTER_LINKS,
+}
+
+
+def register_schema(suffix: str) -> pa.Schema:
+    """The pyarrow schema of one kind of register file (``""``, ``"_names"`` or ``"_links"``).
+
+    >>> register_schema("_links").names[:3]
+    ['org_id', 'linked_org_id', 'relation']
+    """
+    return pa.schema([c.field() for c in REGISTER_TABLES[suffix]])
 
 
 def arrow_schema(table: str) -> pa.Schema:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -148,3 +151,35 @@ def test_discover_json_gives_links_evidence_and_sub_pages(tmp_path):
         }
     ]
     assert [sub["url"] for sub in found["follow"]] == ["https://c.example/spend/2024-25"]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    """The command in its own process, as a user runs it, talking to the session's Prefect server."""
+    from prefect.settings import PREFECT_API_URL
+
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+def test_publish_writes_a_release_once_and_refuses_the_name_again(tmp_path, prefect_harness):
+    from test_release import build
+
+    out = build(tmp_path / "data")
+    first = _run("publish", "--out", str(out), "--release", "2025-12")
+    assert first.returncode == 0, first.stderr
+    assert (out / "releases" / "2025-12" / "SHA256SUMS").is_file() and (out / "councilspend.duckdb").is_file()
+    again = _run("publish", "--out", str(out), "--release", "2025-12")
+    assert again.returncode == 2
+    assert "already exists" in again.stderr and "Traceback" not in again.stderr + again.stdout
+
+
+def test_registers_load_names_a_bad_link_table_in_one_line(tmp_path, prefect_harness):
+    links = tmp_path / "links.csv"
+    links.write_text("charity,company\n1,2\n")
+    result = _run("registers", "load", "--out", str(tmp_path / "out"), "--links", str(links))
+    assert result.returncode == 2
+    assert "not a link table" in result.stderr and "Traceback" not in result.stderr + result.stdout
+    missing = _run("registers", "load", "--out", str(tmp_path / "out"), "--links", str(tmp_path / "none.csv"))
+    assert missing.returncode == 2 and "does not exist" in missing.stderr

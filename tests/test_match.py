@@ -62,8 +62,24 @@ KNOWN = [
     Organisation(
         "GB-COH-03333333", "Northern Roofing Services Limited", "company", "companies", company_number="03333333"
     ),
-    Organisation("GB-COH-04444444", "Summit Care Limited", "company", "companies", company_number="04444444"),
-    Organisation("GB-CHC-1144444", "Summit Care", "charity", "ccew", charity_number="1144444"),
+    # The same name, registers a region apart: two bodies.
+    Organisation(
+        "GB-COH-04444444", "Summit Care Limited", "company", "companies", company_number="04444444", postcode="LS6 2QT"
+    ),
+    Organisation("GB-CHC-1144444", "Summit Care", "charity", "ccew", charity_number="1144444", postcode="EX4 4QJ"),
+    # A charitable company whose charity entry gives no company number: one body by its name.
+    Organisation(
+        "GB-COH-05151515",
+        "Hartley Hospice Trust Limited",
+        "company",
+        "companies",
+        company_number="05151515",
+        category="PRI/LTD BY GUAR/NSC (Private, limited by guarantee, no share capital)",
+        postcode="HX1 2AB",
+    ),
+    Organisation(
+        "GB-CHC-1151515", "Hartley Hospice Trust", "charity", "ccew", charity_number="1151515", postcode="HX3 9ZZ"
+    ),
 ]
 
 
@@ -130,6 +146,7 @@ def test_answer_key_of_the_mock_web(tmp_path):
         oscr=[str(p) for p in registers.glob("CharityExport*")],
         ccni=[str(p) for p in registers.glob("ccni*")],
         mutuals=[str(p) for p in registers.glob("mutuals*")],
+        links=[str(p) for p in registers.glob("*links*")],
     )
     key = answers.load_answer_key(tmp_path / "web").suppliers
     key = key[key.org_type != "individual_or_redacted"]
@@ -141,6 +158,18 @@ def test_answer_key_of_the_mock_web(tmp_path):
     assert metrics["precision"] >= 0.98, metrics
     assert metrics["recall"] >= 0.95, metrics
     assert (got.org_type.to_numpy() == key.org_type.to_numpy()).mean() >= 0.95
+    # Bodies on two registers (the charity and its company, English and Scottish entries) are one.
+    dual = (key.org_type == "charitable_company").to_numpy()
+    assert dual.sum() > 50 and (got.org_id.to_numpy()[dual] == key.org_id.to_numpy()[dual]).mean() >= 0.97
+    right = got.org_id.to_numpy() == key.org_id.to_numpy()
+    assert (got.sector.to_numpy()[right] == key.sector.to_numpy()[right]).mean() >= 0.98
+    # Size: exact where the accounts can tell. A medium company filing full accounts reads as large,
+    # a micro company filing small-company accounts as small; no other confusion.
+    bands = pd.DataFrame({"truth": key.size_band.to_numpy()[right], "got": got.size_band.fillna("").to_numpy()[right]})
+    known = bands[(bands.truth != "") & (bands.got != "unknown")]
+    assert (known.truth == known.got).mean() >= 0.85, pd.crosstab(bands.truth, bands.got)
+    confused = set(zip(known.truth[known.truth != known.got], known.got[known.truth != known.got]))
+    assert confused <= {("medium", "large"), ("micro", "small")}, confused
 
 
 def test_evidence_order_and_classification(matcher):
@@ -177,6 +206,23 @@ def test_people_redactions_and_ambiguity(matcher):
     ambiguous = _one(matcher, "SUMMIT CARE")  # a company and an unrelated charity share the name
     assert (ambiguous["org_id"], ambiguous["org_type"]) == (None, "unmatched")
     assert {a["org_id"] for a in json.loads(ambiguous["alternatives"])} == {"GB-COH-04444444", "GB-CHC-1144444"}
+
+
+def test_a_charity_and_its_company_found_by_name_are_one_body(matcher):
+    for name in ("HARTLEY HOSPICE TRUST LTD", "Hartley Hospice Trust"):
+        body = _one(matcher, name)
+        assert (body["org_id"], body["org_type"], body["match_method"]) == (
+            "GB-CHC-1151515",
+            "charitable_company",
+            "exact",
+        )
+        assert (body["company_number"], body["linked_by"], body["sector"]) == ("05151515", "same_name", "vcse")
+    by_number = _one(matcher, "Hartley Hospice", company_number_published="5151515")
+    assert (by_number["org_id"], by_number["match_method"]) == ("GB-CHC-1151515", "published_id")
+    published = _one(matcher, "Leeds Food Aid Network")  # the register gives this charity's company
+    assert (published["company_number"], published["linked_by"]) == ("07654321", "register")
+    single = _one(matcher, "Acme Widgets Ltd")
+    assert (single["company_number"], single["linked_by"], single["sector"]) == ("01234567", None, "private")
 
 
 def test_redaction_labels_are_whole_names_and_published_ids_come_first(tmp_path):

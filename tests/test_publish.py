@@ -35,7 +35,7 @@ VIEWS = {"spend", "files", "runs", "compliance", "registers_companies"}
 def out(tmp_path: Path) -> Path:
     out = scenario(tmp_path / "data").write()
     write_table(compute_compliance(out, as_of=AS_OF), out / "compliance.parquet")
-    companies = pa.table({"org_id": ["GB-COH-00000001"], "name": ["ACME LIMITED"]})
+    companies = pa.table({"org_id": ["GB-COH-00000001"], "name": ["ACME LIMITED"], "sic_codes": [["62020"]]})
     write_table(companies, out / "registers" / "companies.parquet")
     return out
 
@@ -106,24 +106,25 @@ def test_connect_names_a_missing_database(tmp_path: Path) -> None:
 def test_datapackage_describes_every_table_as_its_parquet(out: Path) -> None:
     package = json.loads(write_datapackage(out).read_text(encoding="utf-8"))
     resources = {r["name"]: r for r in package["resources"]}
-    assert set(resources) == VIEWS
+    partitions = sorted(p.relative_to(out).as_posix() for p in (out / "spend").glob("**/*.parquet"))
+    spend = {name: r for name, r in resources.items() if name.startswith("spend_")}
+    assert set(resources) - set(spend) == VIEWS - {"spend"}
+    assert sorted(r["path"] for r in spend.values()) == partitions  # one resource per partition file
+    assert {r["schema"] for r in spend.values()} == {"schemas/spend.json"}
+    shared = json.loads((out / "schemas" / "spend.json").read_text(encoding="utf-8"))
     assert {lic["name"] for lic in package["licenses"]} == {"OGL-UK-3.0", "CC-BY-4.0"}
     assert any("mySociety" in s["title"] for s in package["sources"])
     for name, resource in resources.items():
-        paths = resource["path"] if isinstance(resource["path"], list) else [resource["path"]]
-        assert resource["format"] == "parquet" and paths
-        for path in paths:
-            schema = pq.read_schema(out / path)
-            assert [f["name"] for f in resource["schema"]["fields"]] == schema.names, (name, path)
-            assert [f["type"] for f in resource["schema"]["fields"]] == [
-                table_schema_type(f.type)["type"] for f in schema
-            ], (name, path)
-    assert sorted(resources["spend"]["path"]) == sorted(
-        p.relative_to(out).as_posix() for p in (out / "spend").glob("**/*.parquet")
-    )
+        schema = shared if name in spend else resource["schema"]
+        assert resource["format"] == "parquet"
+        parquet = pq.read_schema(out / resource["path"])
+        assert [f["name"] for f in schema["fields"]] == parquet.names, name
+        assert [f["type"] for f in schema["fields"]] == [table_schema_type(f.type)["type"] for f in parquet], name
+        assert all(f["description"] for f in schema["fields"]), name
     assert resources["compliance"]["schema"]["primaryKey"] == ["council_code", "period", "dataset"]
-    described = {f["name"]: f["description"] for f in resources["spend"]["schema"]["fields"]}
+    described = {f["name"]: f["description"] for f in shared["fields"]}
     assert described["amount"] == next(c.description for c in TABLES["spend"] if c.name == "amount")
+    assert "version" not in package and "created" not in package  # only releases carry them
 
 
 def test_empty_folder_publishes_empty_descriptors(tmp_path: Path) -> None:

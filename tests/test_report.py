@@ -15,6 +15,7 @@ from test_compliance import AS_OF, scenario
 
 from normalise.compliance.report import STATUS_BY_KEY, write_report
 from normalise.compliance.rules import compute_compliance, monthly_spend
+from normalise.schema import SHARE_GROUPS
 from normalise.store.parquet_io import write_table
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -26,6 +27,39 @@ SUPPLIERS = [
     ("REDACTED", "15000.00", None, None, "individual_or_redacted"),
     ("Bob's Vans <b>", "700.00", None, None, "unmatched"),
 ]
+# (level, council, financial year, dataset, paid by group): the shares section's input, by hand.
+SHARES = [
+    (
+        "council",
+        "BIR",
+        "2024-25",
+        "spend_over_500",
+        {"vcse": "250.00", "sme": "400.00", "large": "300.00", "unmatched": "50.00"},
+    ),
+    ("council", "BIR", "2024-25", "grants", {"vcse": "1000.00"}),
+    ("council", "BIR", "2024-25", "purchase_card", {"unmatched": "9000.00"}),  # left out of the report's shares
+    ("council", "BIR", "2025-26", "spend_over_500", {"vcse": "100.00", "sme": "100.00", "public": "300.00"}),
+    ("national", None, "2024-25", "spend_over_500", {"vcse": "500.00", "sme": "1500.00", "large": "2000.00"}),
+]
+
+
+def _share_rows() -> list[dict]:
+    rows = []
+    for level, council, year, dataset, paid in SHARES:
+        amounts = {f"paid_{g}": Decimal(paid.get(g, "0")) for g in SHARE_GROUPS}
+        total = sum(amounts.values(), Decimal(0))
+        rows.append(
+            dict(
+                level=level,
+                council_code=council,
+                financial_year=year,
+                dataset=dataset,
+                transactions=1,
+                paid_total=total,
+                **amounts,
+            )
+        )
+    return rows
 
 
 class Elements(HTMLParser):
@@ -68,6 +102,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pa.Table]:
         for i, (name, total, org_id, org_name, org_type) in enumerate(SUPPLIERS)
     ]
     write_table(pa.Table.from_pylist(rows), out / "suppliers.parquet", schema_of="suppliers")
+    write_table(pa.Table.from_pylist(_share_rows()), out / "supplier_shares.parquet", schema_of="supplier_shares")
     table = compute_compliance(out, as_of=AS_OF)
     write_report(out, table, as_of=AS_OF)
     return out / "report", table
@@ -150,6 +185,27 @@ def test_council_page_shows_quarters_files_missing_fields_and_suppliers(
     assert top.index("ACME LTD") < top.index("Age Concern Birmingham") < top.index("Bob's Vans")
     assert "Charities" in birmingham.plain and "21.6%" in birmingham.plain  # 45,000.50 of 208,700.50
     assert "Community interest companies" in birmingham.plain and "Mutuals and co-operatives" in birmingham.plain
+
+
+def test_vcse_and_sme_shares_by_year_with_chart_and_table(report: tuple[Path, pa.Table], tmp_path: Path) -> None:
+    folder, _ = report
+    birmingham = Elements(chromium(folder / "BIR.html", tmp_path, "--dump-dom"))
+    assert birmingham.find("table", id="shares-table")
+    text = birmingham.plain
+    years = text.split("Money paid by kind of supplier")[1]
+    # 2024-25: £250 + £1,000 of £2,000 to VCSE bodies (payments and grants; purchase cards left out)
+    assert "2024-25 £2,000 £1,250 62.5% £400 20.0% £300" in years
+    assert "2025-26 £500 £100 20.0% £100 20.0%" in years
+    assert (
+        len(birmingham.find("rect", **{"class": "share-vcse"}))
+        == 2
+        == len(birmingham.find("rect", **{"class": "share-sme"}))
+    )
+    assert "2024-25 VCSE 62.5%, SME 20.0%" in text  # the chart's text alternative
+    index = Elements(chromium(folder / "index.html", tmp_path, "--dump-dom"))
+    assert "2024-25 £4,000 £500 12.5% £1,500 37.5% £2,000" in index.plain
+    leeds = Elements(chromium(folder / "LDS.html", tmp_path, "--dump-dom"))
+    assert "Supplier shares have not been computed yet" in leeds.plain
 
 
 def test_pages_are_self_contained(report: tuple[Path, pa.Table]) -> None:

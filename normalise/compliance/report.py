@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from normalise.compliance import periods
 from normalise.compliance.rules import MonthTotal, monthly_spend, parse_http_date
 from normalise.councils import councils as council_registry
+from normalise.schema import SHARE_GROUPS
 from normalise.store.atomic import write_text
 from normalise.store.layout import Layout
 from normalise.store.parquet_io import read_table
@@ -103,6 +104,7 @@ def write_report(
     env = _environment()
     by_month = _spend_by_month(monthly_spend(out_dir, codes) if monthly is None else monthly)
     suppliers = _supplier_summaries(layout.table("suppliers"), codes)
+    shares = _shares_views(layout.table("supplier_shares"), codes)
     files = _files_by_council(out_dir, codes)
     context = {
         "as_of": as_of,
@@ -112,12 +114,18 @@ def write_report(
         "money_short": money_short,
     }
     index = report_dir / "index.html"
-    write_text(index, env.get_template("index.html").render(**context, overview=_overview(rows, codes, by_council)))
+    write_text(
+        index,
+        env.get_template("index.html").render(
+            **context, overview=_overview(rows, codes, by_council), shares=shares.get(None)
+        ),
+    )
     for stale in set(report_dir.glob("???.html")) - {report_dir / f"{code}.html" for code in codes}:
         stale.unlink()  # a council no longer in the run
     for code in codes:
         page = _council_page(code, by_council[code], by_month.get(code, []), suppliers.get(code), files.get(code, []))
-        write_text(report_dir / f"{code}.html", env.get_template("council.html").render(**context, page=page))
+        council_page = env.get_template("council.html").render(**context, page=page, shares=shares.get(code))
+        write_text(report_dir / f"{code}.html", council_page)
     return index
 
 
@@ -265,6 +273,33 @@ class Chart:
     gridlines: list[float] = field(default_factory=list)
 
 
+def _framed(
+    size: tuple[int, int],
+    left: float,
+    baseline: float,
+    bars: list[Bar],
+    ticks: tuple[list[Tick], list[Tick]],
+    title: str,
+    description: str,
+) -> Chart:
+    """A chart whose plot runs from ``left`` to 10 px short of the right edge, with a grid line at each y tick."""
+    width, height = size
+    x_ticks, y_ticks = ticks
+    return Chart(
+        width,
+        height,
+        bars,
+        x_ticks,
+        y_ticks,
+        title=title,
+        description=description,
+        plot_left=left,
+        plot_right=width - 10,
+        baseline=baseline,
+        gridlines=[t.y - 4 for t in y_ticks],
+    )
+
+
 def _status_chart(rows: list[dict], quarters: list[str], width: int = 1100, height: int = 260) -> Chart:
     """Stacked bars: how many councils had each status in each quarter."""
     left, top, bottom = 50, 10, 40
@@ -289,18 +324,14 @@ def _status_chart(rows: list[dict], quarters: list[str], width: int = 1100, heig
         f"{q}: " + ", ".join(f"{per_quarter[q][s.key]} {s.label.lower()}" for s in STATUSES if per_quarter[q][s.key])
         for q in quarters[-4:]
     )
-    return Chart(
-        width,
-        height,
+    return _framed(
+        (width, height),
+        left,
+        top + plot_h,
         bars,
-        x_ticks,
-        y_ticks,
+        (x_ticks, y_ticks),
         title="Councils by compliance status, each quarter",
         description=f"Stacked bars, one per quarter from {quarters[0]} to {quarters[-1]}. Latest: {latest}.",
-        plot_left=left,
-        plot_right=width - 10,
-        baseline=top + plot_h,
-        gridlines=[t.y - 4 for t in y_ticks],
     )
 
 
@@ -340,20 +371,16 @@ def _spend_chart(months: list[tuple[date, Decimal]], width: int = 900, height: i
     ]
     missing = span - len(values)
     peak_month, peak = max(months, key=lambda m: m[1])
-    return Chart(
-        width,
-        height,
+    return _framed(
+        (width, height),
+        left,
+        zero,
         bars,
-        x_ticks,
-        y_ticks,
+        (x_ticks, y_ticks),
         title="Spending over £500 by month",
         description=f"{len(values)} months from {first:%B %Y} to {last:%B %Y}"
         f"{f', {missing} months with no data' if missing else ''}; "
         f"highest {money(peak)} in {peak_month:%B %Y}.",
-        plot_left=left,
-        plot_right=width - 10,
-        baseline=zero,
-        gridlines=[t.y - 4 for t in y_ticks],
     )
 
 
@@ -498,3 +525,92 @@ def _files_by_council(out_dir: Path, codes: Sequence[str]) -> dict[str, list[dic
     for council_files in files.values():
         council_files.sort(key=lambda f: (f["period_start"] or date.min, f["url"]), reverse=True)
     return files
+
+
+# --- who gets the money: VCSE and SME shares by financial year (templates/shares.html) ----------
+
+#: Datasets the report's shares cover: payments and grants, not card purchases (whose merchants are
+#: rarely on a register, so they would mostly count as unmatched).
+SHARE_DATASETS = ("spend_over_500", "grants")
+
+
+@dataclass
+class ShareYear:
+    """One financial year's payments by group (``normalise.schema.SHARE_GROUPS``)."""
+
+    year: str  # "2024-25", or "Undated"
+    total: Decimal
+    paid: dict[str, Decimal]
+
+    def share(self, group: str) -> float | None:
+        """The group's share of the total, as a percentage (None when nothing was paid)."""
+        return float(self.paid[group] / self.total * 100) if self.total > 0 else None
+
+
+@dataclass
+class SharesView:
+    """What the shares section shows for one council, or for all of them."""
+
+    years: list[ShareYear]
+    chart: Chart | None
+
+
+def _shares_views(path: Path, codes: Sequence[str]) -> dict[str | None, SharesView]:
+    """Per council (and under ``None`` nationally), payments by group per financial year."""
+    if not path.is_file():
+        return {}
+    paid = ", ".join(f"sum(paid_{g})" for g in SHARE_GROUPS)
+    query = f"""
+        SELECT council_code, financial_year, sum(paid_total), {paid}
+        FROM read_parquet($path)
+        WHERE list_contains($datasets, dataset) AND (level = 'national' OR list_contains($codes, council_code))
+        GROUP BY ALL ORDER BY council_code NULLS FIRST, financial_year NULLS LAST
+    """
+    with duckdb.connect() as con:
+        rows = con.execute(
+            query, {"path": str(path), "datasets": list(SHARE_DATASETS), "codes": list(codes)}
+        ).fetchall()
+    years: dict[str | None, list[ShareYear]] = defaultdict(list)
+    for code, year, total, *amounts in rows:
+        years[code].append(ShareYear(year or "Undated", total, dict(zip(SHARE_GROUPS, amounts))))
+    return {code: SharesView(found, _shares_chart(found)) for code, found in years.items()}
+
+
+def _shares_chart(years: list[ShareYear], width: int = 900, height: int = 240) -> Chart | None:
+    """Pairs of bars per financial year: the VCSE share and the SME share of the money paid."""
+    dated = [y for y in years if y.year != "Undated" and y.total > 0]
+    if not dated:
+        return None
+    left, top, bottom = 50, 10, 40
+    series = (("vcse", "VCSE bodies"), ("sme", "SMEs"))
+    highest = max(max(y.share(g) or 0.0 for g, _ in series) for y in dated)
+    scale = max(10, -(-int(highest) // 10) * 10)  # round up to a multiple of 10 %
+    plot_h, step = height - top - bottom, (width - left - 10) / len(dated)
+    bars, x_ticks = [], []
+    for i, year in enumerate(dated):
+        x, slot = _slot(left, i, step, widest=64)
+        for j, (group, label) in enumerate(series):
+            value = year.share(group) or 0.0
+            h = plot_h * max(value, 0.0) / scale
+            bars.append(
+                Bar(
+                    x + j * slot / 2,
+                    slot / 2,
+                    top + plot_h - h,
+                    h,
+                    f"share-{group}",
+                    f"{year.year}: {label} {value:.1f}%",
+                )
+            )
+        x_ticks.append(Tick(left + (i + 0.5) * step, height - bottom + 16, year.year))
+    y_ticks = [Tick(left - 6, top + plot_h - plot_h * v / scale + 4, f"{v}%") for v in _nice_steps(scale)]
+    summary = "; ".join(f"{y.year} VCSE {y.share('vcse') or 0:.1f}%, SME {y.share('sme') or 0:.1f}%" for y in dated)
+    return _framed(
+        (width, height),
+        left,
+        top + plot_h,
+        bars,
+        (x_ticks, y_ticks),
+        title="Share of the money paid to VCSE bodies and to SMEs, by financial year",
+        description=f"Pairs of bars per financial year (VCSE left, SME right): {summary}.",
+    )

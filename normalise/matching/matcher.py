@@ -22,8 +22,11 @@ Ambiguous cases stay unmatched with their alternatives listed, except that a cha
 England and Wales and the Scottish register under one name is reported by its CCEW number (as
 360Giving publishers do).  Unmatched names that are plainly public bodies (NHS, police, a
 council not in the registry) get org_type public_body.  Organisations on two registers
-collapse to one: a company that is a charity's company is that charity (charitable_company), a
-registered society is its mutuals-register entry.
+collapse to one body (``normalise.matching.bodies``): a company that is a charity's company is
+that charity (charitable_company, its company number kept), a registered society is its
+mutuals-register entry; the links come from the registers, link tables and same-name pairs
+(``normalise.registers.links``).  Each answer carries the body's size band and sector
+(``normalise.registers.classify``).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ import pyarrow.parquet as pq
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from normalise.matching.bodies import resolve_bodies
 from normalise.matching.overrides import load_overrides
 from normalise.names import (
     compact_key,
@@ -58,7 +62,8 @@ from normalise.orgids import charity_org_ids, company_number
 from normalise.parsing.encoding import detect_encoding
 from normalise.parsing.sniff import sniff_format
 from normalise.redaction import is_redacted
-from normalise.registers.tables import REGISTER_NAMES
+from normalise.registers.classify import SECTOR_OF_ORG_TYPE
+from normalise.registers.tables import LINK_SOURCES, LINKS, ORGANISATIONS, REGISTER_NAMES, register_file
 
 FUZZY_CUTOFF = 90.0
 FUZZY_MARGIN = 4.0
@@ -69,7 +74,21 @@ MIN_TRUNCATED_LENGTH = 20  # finance systems cut names at 20-50 characters
 PUBLISHED_ID_NAME_CUTOFF = 50.0
 RARE_TOKEN = 500  # a word this rare is a block by itself
 MAX_CANDIDATES = 3000
-OUTPUT_COLUMNS = ["org_id", "org_name", "org_type", "match_method", "match_score", "alternatives"]
+OUTPUT_COLUMNS = [
+    "org_id",
+    "org_name",
+    "org_type",
+    "match_method",
+    "match_score",
+    "alternatives",
+    "company_number",
+    "linked_by",
+    "size_band",
+    "sector",
+]
+#: Columns of the registers the matcher reads (older register files lacking one read it as nulls).
+ORG_COLUMNS = ["org_id", "name", "org_type", "active", "company_number", "size_band", "size_basis", "sector"]
+LINK_COLUMNS = ["org_id", "linked_org_id", "relation", "method"]
 _HIGH = "~"  # sorts after every character a key can hold (a-z, 0-9, space)
 _COMPLETE = re.compile(r"(?i)\b(?:ltd|limited|plc|llp|cic|c\.i\.c|cio)\.?\s*$")  # ends in a whole legal form
 
@@ -96,7 +115,6 @@ class Matcher:
     def __init__(self, orgs: pa.Table, names: pa.Table, links: pa.Table, overrides: dict[str, str | None]) -> None:
         self._org_id = orgs["org_id"].combine_chunks()
         self._org_name = orgs["name"].combine_chunks()
-        self._org_type = orgs["org_type"].combine_chunks()
         self._org_index = pd.Index(self._org_id.to_numpy(zero_copy_only=False), dtype=object)
         if not self._org_index.is_unique:
             repeated = self._org_index[self._org_index.duplicated()].unique()[:5].tolist()
@@ -105,7 +123,8 @@ class Matcher:
                 f"twice (e.g. {repeated}): reload them from one snapshot of each register"
             )
         active = orgs["active"].combine_chunks().fill_null(True).to_numpy(zero_copy_only=False)
-        self._canon = self._canonical(links)
+        self._bodies = resolve_bodies(orgs, self._org_index, links)
+        self._canon = self._bodies.canon
         self._overrides = overrides
         self._build_keys(names, active)
         self._build_tokens()
@@ -118,41 +137,21 @@ class Matcher:
         if not present:
             raise MatcherError(f"{registers_dir}: no register Parquet files (run the registers load first)")
 
-        def read(suffix: str, columns: list[str]) -> pa.Table:
-            return pa.concat_tables(
-                [
-                    pq.read_table(registers_dir / f"{r}{suffix}.parquet", columns=columns)
-                    for r in present
-                    if (registers_dir / f"{r}{suffix}.parquet").exists()
-                ]
-            )
+        def read(registers: Iterable[str], suffix: str, schema: pa.Schema) -> pa.Table:
+            files = [register_file(registers_dir, r, suffix) for r in registers]
+            return pa.concat_tables([_read_columns(f, schema) for f in files if f.exists()] or [schema.empty_table()])
 
-        orgs = read("", ["org_id", "name", "org_type", "active"])
-        names = read("_names", ["org_id", "name_type", "key"])
-        links = read("_links", ["org_id", "linked_org_id", "relation"])
+        orgs = read(present, "", _select(ORGANISATIONS, ORG_COLUMNS))
+        names = read(
+            present, "_names", pa.schema([("org_id", pa.string()), ("name_type", pa.string()), ("key", pa.string())])
+        )
+        links = read([*present, *LINK_SOURCES], "_links", _select(LINKS, LINK_COLUMNS))
         return cls(orgs, names, links, load_overrides(overrides) if overrides else {})
 
     # --- building ---------------------------------------------------------------------------
 
     def _positions(self, org_ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
         return self._org_index.get_indexer(pd.Index(org_ids.to_numpy(zero_copy_only=False), dtype=object))
-
-    def _canonical(self, links: pa.Table) -> np.ndarray:
-        """For each organisation, the organisation it is reported as (itself unless linked)."""
-        canon = np.arange(len(self._org_id), dtype=np.int64)
-        org_types = self._org_type.to_numpy(zero_copy_only=False).astype(object)
-        for relation, charity_side in (("company", True), ("same_as_mutual", False)):
-            chosen = links.filter(pc.equal(links["relation"], relation))
-            a, b = self._positions(chosen["org_id"]), self._positions(chosen["linked_org_id"])
-            keep = (a >= 0) & (b >= 0)
-            a, b = a[keep], b[keep]
-            # charity -> its company: the company is reported as the charity; company -> mutual likewise.
-            company, primary = (b, a) if charity_side else (a, b)
-            canon[company] = primary
-            if charity_side:
-                org_types[primary] = np.where(org_types[primary] == "cio", "cio", "charitable_company")
-        self._org_type = pa.array(org_types, pa.string())
-        return canon
 
     def _build_keys(self, names: pa.Table, active: np.ndarray) -> None:
         names = names.filter(pc.is_valid(names["key"]))
@@ -406,10 +405,12 @@ class Matcher:
             np.array([o.org_id for o in outcomes], dtype=object),
         )
         org_name = np.where(found, self._org_name.take(take).to_numpy(zero_copy_only=False), None)
-        org_type = np.where(
-            found,
-            self._org_type.take(take).to_numpy(zero_copy_only=False),
-            [o.org_type or "unmatched" for o in outcomes],
+        positions = np.where(found, orgs, 0)
+        bodies, nothing = self._bodies, np.full(len(outcomes), None, dtype=object)
+        org_type = np.where(found, bodies.org_type[positions], [o.org_type or "unmatched" for o in outcomes])
+        sector = np.where(found, bodies.sector[positions], [SECTOR_OF_ORG_TYPE.get(t, "unmatched") for t in org_type])
+        size_band = np.where(
+            found, bodies.size_band[positions], np.where(np.isin(sector, ["vcse", "private"]), "unknown", nothing)
         )
         return pd.DataFrame(
             {
@@ -421,6 +422,10 @@ class Matcher:
                 "alternatives": [
                     self._alternatives(o.alternatives) if o.org is None and o.alternatives else None for o in outcomes
                 ],
+                "company_number": np.where(found, bodies.company_number[positions], nothing),
+                "linked_by": np.where(found, bodies.linked_by[positions], nothing),
+                "size_band": size_band,
+                "sector": sector,
             }
         ).astype({"match_score": "float64"})
 
@@ -431,6 +436,20 @@ class Matcher:
                 for o, s in alternatives
             ]
         )
+
+
+def _select(schema: pa.Schema, names: list[str]) -> pa.Schema:
+    return pa.schema([schema.field(n) for n in names])
+
+
+def _read_columns(path: Path, schema: pa.Schema) -> pa.Table:
+    """The ``schema`` columns of a Parquet file; columns it lacks (written by an older version) as nulls."""
+    present = set(pq.read_schema(path).names)
+    table = pq.read_table(path, columns=[n for n in schema.names if n in present])
+    return pa.table(
+        [table[f.name].cast(f.type) if f.name in present else pa.nulls(len(table), f.type) for f in schema],
+        schema=schema,
+    )
 
 
 def _position(index: pd.Index, value: str) -> int:
@@ -456,7 +475,17 @@ def _org_type_of_id(org_id: str) -> str:
     return next((t for p, t in prefixes.items() if org_id.startswith(p)), "unmatched")
 
 
-RECONCILED_COLUMNS = ["name", "org_id", "org_name", "org_type", "match_method", "match_score"]
+RECONCILED_COLUMNS = [
+    "name",
+    "org_id",
+    "org_name",
+    "org_type",
+    "match_method",
+    "match_score",
+    "company_number",
+    "size_band",
+    "sector",
+]
 _PUBLISHED_ID_COLUMNS = {"company_number": "company_number_published", "charity_number": "charity_number_published"}
 
 

@@ -1,7 +1,19 @@
 """Describe and open the published Parquet tables: ``datapackage.json``, ``DATA_DICTIONARY.md``, DuckDB views.
 
-Everything is generated from :data:`normalise.schema.TABLES` (and, for loaded registers, from
-the Parquet files' own schemas), so the descriptors never drift from the data.
+Everything is generated from :data:`normalise.schema.TABLES` and, for loaded registers,
+:data:`normalise.schema.REGISTER_TABLES` (matched to the Parquet files' own columns), so the
+descriptors never drift from the data and every field is described.
+
+Validating with frictionless
+----------------------------
+``datapackage.json`` validates with the frictionless library against the Parquet files
+(``frictionless validate datapackage.json``). Frictionless reads Parquet through pandas, which
+shows a null as ``nan`` or ``NaT`` (a nullable integer column arrives as floats), so each schema
+lists those as ``missingValues``; and it sees a list column's cells as NumPy arrays, which its
+``array`` type rejects, so list columns are typed ``any`` (their descriptions say they are lists;
+the CSV exports write them as JSON arrays and type them ``array``). Spend has one resource per
+partition file (``spend_bir_2025``), all sharing ``schemas/spend.json``: frictionless would read
+only the first file of a multi-file Parquet resource.
 
 Portable DuckDB views
 ---------------------
@@ -30,8 +42,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from normalise.schema import TABLES, Column
-from normalise.store.atomic import replacing, write_text
+from normalise.schema import REGISTER_TABLES, TABLES, Column
+from normalise.store.atomic import replacing, write_json, write_text
 from normalise.store.layout import SPEND_GLOB, TABLE_FILES, Layout
 
 PRIMARY_KEYS: dict[str, list[str]] = {
@@ -80,7 +92,7 @@ class PublishedTable:
     @property
     def description(self) -> str:
         if self.name.startswith("registers_"):
-            return f"Register loaded from bulk files: {self.name.removeprefix('registers_')}."
+            return register_description(Path(self.paths[0]).stem)
         return TABLE_DESCRIPTIONS[self.name]
 
 
@@ -91,6 +103,9 @@ TABLE_DESCRIPTIONS = {
     "runs": "One row per crawl or flow run.",
     "suppliers": "One row per distinct supplier name per council, with its match to the official registers.",
     "compliance": "Each council's publication of spending over £500 per quarter against the Transparency Code.",
+    "supplier_shares": "Who gets council money: per council (and nationally), financial year and dataset, the total "
+    "paid and the amounts and shares paid to VCSE bodies, SMEs, large firms, public bodies, individuals and "
+    "unmatched names.",
 }
 
 
@@ -107,9 +122,50 @@ def published_tables(out_dir: Path) -> list[PublishedTable]:
             found.append(PublishedTable(name, [TABLE_FILES[name]], TABLE_FILES[name], columns))
     for path in sorted(layout.registers.glob("*.parquet")):
         relative = layout.relative(path)
-        columns = [Column(f.name, f.type, "", not f.nullable) for f in pq.read_schema(path)]
+        described = {c.name: c for c in REGISTER_TABLES[_register_suffix(path.stem)]}
+        columns = [
+            described.get(f.name, Column(f.name, f.type, f"{f.name} (a column of an older register load)"))
+            for f in pq.read_schema(path)
+        ]
         found.append(PublishedTable(f"registers_{_identifier(path.stem)}", [relative], relative, columns))
     return found
+
+
+REGISTER_TITLES = {
+    "companies": "Companies House (BasicCompanyData)",
+    "ccew": "the Charity Commission for England and Wales (public extract)",
+    "oscr": "the Scottish Charity Regulator, OSCR (register export)",
+    "ccni": "the Charity Commission for Northern Ireland (register export)",
+    "mutuals": "the FCA Mutuals Public Register",
+    "public_bodies": "councils (mySociety's list of UK local authorities), as public bodies",
+    "link_tables": "link tables loaded with --links (find-that-charity's org_id_a,org_id_b form)",
+    "same_name": "same-name charity and company pairs (normalise/registers/links.py)",
+}
+_REGISTER_KINDS = {
+    "": "Organisations of {title}, with size band and sector.",
+    "_names": "Every name the organisations of {title} are known by, with the key matching uses.",
+    "_links": "Links between registers from {title}.",
+}
+
+
+def _register_suffix(stem: str) -> str:
+    """``_names``, ``_links`` or ``""`` for a register file's stem.
+
+    >>> [_register_suffix(s) for s in ("companies", "ccew_names", "same_name_links")]
+    ['', '_names', '_links']
+    """
+    return next((suffix for suffix in ("_names", "_links") if stem.endswith(suffix)), "")
+
+
+def register_description(stem: str) -> str:
+    """What a register file holds, from its name.
+
+    >>> register_description("ccni_links")
+    'Links between registers from the Charity Commission for Northern Ireland (register export).'
+    """
+    suffix = _register_suffix(stem)
+    source = stem.removesuffix(suffix)
+    return _REGISTER_KINDS[suffix].format(title=REGISTER_TITLES.get(source, source))
 
 
 def _identifier(stem: str) -> str:
@@ -131,17 +187,41 @@ _TABLE_SCHEMA_TYPES = (
     (pa.types.is_timestamp, "datetime"),
     (lambda t: pa.types.is_list(t) or pa.types.is_large_list(t), "array"),
 )
+#: How frictionless (through pandas) shows the nulls of Parquet columns (see the module docstring).
+PARQUET_MISSING_VALUES = ["nan", "NaT"]
 
 
-def table_schema_type(type_: pa.DataType) -> dict:
-    """Frictionless Table Schema type for an Arrow type.
+def table_schema_type(type_: pa.DataType, fmt: str = "parquet") -> dict:
+    """Frictionless Table Schema type for an Arrow type, in a Parquet (or CSV) resource.
 
     >>> table_schema_type(pa.decimal128(18, 2))
     {'type': 'number'}
     >>> table_schema_type(pa.timestamp("us", tz="UTC"))
     {'type': 'datetime'}
+    >>> table_schema_type(pa.list_(pa.string())), table_schema_type(pa.list_(pa.string()), "csv")
+    ({'type': 'any'}, {'type': 'array'})
     """
-    return {"type": next((name for test, name in _TABLE_SCHEMA_TYPES if test(type_)), "any")}
+    found = next((name for test, name in _TABLE_SCHEMA_TYPES if test(type_)), "any")
+    return {"type": "any" if found == "array" and fmt == "parquet" else found}
+
+
+def table_schema(columns: list[Column], fmt: str = "parquet", primary_key: list[str] | None = None) -> dict:
+    """A Table Schema for ``columns`` as stored in Parquet, or as written to CSV by the exports.
+
+    In CSV an empty string and a missing value look the same, so text columns are not required there.
+    """
+    fields = []
+    for column in columns:
+        field = {"name": column.name, **table_schema_type(column.type, fmt), "description": column.description}
+        text = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+        field["constraints"] = {"required": column.required and not (fmt == "csv" and text)}
+        if pa.types.is_decimal(column.type):
+            field["decimalChar"] = "."
+        fields.append(field)
+    schema: dict = {"fields": fields, "missingValues": PARQUET_MISSING_VALUES if fmt == "parquet" else [""]}
+    if primary_key:
+        schema["primaryKey"] = primary_key
+    return schema
 
 
 def readable_type(type_: pa.DataType) -> str:
@@ -170,35 +250,35 @@ def readable_type(type_: pa.DataType) -> str:
     return names.get(str(type_), str(type_))
 
 
-def _field(column: Column) -> dict:
-    described = {"name": column.name, **table_schema_type(column.type)}
-    if column.description:
-        described["description"] = column.description
-    described["constraints"] = {"required": column.required}
-    if pa.types.is_decimal(column.type):
-        described["decimalChar"] = "."
-    return described
+def write_datapackage(out_dir: Path, *, version: str | None = None, created: str | None = None) -> Path:
+    """Write ``<out>/datapackage.json``: a Frictionless Data Package of every table present.
 
-
-def write_datapackage(out_dir: Path) -> Path:
-    """Write ``<out>/datapackage.json``: a Frictionless Data Package of every table present."""
-    out_dir = Path(out_dir)
+    ``version`` and ``created`` (an ISO timestamp) are set for releases; the live folder's package
+    carries neither, so rewriting it is byte-identical.
+    """
+    layout = Layout(out_dir)
     resources = []
-    for table in published_tables(out_dir):
-        schema: dict = {"fields": [_field(c) for c in table.columns]}
-        if table.name in PRIMARY_KEYS:
-            schema["primaryKey"] = PRIMARY_KEYS[table.name]
-        resources.append(
-            {
-                "name": table.name,
-                "type": "table",
-                "path": table.paths[0] if len(table.paths) == 1 and not table.hive else table.paths,
-                "format": "parquet",
-                "mediatype": "application/vnd.apache.parquet",
-                "description": table.description,
-                "schema": schema,
-            }
-        )
+    for table in published_tables(layout.root):
+        base: dict[str, object] = {
+            "type": "table",
+            "format": "parquet",
+            "mediatype": "application/vnd.apache.parquet",
+            "description": table.description,
+        }
+        schema = table_schema(table.columns, "parquet", PRIMARY_KEYS.get(table.name))
+        if table.hive:  # one resource per partition file, sharing one schema file
+            write_json(layout.schema_file(table.name), schema)
+            for path in table.paths:
+                resources.append(
+                    {
+                        "name": partition_resource_name(table.name, path),
+                        "path": path,
+                        **base,
+                        "schema": layout.relative(layout.schema_file(table.name)),
+                    }
+                )
+        else:
+            resources.append({"name": table.name, "path": table.paths[0], **base, "schema": schema})
     package = {
         "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
         "name": "councilspend",
@@ -206,11 +286,23 @@ def write_datapackage(out_dir: Path) -> Path:
         "description": "Spending files published by UK councils, crawled, normalised to one schema, with "
         "suppliers matched to official registers and compliance with the Local Government "
         "Transparency Code 2015. Open councilspend.duckdb for SQL views over these files.",
+        **({"version": version} if version else {}),
+        **({"created": created} if created else {}),
         "licenses": LICENSES,
         "sources": SOURCES,
         "resources": resources,
     }
-    return write_text(Layout(out_dir).datapackage, json.dumps(package, indent=2, ensure_ascii=False) + "\n")
+    return write_text(layout.datapackage, json.dumps(package, indent=2, ensure_ascii=False) + "\n")
+
+
+def partition_resource_name(table: str, path: str) -> str:
+    """A Frictionless resource name for one hive partition file.
+
+    >>> partition_resource_name("spend", "spend/council=BIR/year=2025/part-0.parquet")
+    'spend_bir_2025'
+    """
+    values = [part.split("=", 1)[1] for part in path.split("/") if "=" in part]
+    return _identifier("_".join([table, *values]))
 
 
 def write_duckdb(out_dir: Path) -> Path:
@@ -220,14 +312,27 @@ def write_duckdb(out_dir: Path) -> Path:
         try:
             with duckdb.connect(tmp) as con:
                 con.execute("SET file_search_path = ?", [layout.root.as_posix()])
-                for table in published_tables(layout.root):
-                    con.execute(f"CREATE VIEW {table.name} AS SELECT * FROM {_reader(table)}")
+                for statement in view_statements(layout.root):
+                    con.execute(statement)
                 con.execute("CREATE TABLE about (key VARCHAR, value VARCHAR)")
                 con.executemany("INSERT INTO about VALUES (?, ?)", list(_about_rows()))
                 con.execute("CHECKPOINT")  # fold the write-ahead log into the file before it is renamed
         finally:
             tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
     return layout.duckdb
+
+
+def view_statements(out_dir: Path) -> list[str]:
+    """``CREATE VIEW`` statements, one per table present, over paths relative to the folder."""
+    return [f"CREATE VIEW {table.name} AS SELECT * FROM {_reader(table)};" for table in published_tables(out_dir)]
+
+
+def write_views_sql(out_dir: Path) -> Path:
+    """Write ``<out>/views.sql``: the views as SQL text (a release's stand-in for the database file,
+    which DuckDB does not write byte for byte the same twice). Run it with ``duckdb -init views.sql``."""
+    layout = Layout(out_dir)
+    header = "-- councilspend views over this folder's Parquet files; run from this folder: duckdb -init views.sql\n"
+    return write_text(layout.views_sql, header + "\n".join(view_statements(layout.root)) + "\n")
 
 
 def _reader(table: PublishedTable) -> str:
@@ -257,7 +362,21 @@ def connect(path: Path, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def write_data_dictionary(out_dir: Path) -> Path:
+#: How the data dictionary says to open the views: the live folder's database, or a release's SQL file.
+_OPEN_DATABASE = (
+    "`councilspend.duckdb` has one view per table, reading the Parquet files by paths relative to this "
+    "folder, so the folder can be moved or copied whole. Open it from this folder (`duckdb councilspend.duckdb`), "
+    "or from elsewhere with `duckdb -cmd \"SET file_search_path='<this folder>'\" <this folder>/councilspend.duckdb`, "
+    "or in Python with `normalise.publish.package.connect('<this folder>')`."
+)
+_OPEN_VIEWS_SQL = (
+    "`views.sql` creates one DuckDB view per table over the Parquet files, by paths relative to this folder: "
+    "from this folder, `duckdb -init views.sql`. `csv/` holds the same data as CSV for spreadsheets "
+    "(see `csv/datapackage.json`); `SHA256SUMS` lists every file's checksum (`sha256sum -c SHA256SUMS`)."
+)
+
+
+def write_data_dictionary(out_dir: Path, *, release: bool = False) -> Path:
     """Write ``<out>/DATA_DICTIONARY.md`` describing every published table and column."""
     out_dir = Path(out_dir)
     present = {t.name: t for t in published_tables(out_dir)}
@@ -267,10 +386,7 @@ def write_data_dictionary(out_dir: Path) -> Path:
         "Generated from `normalise/schema.py`. Every table is Parquet. Money is exact: decimal(18,2) pounds, "
         "never floats. Timestamps are UTC.",
         "",
-        "`councilspend.duckdb` has one view per table, reading the Parquet files by paths relative to this "
-        "folder, so the folder can be moved or copied whole. Open it from this folder (`duckdb councilspend.duckdb`), "
-        "or from elsewhere with `duckdb -cmd \"SET file_search_path='<this folder>'\" <this folder>/councilspend.duckdb`, "
-        "or in Python with `normalise.publish.package.connect('<this folder>')`.",
+        _OPEN_VIEWS_SQL if release else _OPEN_DATABASE,
         "",
         "Licences: the councils' data is under the Open Government Licence v3.0; council names and codes "
         "come from mySociety's list of UK local authorities (CC-BY-4.0).",

@@ -1,4 +1,5 @@
-"""Register bulk files to Parquet: Companies House, charity registers, mutuals and councils.
+"""Register bulk files to Parquet: Companies House, charity registers, mutuals and councils,
+the links between them (``links``), and each organisation's size band and sector (``classify``).
 
 See ``normalise.registers.tables`` for the Parquet layout.
 """
@@ -10,10 +11,28 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from normalise.registers.files import RegisterFileError, Table, opened_members
+from normalise.registers.links import infer_same_name_links, load_link_tables
 from normalise.registers.loaders import LOADERS, SIGNATURES, check_signature, load_public_bodies
-from normalise.registers.tables import LINKS, NAMES, ORGANISATIONS, REGISTER_NAMES, RegisterWriter
+from normalise.registers.tables import (
+    LINK_SOURCES,
+    LINKS,
+    NAMES,
+    ORGANISATIONS,
+    REGISTER_NAMES,
+    RegisterWriter,
+    register_file,
+)
 
-__all__ = ["load_registers", "RegisterFileError", "ORGANISATIONS", "NAMES", "LINKS", "REGISTER_NAMES"]
+__all__ = [
+    "load_registers",
+    "RegisterFileError",
+    "ORGANISATIONS",
+    "NAMES",
+    "LINKS",
+    "REGISTER_NAMES",
+    "LINK_SOURCES",
+    "register_file",
+]
 
 
 def load_registers(
@@ -24,13 +43,18 @@ def load_registers(
     oscr: Sequence[str] = (),
     ccni: Sequence[str] = (),
     mutuals: Sequence[str] = (),
+    links: Sequence[str] = (),
+    same_name_links: bool = True,
     progress: Callable[[str, int], None] | None = None,
 ) -> dict[str, int]:
-    """Load the given register files into ``out_dir`` as Parquet; return organisations per register.
+    """Load the given register files into ``out_dir`` as Parquet; return organisations per register
+    (and the links loaded from ``links`` tables and inferred from same names).
 
     Each source is a local path or http(s) URL, zipped or not; several make a multi-part set.
     ``charities`` is the Charity Commission (England and Wales) extract: its directory or the
-    charity and charity_other_names files.  Councils are loaded as public bodies every time.
+    charity and charity_other_names files.  ``links`` are link tables (``org_id_a,org_id_b,...``).
+    Councils are loaded as public bodies every time, and same-name charity–company links are
+    inferred again over everything loaded (``same_name_links=False`` removes them instead).
     ``progress(register, rows)`` is called after each batch with the number of rows it held.  A register's files are
     replaced only when all of its sources load and hold organisations; a bad file, or sources with no file
     of the register's layout, raise ``RegisterFileError`` (naming them) and leave the loaded register as it was.
@@ -57,6 +81,16 @@ def load_registers(
     writer.close()
     counts["public_bodies"] = writer.rows
     report("public_bodies", writer.rows)
+    if isinstance(links, (str, Path)):
+        links = [links]
+    if links:
+        counts["link_tables"] = load_link_tables([str(s) for s in links], out_dir)
+        report("link_tables", counts["link_tables"])
+    if same_name_links:
+        counts["same_name_links"] = infer_same_name_links(out_dir)["linked"]
+        report("same_name_links", counts["same_name_links"])
+    else:
+        register_file(out_dir, "same_name", "_links").unlink(missing_ok=True)
     return counts
 
 

@@ -9,6 +9,7 @@ import pyarrow.compute as pc
 
 from normalise.councils import councils
 from normalise.orgids import company_number, mutual_number_of_society
+from normalise.registers.classify import account_category_bands, company_sectors, income_bands, sic_code_lists
 from normalise.registers.files import RegisterFileError, Table
 from normalise.registers.tables import RegisterWriter, blank_to_null, names_batch, parse_dates
 
@@ -28,12 +29,32 @@ def _when(condition: pa.Array, yes: str, no: pa.Array | str) -> pa.Array:
     return pc.if_else(pc.fill_null(condition, False), pa.scalar(yes), no)
 
 
+def _pounds(values: pa.Array) -> pa.Array:
+    """Whole pounds from amounts like '12345', '12,345.67' or '£1,000'; null where blank or unreadable."""
+    text = pc.replace_substring_regex(pc.fill_null(values, ""), r"[£,\s]", "")
+    readable = pc.match_substring_regex(text, r"^-?\d+(\.\d+)?$")
+    numbers = pc.cast(pc.if_else(readable, text, pa.scalar(None, pa.string())), pa.float64())
+    return pc.cast(pc.round(numbers), pa.int64())
+
+
+def _charity_size(incomes: pa.Array) -> dict[str, pa.Array]:
+    """latest_income, size_band, size_basis and sector columns of charities with these incomes."""
+    bands = income_bands(incomes)
+    return {
+        "latest_income": incomes,
+        "size_band": bands,
+        "size_basis": pc.if_else(pc.is_valid(incomes), "latest_income", pa.scalar(None, pa.string())),
+        "sector": pa.array(["vcse"] * len(incomes)),
+    }
+
+
 def load_companies(table: Table, writer: RegisterWriter, progress: Progress) -> None:
     """Companies House BasicCompanyData (one file of the set)."""
     previous = [f"PreviousName_{n}.CompanyName" for n in range(1, 11)]
+    sic = [f"SICCode.SicText_{n}" for n in range(1, 5)]
     for batch in table.batches(
         ["CompanyName", "CompanyNumber", "CompanyCategory", "CompanyStatus"],
-        ["IncorporationDate", "DissolutionDate", "RegAddress.PostCode", *previous],
+        ["IncorporationDate", "DissolutionDate", "RegAddress.PostCode", "Accounts.AccountCategory", *sic, *previous],
     ):
         numbers = _numbers(batch["CompanyNumber"], company_number)
         valid = pc.is_valid(numbers)
@@ -47,6 +68,9 @@ def load_companies(table: Table, writer: RegisterWriter, progress: Progress) -> 
             "cic",
             _when(pc.equal(category, "Registered Society"), "mutual", pa.scalar("company")),
         )
+        accounts = blank_to_null(batch["Accounts.AccountCategory"])
+        codes = sic_code_lists([batch[col] for col in sic])
+        bands = account_category_bands(accounts)
         writer.organisations(
             {
                 "org_id": org_ids,
@@ -60,6 +84,11 @@ def load_companies(table: Table, writer: RegisterWriter, progress: Progress) -> 
                 "postcode": blank_to_null(batch["RegAddress.PostCode"]),
                 "company_number": numbers,
                 "category": category,
+                "account_category": accounts,
+                "sic_codes": codes,
+                "size_band": bands,
+                "size_basis": pc.if_else(pc.equal(bands, "unknown"), pa.scalar(None, pa.string()), "account_category"),
+                "sector": company_sectors(org_type, category, codes),
             }
         )
         writer.names(
@@ -68,7 +97,10 @@ def load_companies(table: Table, writer: RegisterWriter, progress: Progress) -> 
         )
         societies = _numbers(numbers, mutual_number_of_society)
         writer.links(
-            org_ids, pc.if_else(pc.is_valid(societies), _prefixed("GB-MPR-", societies), societies), "same_as_mutual"
+            org_ids,
+            pc.if_else(pc.is_valid(societies), _prefixed("GB-MPR-", societies), societies),
+            "same_as_mutual",
+            "a Registered Society's CompanyNumber",
         )
         progress(batch.num_rows)
 
@@ -118,6 +150,7 @@ def load_ccew(table: Table, writer: RegisterWriter, progress: Progress) -> None:
             "charity_contact_postcode",
             "charity_company_registration_number",
             "charity_is_cio",
+            "latest_income",
         ],
     ):
         numbers = pc.utf8_trim_whitespace(batch["registered_charity_number"])
@@ -139,17 +172,22 @@ def load_ccew(table: Table, writer: RegisterWriter, progress: Progress) -> None:
                 "company_number": company,
                 "charity_number": numbers,
                 "category": blank_to_null(batch["charity_type"]),
+                **_charity_size(_pounds(batch["latest_income"])),
             }
         )
         writer.names([names_batch(org_ids, batch["charity_name"], "registered")])
-        writer.links(org_ids, _prefixed("GB-COH-", company), "company")
-        writer.links(org_ids, main, "linked_to")
+        writer.links(org_ids, _prefixed("GB-COH-", company), "company", "charity_company_registration_number")
+        writer.links(org_ids, main, "linked_to", "linked_charity_number")
         progress(batch.num_rows)
 
 
 def _ccew_dates(values: pa.Array) -> pa.Array:
     """CCEW dates look like '2026-09-20 00:00:00.0000000': the first ten characters are the date."""
     return parse_dates(pc.utf8_slice_codeunits(values, 0, 10), "%Y-%m-%d")
+
+
+#: Company-number columns an OSCR export may carry (none of the known layouts does; read where present).
+OSCR_COMPANY_COLUMNS = ("Company Number", "Company number", "Companies House Number")
 
 
 def load_oscr(table: Table, writer: RegisterWriter, progress: Progress) -> None:
@@ -165,6 +203,8 @@ def load_oscr(table: Table, writer: RegisterWriter, progress: Progress) -> None:
             "Constitutional Form",
             "Ceased Date",
             "Previous Names",
+            "Most recent year income",
+            *OSCR_COMPANY_COLUMNS,
         ],
     ):
         numbers = pc.utf8_upper(pc.utf8_trim_whitespace(batch["Charity Number"]))
@@ -177,6 +217,7 @@ def load_oscr(table: Table, writer: RegisterWriter, progress: Progress) -> None:
             _when(pc.match_substring(form_lower, "company"), "charitable_company", pa.scalar("charity")),
         )
         status = pc.fill_null(blank_to_null(batch["Charity Status"]), "Removed" if removed else "Active")
+        company = pc.coalesce(*(_numbers(batch[c], company_number) for c in OSCR_COMPANY_COLUMNS))
         writer.organisations(
             {
                 "org_id": org_ids,
@@ -188,10 +229,13 @@ def load_oscr(table: Table, writer: RegisterWriter, progress: Progress) -> None:
                 "registered_on": parse_dates(batch["Registered Date"], DMY, "%Y-%m-%d"),
                 "removed_on": parse_dates(batch["Ceased Date"], DMY, "%Y-%m-%d"),
                 "postcode": blank_to_null(batch["Postcode"]),
+                "company_number": company,
                 "charity_number": numbers,
                 "category": form,
+                **_charity_size(_pounds(batch["Most recent year income"])),
             }
         )
+        writer.links(org_ids, _prefixed("GB-COH-", company), "company", "company number column")
         split = pc.split_pattern(pc.fill_null(batch["Previous Names"], ""), "; ")
         previous, previous_ids = pc.list_flatten(split), pc.take(org_ids, pc.list_parent_indices(split))
         writer.names(
@@ -208,7 +252,7 @@ def load_ccni(table: Table, writer: RegisterWriter, progress: Progress) -> None:
     """Charity Commission for Northern Ireland register export."""
     for batch in table.batches(
         ["Reg charity number", "Charity name"],
-        ["Sub charity number", "Date registered", "Status", "Company number", "Public address"],
+        ["Sub charity number", "Date registered", "Status", "Company number", "Public address", "Total income"],
     ):
         numbers = pc.utf8_trim_whitespace(batch["Reg charity number"])
         keep = pc.match_substring_regex(numbers, r"^(NIC)?\d+$")
@@ -233,12 +277,22 @@ def load_ccni(table: Table, writer: RegisterWriter, progress: Progress) -> None:
                 ),
                 "company_number": company,
                 "charity_number": numbers,
+                **_charity_size(_ccni_income(batch["Total income"], status)),
             }
         )
         writer.names([names_batch(org_ids, batch["Charity name"], "registered")])
-        writer.links(org_ids, _prefixed("GB-COH-", company), "company")
-        writer.links(org_ids, main, "linked_to")
+        writer.links(org_ids, _prefixed("GB-COH-", company), "company", "Company number")
+        writer.links(org_ids, main, "linked_to", "Sub charity number")
         progress(batch.num_rows)
+
+
+def _ccni_income(incomes: pa.Array, status: pa.Array) -> pa.Array:
+    """CCNI writes 0 for charities with no return yet (recently registered, in default): income unknown."""
+    pounds = _pounds(incomes)
+    reported = pc.is_in(
+        pc.utf8_lower(pc.fill_null(status, "")), pa.array(["up-to-date", "due documents received late"])
+    )
+    return pc.if_else(pc.or_(reported, pc.fill_null(pc.greater(pounds, 0), False)), pounds, pa.scalar(None, pa.int64()))
 
 
 def _ccni_company(text: str) -> str | None:
@@ -270,6 +324,8 @@ def load_mutuals(table: Table, writer: RegisterWriter, progress: Progress) -> No
                 "removed_on": parse_dates(batch["Deregistration Date"], DMY, "%Y-%m-%d"),
                 "postcode": blank_to_null(batch["Postcode"]),
                 "category": blank_to_null(batch["Registered As"]),
+                "size_band": pa.array(["unknown"] * batch.num_rows),
+                "sector": pa.array(["vcse"] * batch.num_rows),
             }
         )
         writer.names([names_batch(org_ids, batch["Society Name"], "registered")])
@@ -292,6 +348,7 @@ def load_public_bodies(writer: RegisterWriter) -> None:
             "status": pa.array(["Active"] * len(rows)),
             "active": pa.array([True] * len(rows)),
             "category": pa.array([c.type_name for c in rows]),
+            "sector": pa.array(["public"] * len(rows)),
         }
     )
     writer.names(

@@ -5,8 +5,14 @@ For each register ``R`` (companies, ccew, oscr, ccni, mutuals, public_bodies):
 * ``R.parquet``: one row per organisation (``ORGANISATIONS``).
 * ``R_names.parquet``: every name an organisation is known by (``NAMES``): registered, previous,
   working and known-as names, each with its ``supplier_key``.
-* ``R_links.parquet``: links to other registers (``LINKS``): a charity's company, a registered
-  society's mutuals-register entry, a linked (subsidiary) charity's main charity.
+* ``R_links.parquet``: links to other registers (``LINKS``) the register publishes: a charity's
+  company, a registered society's mutuals-register entry, a linked (subsidiary) charity's main
+  charity.
+
+Links that come from elsewhere sit beside them in the same layout: ``link_tables_links.parquet``
+(cross-walks loaded with ``--links``) and ``same_name_links.parquet`` (charity–company pairs
+inferred from their names; see ``normalise.registers.links``). Every column is described in
+``normalise.schema`` (``REGISTER_TABLES``).
 """
 
 from __future__ import annotations
@@ -19,26 +25,33 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from normalise.names import supplier_keys
+from normalise.schema import register_schema
 
-ORGANISATIONS = pa.schema(
-    [
-        ("org_id", pa.string()),
-        ("name", pa.string()),
-        ("register", pa.string()),
-        ("org_type", pa.string()),
-        ("status", pa.string()),
-        ("active", pa.bool_()),
-        ("registered_on", pa.date32()),
-        ("removed_on", pa.date32()),
-        ("postcode", pa.string()),
-        ("company_number", pa.string()),
-        ("charity_number", pa.string()),
-        ("category", pa.string()),
-    ]
-)
-NAMES = pa.schema([("org_id", pa.string()), ("name", pa.string()), ("name_type", pa.string()), ("key", pa.string())])
-LINKS = pa.schema([("org_id", pa.string()), ("linked_org_id", pa.string()), ("relation", pa.string())])
+ORGANISATIONS = register_schema("")
+NAMES = register_schema("_names")
+LINKS = register_schema("_links")
 REGISTER_NAMES = ("companies", "ccew", "oscr", "ccni", "mutuals", "public_bodies")
+#: Sources of links that are not registers: their files hold links only (``<source>_links.parquet``).
+LINK_SOURCES = ("link_tables", "same_name")
+
+
+def register_file(folder: Path, register: str, suffix: str = "") -> Path:
+    """A register's file in the registers folder: organisations (``""``), ``"_names"`` or ``"_links"``.
+
+    >>> register_file(Path("registers"), "ccew", "_links").as_posix()
+    'registers/ccew_links.parquet'
+    """
+    return Path(folder) / f"{register}{suffix}.parquet"
+
+
+def links_batch(org_ids: pa.Array, linked: pa.Array, relation: str, method: str, source: str) -> pa.RecordBatch:
+    """Link rows for the pairs where both ends are given."""
+    keep = pc.and_(pc.is_valid(org_ids), pc.is_valid(linked))
+    org_ids, linked = pc.filter(org_ids, keep), pc.filter(linked, keep)
+    n = len(org_ids)
+    return pa.RecordBatch.from_arrays(
+        [org_ids, linked, *(pa.array([value] * n, pa.string()) for value in (relation, method, source))], schema=LINKS
+    )
 
 
 def blank_to_null(array: pa.Array) -> pa.Array:
@@ -75,7 +88,7 @@ class RegisterWriter:
         self.register = register
         self.rows = 0
         self._final = {
-            kind: out_dir / f"{register}{suffix}.parquet"
+            kind: register_file(out_dir, register, suffix)
             for kind, suffix in (("orgs", ""), ("names", "_names"), ("links", "_links"))
         }
         self._writers = {
@@ -98,15 +111,11 @@ class RegisterWriter:
             if batch.num_rows:
                 self._writers["names"].write_batch(batch)
 
-    def links(self, org_ids: pa.Array, linked: pa.Array, relation: str) -> None:
-        keep = pc.and_(pc.is_valid(org_ids), pc.is_valid(linked))
-        org_ids, linked = pc.filter(org_ids, keep), pc.filter(linked, keep)
-        if len(org_ids):
-            self._writers["links"].write_batch(
-                pa.RecordBatch.from_arrays(
-                    [org_ids, linked, pa.array([relation] * len(org_ids), pa.string())], schema=LINKS
-                )
-            )
+    def links(self, org_ids: pa.Array, linked: pa.Array, relation: str, source: str) -> None:
+        """Links the register publishes (``source`` names the column they come from)."""
+        batch = links_batch(org_ids, linked, relation, "register", f"{self.register}: {source}")
+        if batch.num_rows:
+            self._writers["links"].write_batch(batch)
 
     def close(self, ok: bool = True) -> None:
         for kind, writer in self._writers.items():

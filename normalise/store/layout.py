@@ -4,11 +4,18 @@ Published tables sit at the top of the folder, where researchers read them; the 
 working state sits under ``_work/`` and ``_crawl/``, which no published reader looks at.
 
     raw/ab/abcdef….csv                 originals, content-addressed, never modified
-    files.parquet, runs.parquet, rejects.parquet, suppliers.parquet, compliance.parquet
+    files.parquet, runs.parquet, rejects.parquet, suppliers.parquet, supplier_shares.parquet,
+    compliance.parquet
     spend/council=BIR/year=2025/…      the spend dataset (hive partitions)
     registers/*.parquet                loaded registers
     report/index.html                  the compliance report
     datapackage.json, DATA_DICTIONARY.md, councilspend.duckdb
+    schemas/spend.json                 the Table Schema the spend partitions' resources share
+    releases/<NAME>/                   immutable releases: the published tables as above, plus
+        release.json, CHANGELOG.md, SHA256SUMS, views.sql
+        csv/<COUNCIL>/<COUNCIL>-spend-<YEAR>.csv, csv/<COUNCIL>/<COUNCIL>-suppliers.csv,
+        csv/<table>.csv, csv/datapackage.json, csv/schemas/spend.json
+    releases/.<NAME>.<unique>.tmp/     a release being written (renamed into place when complete)
     _work/parsed/<COUNCIL>/<sha256>.*  each file's rows as parsed, before the council is rebuilt
     _work/rejects/<COUNCIL>.parquet    each council's rejects, gathered into rejects.parquet
     _crawl/<run_id>/                   a crawl run's items, stats and log
@@ -22,12 +29,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from normalise.store.atomic import temporary_name
+
 #: Published table name -> file name at the top of the folder (spend is a folder of partitions).
 TABLE_FILES = {
     "files": "files.parquet",
     "runs": "runs.parquet",
     "rejects": "rejects.parquet",
     "suppliers": "suppliers.parquet",
+    "supplier_shares": "supplier_shares.parquet",
     "compliance": "compliance.parquet",
 }
 SPEND_DIR = "spend"
@@ -54,7 +64,8 @@ class Layout:
     # --- published -------------------------------------------------------------------------
 
     def table(self, name: str) -> Path:
-        """A published single-file table (``files``, ``runs``, ``rejects``, ``suppliers``, ``compliance``)."""
+        """A published single-file table (``files``, ``runs``, ``rejects``, ``suppliers``, ``supplier_shares``,
+        ``compliance``)."""
         return self.root / TABLE_FILES[name]
 
     @property
@@ -93,6 +104,56 @@ class Layout:
     @property
     def duckdb(self) -> Path:
         return self.root / "councilspend.duckdb"
+
+    @property
+    def views_sql(self) -> Path:
+        """``views.sql`` (in a release): the DuckDB views as SQL."""
+        return self.root / "views.sql"
+
+    def schema_file(self, table: str) -> Path:
+        """A Table Schema shared by the resources of a partitioned table (``schemas/spend.json``)."""
+        return self.root / "schemas" / f"{table}.json"
+
+    # --- releases (each release folder is itself laid out like the published part of this one) ---
+
+    @property
+    def releases(self) -> Path:
+        return self.root / "releases"
+
+    def release(self, name: str) -> Path:
+        return self.releases / name
+
+    def release_staging(self, name: str) -> Path:
+        """A unique hidden folder to write a release in before it is renamed into place."""
+        return temporary_name(self.release(name))
+
+    @property
+    def release_manifest(self) -> Path:
+        """``release.json`` (in a release folder): name, sequence, previous release, tables, changes."""
+        return self.root / "release.json"
+
+    @property
+    def changelog(self) -> Path:
+        return self.root / "CHANGELOG.md"
+
+    @property
+    def checksums(self) -> Path:
+        """``SHA256SUMS``: every other file of a release with its sha256 (``sha256sum -c`` reads it)."""
+        return self.root / "SHA256SUMS"
+
+    @property
+    def csv(self) -> Path:
+        """CSV exports for spreadsheet users (and their own ``datapackage.json``)."""
+        return self.root / "csv"
+
+    def csv_spend(self, council_code: str, year: str) -> Path:
+        return self.csv / council_code / f"{council_code}-spend-{year}.csv"
+
+    def csv_suppliers(self, council_code: str) -> Path:
+        return self.csv / council_code / f"{council_code}-suppliers.csv"
+
+    def csv_table(self, name: str) -> Path:
+        return self.csv / f"{name}.csv"
 
     # --- originals -------------------------------------------------------------------------
 
