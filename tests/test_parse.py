@@ -51,7 +51,12 @@ def test_guidance_csv_reads_every_column(tmp_path: Path) -> None:
     assert rows[0]["row_id"] == row_id(identity("BIR", "spend_over_500", "2025-02-03", "T1", "Acme Ltd", "1234.50"))
     summary = result.summary
     assert summary["total_amount"] == "2284.50"
-    assert summary["columns"]["amount"] == {"source": "Amount", "how": "exact", "score": 100.0}
+    assert summary["columns"]["amount"] == {
+        "source": "Amount",
+        "how": "exact",
+        "score": 100.0,
+        "values": "100% amounts of 4",
+    }
     assert summary["columns"]["payment_date"]["how"] == "synonym"
     assert (summary["period_start"], summary["period_end"]) == ("2025-02-01", "2025-02-28")
     assert len(summary["sha256"]) == 64
@@ -113,20 +118,23 @@ def test_preamble_footer_blank_repeated_header_and_value_errors(tmp_path: Path) 
     result = parse_file(write(tmp_path / "messy.csv", text))
     summary = result.summary
     assert summary["status"] == "partial"
-    assert summary["rows"] == 2 and summary["total_amount"] == "-293.39"
+    # the row dated 31/02/2025 keeps its money: it stays in spend with its issue
+    assert summary["rows"] == 3 and summary["total_amount"] == "-288.39"
     assert summary["blank_rows"] == 1
     assert summary["rejected"] == {
         "repeated_header": 1,
         "missing_amount": 1,
         "unparseable_amount": 1,
-        "unparseable_date": 1,
         "junk": 1,
         "footer_total": 2,
     }
+    assert summary["row_issues"] == {"unparseable_date": 1}
     rejects = {r["source_row"]: r for r in result.rejects.to_pylist()}
     assert rejects[9]["reason"] == "unparseable_amount" and rejects[9]["detail"] == "abc"
     assert json.loads(rejects[9]["raw"]) == ["04/03/2025", "D Ltd", "abc", "R4"]
-    assert result.spend.column("source_row").to_pylist() == [4, 7]
+    assert result.spend.column("source_row").to_pylist() == [4, 7, 10]
+    assert result.spend.column("row_issues").to_pylist() == [None, None, ["unparseable_date"]]
+    assert result.spend.column("payment_date").to_pylist()[2] is None
 
 
 def test_ragged_rows_keep_their_numbers(tmp_path: Path) -> None:

@@ -11,17 +11,27 @@ BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "
 _MOJIBAKE = re.compile("[ÂÃâ][\u0080-\u00bf\u2018-\u203a€™]|†")
 
 
+#: single-byte code pages councils' systems export, most common first (ties go to the first)
+LEGACY_ENCODINGS = ("cp1252", "cp850", "mac_roman")
+_APOSTROPHES = "\u2019\u2018\u00b4\u02bc`"
+_QUOTES = "\u201c\u201d\u00ab\u00bb\u201e"
+_CURRENCY = "£€$"
+
+
 def detect_encoding(sample: bytes) -> str:
     """The encoding of a text file from its first bytes.
 
-    A BOM decides; valid UTF-8 is UTF-8; otherwise a pound sign written as
-    0x9C before a digit (code page 850/437, Wakefield) means cp850, and
-    anything else is read as cp1252, the usual Windows export.
+    A BOM decides; valid UTF-8 is UTF-8; otherwise each single-byte code page
+    is scored by what its reading of the non-ASCII bytes looks like in context
+    (:func:`legacy_score`): a pound sign before a digit, an apostrophe between
+    letters, an accented letter inside a word.
 
     >>> detect_encoding(b"\\xef\\xbb\\xbfDate,Amount"), detect_encoding("Net Amount(£)".encode("cp1252"))
     ('utf-8-sig', 'cp1252')
     >>> detect_encoding(b"Spend Greater Than \\x9c500"), detect_encoding("Café".encode())
     ('cp850', 'utf-8')
+    >>> detect_encoding(b"St Francis Children\\xabs Society,\\xa3500")
+    'mac_roman'
     """
     for bom, name in BOMS:
         if sample.startswith(bom):
@@ -34,9 +44,49 @@ def detect_encoding(sample: bytes) -> str:
     except UnicodeDecodeError as exc:
         if exc.start >= len(sample) - 3 and exc.reason == "unexpected end of data":
             return "utf-8"  # the sample cut a character in half
-    if re.search(rb"\x9c\d", sample) and not re.search(rb"\xa3\d", sample):
-        return "cp850"
-    return "cp1252"
+    scores = {name: legacy_score(sample, name) for name in LEGACY_ENCODINGS}
+    return max(LEGACY_ENCODINGS, key=lambda name: (scores[name], -LEGACY_ENCODINGS.index(name)))
+
+
+def legacy_score(sample: bytes, encoding: str) -> float:
+    """How plausible a single-byte code page's reading of the non-ASCII bytes is (higher is better).
+
+    >>> legacy_score(b"over \\xa3500", "cp1252") > legacy_score(b"over \\xa3500", "cp850")
+    True
+    """
+    score = 0.0
+    seen = 0
+    for i, byte in enumerate(sample):
+        if byte < 0x80:
+            continue
+        seen += 1
+        if seen > 2000:
+            break
+        char = bytes([byte]).decode(encoding, errors="replace")
+        before = chr(sample[i - 1]) if i and sample[i - 1] < 0x80 else " "
+        after = chr(sample[i + 1]) if i + 1 < len(sample) and sample[i + 1] < 0x80 else " "
+        score += _char_score(char, before, after)
+    return score
+
+
+def _char_score(char: str, before: str, after: str) -> float:
+    """Plausibility of one decoded character between its ASCII neighbours."""
+    inside_word = before.isalpha() and after.isalpha()
+    if char in _CURRENCY:
+        return 3.0 if after.isdigit() or before in ' "-(,\t' else 1.0
+    if char in _APOSTROPHES:
+        return 3.0 if inside_word else 0.5
+    if char in _QUOTES:
+        return -1.0 if inside_word else 1.0
+    if char.isalpha():
+        if inside_word or (before.isalpha() and not after.isalnum()) or (after.isalpha() and not before.isalnum()):
+            return 1.0 if char.isupper() and before.islower() else 2.0
+        return 0.0
+    if char in "\u2013\u2014\u2026\u00a0\u00b0\u00bd\u00bc\u00be":
+        return 0.5 if not inside_word else -0.5
+    if char == "\ufffd" or ord(char) < 0x20 or 0x2500 <= ord(char) <= 0x259F:
+        return -3.0  # undefined byte, control character or box drawing: not text
+    return -0.5
 
 
 def looks_mojibaked(text: str) -> bool:

@@ -21,6 +21,9 @@ _WIDE = pa.decimal128(38, 18)
 _TOO_BIG = pa.scalar(Decimal(10**16), _WIDE)
 #: a cell whose commas are all thousands separators: one number, groups of exactly three digits
 _THOUSANDS = r"^[^\d,]*\d{1,3}(,\d{3})+(\.\d*)?[^\d,]*$"
+#: what councils write in a money column for "nothing": read as blank, not as a bad value
+_NOT_APPLICABLE = r"(?i)^(n/?a|nil|none|null|not applicable|-+|–|—)$"
+NOT_APPLICABLE = re.compile(_NOT_APPLICABLE)
 
 
 def parse_amount(text: str | None) -> Decimal | None:
@@ -30,8 +33,8 @@ def parse_amount(text: str | None) -> Decimal | None:
     Decimal('1234.50')
     >>> parse_amount('(12.00)'), parse_amount('393.39-'), parse_amount('4737.2300000000005')
     (Decimal('-12.00'), Decimal('-393.39'), Decimal('4737.23'))
-    >>> parse_amount('n/a') is None
-    True
+    >>> parse_amount('n/a') is None, parse_amounts(pa.array(['Nil', '-', 'abc'])).bad.to_pylist()
+    (True, [False, False, True])
 
     Commas are thousands separators only; a decimal comma is never guessed, and an
     amount too large for ``decimal128(18, 2)`` is not an amount:
@@ -60,6 +63,8 @@ def parse_amounts(texts: pa.Array) -> Amounts:
     amounts with more than 16 integer digits after rounding are ``bad``.
     """
     s = pc.utf8_trim_whitespace(pc.cast(texts, pa.string()))
+    if pc.any(pc.match_substring_regex(s, _NOT_APPLICABLE)).as_py():  # 'N/A', 'Nil': published as nothing
+        s = pc.if_else(pc.fill_null(pc.match_substring_regex(s, _NOT_APPLICABLE), False), pa.scalar(""), s)
     if pc.any(pc.match_substring(s, ",")).as_py():
         misplaced = pc.invert(pc.fill_null(pc.match_substring_regex(s, _THOUSANDS), True))
         misplaced = pc.and_(misplaced, pc.match_substring(s, ","))
@@ -266,4 +271,45 @@ def parse_dates(texts: pa.Array, dayfirst: bool = True) -> Dates:
         dates=pc.take(dates, idx),
         precision=pc.take(precision, idx),
         bad=pc.fill_null(pc.take(bad_values, idx), False),
+    )
+
+
+# ---------------------------------------------------------------- yes/no flags
+
+_TRUE = {"yes", "y", "true", "t", "x", "1", "sme", "vcse", "✓", "yes - sme", "yes - vcse"}
+_FALSE = {"no", "n", "false", "f", "0", "non-sme", "non sme", "not sme", "non-vcse", "not vcse", "non vcse", "large"}
+
+
+def parse_flag(text: str | None) -> bool | None:
+    """A published yes/no flag (SME, VCSE); None when blank or neither.
+
+    >>> parse_flag("Yes"), parse_flag(" N "), parse_flag("Non-SME"), parse_flag("unknown"), parse_flag("")
+    (True, False, False, None, None)
+    """
+    value = " ".join((text or "").lower().split())
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    return None
+
+
+@dataclass
+class Flags:
+    """Parsed flags: ``flags`` (bool, null when blank or unreadable) and ``bad`` (non-blank but unreadable)."""
+
+    flags: pa.Array
+    bad: pa.Array
+
+
+def parse_flags(texts: pa.Array) -> Flags:
+    """Parse a column of yes/no flags, once per distinct value."""
+    encoded = pc.dictionary_encode(pc.cast(texts, pa.string()))
+    values = encoded.dictionary.to_pylist()
+    parsed = [parse_flag(v) for v in values]
+    bad = [p is None and bool((v or "").strip()) for v, p in zip(values, parsed)]
+    idx = encoded.indices
+    return Flags(
+        flags=pc.take(pa.array(parsed, pa.bool_()), idx),
+        bad=pc.fill_null(pc.take(pa.array(bad, pa.bool_()), idx), False),
     )
