@@ -8,6 +8,7 @@ documented in exactly one place.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -397,8 +398,9 @@ def register_schema(suffix: str) -> pa.Schema:
     return pa.schema([c.field() for c in REGISTER_TABLES[suffix]])
 
 
+@functools.cache
 def arrow_schema(table: str) -> pa.Schema:
-    """The pyarrow schema of a published table.
+    """The pyarrow schema of a published table (built once: schemas are immutable).
 
     >>> arrow_schema("runs").field("run_id").type
     DataType(string)
@@ -423,7 +425,8 @@ def conform(data: pa.Table, table: str) -> pa.Table:
     arrays = []
     for f in schema:
         if f.name in data.column_names:
-            arrays.append(data.column(f.name).cast(f.type))
+            column = data.column(f.name)
+            arrays.append(column if column.type == f.type else column.cast(f.type))
         else:
             arrays.append(pa.nulls(len(data), f.type))
     return pa.Table.from_arrays(arrays, schema=schema)

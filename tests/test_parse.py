@@ -246,6 +246,7 @@ def test_streaming_in_small_chunks_gives_the_same_rows(tmp_path: Path, monkeypat
     path = write(tmp_path / "big.csv", "\r\n".join(lines) + "\r\n", "cp1252")
     whole = parse_file(path)
     monkeypatch.setattr(tables, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(tables, "HEAD_BYTES", 4096)  # the file is read in chunks, not whole with its head
     run = iter_parse(path)
     batches = list(run)
     assert len(batches) > 10
@@ -320,6 +321,7 @@ def test_every_mock_council_file_matches_the_answer_key(tmp_path: Path) -> None:
 
 def test_carriage_return_line_endings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tables, "CHUNK_BYTES", 64)
+    monkeypatch.setattr(tables, "HEAD_BYTES", 64)  # the file is read in chunks, not whole with its head
     text = "Date,Supplier,Amount\r" + "".join(f"0{i}/03/2025,Supplier {i},{i}.00\r" for i in range(1, 10))
     result = parse_file(write(tmp_path / "mac.csv", text))
     assert result.summary["rows"] == 9 and result.summary["total_amount"] == "45.00"
@@ -373,6 +375,7 @@ def test_a_row_with_more_cells_than_the_header_is_rejected(
 ) -> None:
     if chunk_bytes:
         monkeypatch.setattr(tables, "CHUNK_BYTES", chunk_bytes)
+        monkeypatch.setattr(tables, "HEAD_BYTES", chunk_bytes)  # the file is read in chunks, not whole with its head
     text = "".join(",".join(row) + "\n" for row in EXTRA_CELLS_ROWS)  # the unquoted '£1,000.00' splits in two
     _check_extra_cells(parse_file(write(tmp_path / "extra.csv", text)))
 

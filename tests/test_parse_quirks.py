@@ -16,6 +16,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from normalise.parsing import tables
 from normalise.parsing.parse import parse_file, parse_to_parquet
 
 
@@ -51,6 +52,22 @@ def test_headers_the_synonyms_never_listed_are_read_by_their_words(tmp_path: Pat
     assert columns["amount"]["source"] == "Total Invoice Amount"
     assert result.spend.column("payment_date").to_pylist() == [dt.date(2018, 4, 3), dt.date(2018, 4, 14)]
     assert result.summary["total_amount"] == "1490.46"
+
+
+def test_compliance_sees_the_dates_however_the_file_gives_them(tmp_path: Path) -> None:
+    """A quarter with dates in the file is never judged to lack them (compliance reads ``columns_mapped``)."""
+    from normalise.compliance.rules import fields_missing
+
+    files = {
+        "pay-date.csv": "Pay Date,Supplier,Amount\n03/04/2018,Acme Ltd,5.00\n",
+        "unknown-header.csv": "Processed,Supplier,Amount\n03/04/2018,Acme Ltd,5.00\n04/04/2018,Beta,1.00\n"
+        "05/04/2018,Gamma,2.00\n",
+        "title-period.csv": "Payments for Dec-13\n\nSupplier,Amount\nAcme Ltd,5.00\n",
+        "later-header.csv": "Supplier,Amount\nAcme Ltd,5.00\nDate,Supplier,Amount\n03/04/2018,Beta,1.00\n",
+    }
+    for name, text in files.items():
+        summary = parse_file(write(tmp_path / name, text)).summary
+        assert "date" not in fields_missing(summary["columns_mapped"]), name
 
 
 def test_an_unknown_header_over_dates_is_the_date(tmp_path: Path) -> None:
@@ -176,8 +193,14 @@ def test_a_gzip_inside_a_zip(tmp_path: Path) -> None:
     assert parse_file(archive).summary["total_amount"] == "12.50"
 
 
-def test_carriage_return_lines_with_a_final_crlf(tmp_path: Path) -> None:
-    """Old Mac exports: every line ends with a lone CR, and only the last with CR LF."""
+@pytest.mark.parametrize("chunk_bytes", [None, 48])
+def test_carriage_return_lines_with_a_final_crlf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk_bytes: int | None
+) -> None:
+    """Old Mac exports: every line ends with a lone CR, and only the last with CR LF (read whole, or in chunks)."""
+    if chunk_bytes:
+        monkeypatch.setattr(tables, "CHUNK_BYTES", chunk_bytes)
+        monkeypatch.setattr(tables, "HEAD_BYTES", chunk_bytes * 2)
     lines = ["Supplier ID,Supplier Name,Amount,Pay date"] + [f"{i},Firm {i},{i}.00 ,0{i}/10/2012" for i in range(1, 8)]
     path = tmp_path / "mac.csv"
     path.write_bytes(("\r".join(lines) + "\r\n").encode("mac_roman"))

@@ -48,7 +48,7 @@ from normalise.store.parquet_io import read_table
 
 DATASET = "spend_over_500"
 MACHINE_READABLE_FORMATS = frozenset({"csv", "xlsx", "xls", "ods", "json", "zip", "gzip"})
-PARSED = frozenset({"ok", "partial"})
+PARSED = frozenset({"ok", "partial", "empty"})  # an empty file is readable, it just holds no rows
 
 #: Transparency Code field -> canonical spend columns any one of which provides it.
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {

@@ -14,22 +14,28 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
-from normalise.parsing.values import NOT_APPLICABLE, parse_amounts, parse_date
+from normalise.parsing.values import NOT_APPLICABLE, parse_date
 from normalise.parsing.vocabulary import KINDS, TEXT_FIELDS, normalise_header, readings
 
 #: sample rows whose values are profiled
-PROFILE_ROWS = 300
+PROFILE_ROWS = 100
 #: a header-named money, date or name column whose values fit less than this is not trusted
 TRUST = {"money": 0.5, "date": 0.5, "name": 0.3, "code": 0.5}
 #: scores of candidates found by their values alone (no header reading)
 VALUE_ONLY = {"date": 0.5, "money": 0.4}
-_FLAGS = {"yes", "no", "y", "n", "true", "false", "sme", "vcse", "non-sme", "non sme", "not sme", "x", "1", "0"}
+_FLAGS = {"yes", "no", "y", "n", "true", "false", "sme", "vcse", "non-sme", "non sme", "not sme", "x"}
 _DECIMALS = re.compile(r"(^|[^\d])\d+\.\d{1,2}\s*-?\)?$|£")
 _LONG_INTEGER = re.compile(r"^\d{7,}$")
 _LETTERS = re.compile(r"[^\W\d_]")
+#: what ``values.parse_amounts`` accepts, near enough for evidence: signs, brackets, £, thousands, CR
+_MONEY = re.compile(
+    r"^(?=.*\d)\(?[-+]?\s*(?:£|GBP|\$|€)?\s*[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][-+]?\d{1,2})?\s*\)?-?\s*(?:CR)?$",
+    re.I,
+)
+#: shapes a date can take (two separators between digits, a month name beside a number, an Excel serial)
+_DATE_LIKE = re.compile(
+    r"\d[-/. ]\d{1,2}[-/. ]\d|\d[-/. ]*[^\W\d_]{3}|[^\W\d_]{3}[-/ .,']*\d{2}|^\d{5}(\.\d+)?$|^\d{4}-\d{2}"
+)
 
 
 @dataclass(frozen=True)
@@ -60,43 +66,44 @@ class Profile:
 
 
 def profile(values: Sequence[str]) -> Profile:
-    """Profile a column's sample values.
+    """Profile a column's sample values (a few hundred strings: plain Python, dates parsed once per distinct value).
 
     >>> p = profile(["01/02/2020", "13/02/2020", "", "n/a", "VARIOUS"])
     >>> (p.filled, round(p.dates, 2), p.money)
     (3, 0.67, 0.0)
-    >>> profile(["1,200.00", "£5", "-3.5", "Acme"]).money
-    0.75
+    >>> profile(["1,200.00", "£5", "-3.5", "(12.00)", "Acme"]).money
+    0.8
     """
-    filled = [v.strip() for v in values if v and v.strip() and not NOT_APPLICABLE.match(v.strip())]
+    filled = [t for v in values if v and (t := v.strip()) and not NOT_APPLICABLE.match(t)]
     n = len(filled)
     if not n:
         return Profile(0)
-    amounts = parse_amounts(pa.array(filled, pa.string()))
-    money = pc.sum(pc.is_valid(amounts.amounts)).as_py() / n
-    distinct = list(dict.fromkeys(filled))
-    counts = {v: 0 for v in distinct}
-    for v in filled:
-        counts[v] += 1
+    counts: dict[str, int] = {}
+    for value in filled:
+        counts[value] = counts.get(value, 0) + 1
     dates = serials = 0
-    for value in distinct[:200]:
-        parsed = parse_date(value)
-        if parsed is not None:
-            if value.replace(".", "", 1).isdigit():
-                serials += counts[value]
-            else:
-                dates += counts[value]
-    checked = sum(counts[v] for v in distinct[:200])
+    dated = [v for v in counts if _DATE_LIKE.search(v)]
+    if len(dated) * 10 >= len(counts) * 3:  # parse only where at least 30% of values look like dates
+        for value in dated[:60]:
+            if parse_date(value) is not None:
+                if value.replace(".", "", 1).isdigit():
+                    serials += counts[value]
+                else:
+                    dates += counts[value]
+
+    def share(pattern: re.Pattern[str]) -> float:
+        return sum(c for v, c in counts.items() if pattern.search(v)) / n
+
     return Profile(
         filled=n,
-        money=money,
-        decimals=sum(1 for v in filled if _DECIMALS.search(v)) / n,
-        long_integers=sum(1 for v in filled if _LONG_INTEGER.match(v)) / n,
-        dates=dates / checked,
-        serials=serials / checked,
-        letters=sum(1 for v in filled if _LETTERS.search(v)) / n,
-        distinct=len(distinct) / n,
-        flags=sum(1 for v in filled if v.lower() in _FLAGS) / n,
+        money=share(_MONEY),
+        decimals=share(_DECIMALS),
+        long_integers=share(_LONG_INTEGER),
+        dates=dates / n,
+        serials=serials / n,
+        letters=share(_LETTERS),
+        distinct=len(counts) / n,
+        flags=sum(c for v, c in counts.items() if v.lower() in _FLAGS) / n,
     )
 
 
@@ -157,6 +164,11 @@ class _Candidate:
         return (-round(self.score, 3), self.rank, -round(self.wordiness, 1), self.index)
 
 
+def profiles_of(rows: Sequence[Sequence[str]], width: int) -> list[Profile]:
+    """A profile of each of the first ``width`` columns of the sample rows."""
+    return [profile(column_values(rows, i)) for i in range(width)]
+
+
 def column_values(rows: Sequence[Sequence[str]], index: int, limit: int = PROFILE_ROWS) -> list[str]:
     """The values of one column in the first ``limit`` rows (rows too short give '')."""
     return [r[index] if index < len(r) else "" for r in rows[:limit]]
@@ -168,11 +180,13 @@ def map_columns(
     fields: Sequence[str],
     overrides: dict[str, str] | None = None,
     distrusted: dict[str, str] | None = None,
+    profiles: Sequence[Profile] | None = None,
 ) -> dict[str, Choice]:
     """Choose one source column for each field of ``fields`` the file provides.
 
     Fields a header names over values that do not fit, and that no other column provides, are
-    noted in ``distrusted`` (field -> why), when given.
+    noted in ``distrusted`` (field -> why), when given. ``profiles`` (one per header cell) saves
+    profiling the sample again when the caller has them.
 
     >>> header = ["When", "Supplier", "Paid out", "Ref"]
     >>> rows = [["01/03/2025", "Acme Ltd", "1,200.50", "T1"], ["02/03/2025", "Beta plc", "99.99", "T2"]]
@@ -194,7 +208,8 @@ def map_columns(
     for i, cell in enumerate(header):
         if i in used:
             continue
-        candidates += _candidates(i, cell, profile(column_values(sample_rows, i)), wanted, refused)
+        values = profiles[i] if profiles is not None else profile(column_values(sample_rows, i))
+        candidates += _candidates(i, cell, values, wanted, refused)
     for c in sorted(candidates, key=_Candidate.order):
         if c.field not in chosen and c.index not in used:
             chosen[c.field] = Choice(c.index, header[c.index], c.how, c.score, c.values)

@@ -16,7 +16,7 @@ from statistics import median
 
 import pyarrow as pa
 
-from normalise.parsing.columns import Choice, column_values, profile
+from normalise.parsing.columns import Choice, Profile, column_values
 from normalise.parsing.values import parse_amounts
 from normalise.parsing.vocabulary import normalise_header, readings
 
@@ -75,17 +75,20 @@ def dataset_from_values(sample: Sequence[Sequence[str]], choices: dict[str, Choi
     return None
 
 
-def not_spend_reason(header: Sequence[str], choices: dict[str, Choice], sample: Sequence[Sequence[str]]) -> str | None:
+def not_spend_reason(
+    header: Sequence[str], choices: dict[str, Choice], sample: Sequence[Sequence[str]], profiles: Sequence[Profile]
+) -> str | None:
     """Why a mapped table does not list payments, or None when it does.
 
     >>> amount = Choice(1, "Sum of Invoice Nett Amount", "synonym", 1.0)
-    >>> not_spend_reason(["Supplier Name", "Sum of Invoice Nett Amount"], {"supplier_name": Choice(0, "Supplier Name", "exact", 1.0), "amount": amount}, [])
+    >>> named = {"supplier_name": Choice(0, "Supplier Name", "exact", 1.0), "amount": amount}
+    >>> not_spend_reason(["Supplier Name", "Sum of Invoice Nett Amount"], named, [], [Profile(0), Profile(0)])
     'per-supplier summary (Sum of Invoice Nett Amount), not transactions: no dates or transaction numbers'
     """
     if "amount" not in choices:
         return "no column of amounts"
     amount = choices["amount"].source
-    money_headers = [h for i, h in enumerate(header) if h and _is_money_header(h, i, sample)]
+    money_headers = [h for h, p in zip(header, profiles) if h and _is_money_header(h, p)]
     if any(_THOUSANDS.search(h) for h in money_headers):
         scaled = next(h for h in money_headers if _THOUSANDS.search(h))
         return f"amounts in thousands or millions ({_short(scaled)}): a summary or budget table, not payments"
@@ -95,7 +98,7 @@ def not_spend_reason(header: Sequence[str], choices: dict[str, Choice], sample: 
     dated = "payment_date" in choices
     if not dated and any(_PAY.search(normalise_header(h)) for h in header if h):
         return "a pay or staffing table, not payments"
-    figures = _figure_columns(header, choices, sample)
+    figures = _figure_columns(choices, profiles)
     if not dated and figures >= MATRIX_COLUMNS:
         return f"a table of totals ({figures} columns of figures, no payment dates), not payments"
     if "supplier_name" not in choices:
@@ -110,24 +113,20 @@ def not_spend_reason(header: Sequence[str], choices: dict[str, Choice], sample: 
     return None
 
 
-def _figure_columns(header: Sequence[str], choices: dict[str, Choice], sample: Sequence[Sequence[str]]) -> int:
+def _figure_columns(choices: dict[str, Choice], profiles: Sequence[Profile]) -> int:
     """Columns holding figures (by their values), other than those mapped to ids, codes or dates."""
     other = {c.index for canon, c in choices.items() if canon not in ("amount", "gross_amount", "vat_amount")}
-    count = 0
-    for i in range(len(header)):
-        if i in other:
-            continue
-        values = profile(column_values(sample, i))
-        if values.filled and values.money >= 0.9 and values.long_integers < 0.5:
-            count += 1
-    return count
+    return sum(
+        1
+        for i, values in enumerate(profiles)
+        if i not in other and values.filled and values.money >= 0.9 and values.long_integers < 0.5
+    )
 
 
-def _is_money_header(header: str, index: int, sample: Sequence[Sequence[str]]) -> bool:
+def _is_money_header(header: str, values: Profile) -> bool:
     named = readings(header)
     if not named or named[0].field not in ("amount", "gross_amount", "value"):
         return False
-    values = profile(column_values(sample, index))
     return values.filled == 0 or values.money >= 0.8
 
 

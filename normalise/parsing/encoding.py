@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
+from collections import Counter
 
 import ftfy
 
@@ -44,29 +46,51 @@ def detect_encoding(sample: bytes) -> str:
     except UnicodeDecodeError as exc:
         if exc.start >= len(sample) - 3 and exc.reason == "unexpected end of data":
             return "utf-8"  # the sample cut a character in half
-    scores = {name: legacy_score(sample, name) for name in LEGACY_ENCODINGS}
+    contexts = byte_contexts(sample)
+    scores = {name: legacy_score(contexts, name) for name in LEGACY_ENCODINGS}
     return max(LEGACY_ENCODINGS, key=lambda name: (scores[name], -LEGACY_ENCODINGS.index(name)))
 
 
-def legacy_score(sample: bytes, encoding: str) -> float:
+def legacy_score(contexts: Counter, encoding: str) -> float:
     """How plausible a single-byte code page's reading of the non-ASCII bytes is (higher is better).
 
-    >>> legacy_score(b"over \\xa3500", "cp1252") > legacy_score(b"over \\xa3500", "cp850")
+    Each distinct (byte, neighbours) context (:func:`byte_contexts`) is scored once, weighted by how often it occurs.
+
+    >>> pound = byte_contexts(b"over \\xa3500")
+    >>> legacy_score(pound, "cp1252") > legacy_score(pound, "cp850")
     True
     """
-    score = 0.0
-    seen = 0
-    for i, byte in enumerate(sample):
-        if byte < 0x80:
-            continue
-        seen += 1
-        if seen > 2000:
-            break
-        char = bytes([byte]).decode(encoding, errors="replace")
-        before = chr(sample[i - 1]) if i and sample[i - 1] < 0x80 else " "
-        after = chr(sample[i + 1]) if i + 1 < len(sample) and sample[i + 1] < 0x80 else " "
-        score += _char_score(char, before, after)
-    return score
+    return sum(
+        count * _char_score(bytes([byte]).decode(encoding, errors="replace"), before, after)
+        for (before, byte, after), count in contexts.items()
+    )
+
+
+def byte_contexts(sample: bytes, limit: int = 400) -> Counter:
+    """How often each non-ASCII byte occurs between each kind of neighbour (letter, digit or other ASCII).
+
+    >>> byte_contexts(b"Caf\\xe9 \\xa31")
+    Counter({('a', 233, ' '): 1, (' ', 163, '1'): 1})
+    """
+    contexts: Counter = Counter()
+    for match in itertools.islice(_NON_ASCII.finditer(sample), limit):
+        start, end = match.span(1)
+        before = sample[start - 1 : start] if start else b" "
+        after = sample[end : end + 1] or b" "
+        contexts[(_kind(before), sample[start], _kind(after))] += 1
+    return contexts
+
+
+_NON_ASCII = re.compile(rb"([\x80-\xff])")
+
+
+def _kind(neighbour: bytes) -> str:
+    """A neighbouring byte as the character that stands for its kind: 'a' lower, 'A' upper, '1' digit, ' ' other."""
+    if neighbour.islower():
+        return "a"
+    if neighbour.isupper():
+        return "A"
+    return "1" if neighbour.isdigit() else " "
 
 
 def _char_score(char: str, before: str, after: str) -> float:

@@ -9,14 +9,17 @@ only adds words to the first ('Period' over 'From' and 'To') is merged into it.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from normalise.parsing.columns import Choice, map_columns, profile
+from normalise.parsing.columns import Choice, Profile, map_columns, profile, profiles_of
 from normalise.parsing.encoding import repair_text
 from normalise.parsing.vocabulary import CONTRACT_FIELDS, SPEND_FIELDS, readings
 
 MIN_FIELDS = 2
+#: rows read past the last header-like row before the search stops
+LOOK_PAST = 8
 #: rows tried as the header, best first, before giving up
 CANDIDATES = 4
 _MONEY_FIELDS = ("amount", "gross_amount")
@@ -35,6 +38,7 @@ class Header:
     kind: str
     choices: dict[str, Choice]
     distrusted: dict[str, str]
+    profiles: list[Profile]
 
     @property
     def body_start(self) -> int:
@@ -52,11 +56,26 @@ def row_fields(cells: Sequence[str], fields: Sequence[str] = SPEND_FIELDS + CONT
     """
     found = set()
     for cell in cells:
-        if cell and len(cell) < 120:
+        if cell and len(cell) < 120 and _wordy(cell):
             best = [r.field for r in readings(cell) if r.field in fields]
             if best:
                 found.add(best[0])
     return found
+
+
+def _wordy(cell: str) -> bool:
+    """A cell that could be a heading: more letters than digits (figures and dates are data).
+
+    >>> _wordy("2010/11 ABG Allocation £000"), _wordy("01/03/2025"), _wordy("1,200.50")
+    (True, False, False)
+    """
+    digits = len(cell) - len(cell.translate(_DROP_DIGITS))
+    letters = len(cell) - len(cell.translate(_DROP_LETTERS))
+    return letters > 0 and letters >= digits
+
+
+_DROP_DIGITS = str.maketrans("", "", string.digits)
+_DROP_LETTERS = str.maketrans("", "", string.ascii_letters)
 
 
 def find_header(head: list[list[str]], overrides: dict[str, str] | None = None) -> Header | None:
@@ -73,6 +92,8 @@ def find_header(head: list[list[str]], overrides: dict[str, str] | None = None) 
     overridden = {o.strip().casefold() for o in (overrides or {}).values()}
     counts: dict[int, int] = {}
     for i, row in enumerate(head):
+        if counts and i > max(counts) + LOOK_PAST:
+            break  # well into the data: a header has been seen and no better one follows
         count = len(row_fields(row)) + sum(1 for c in row if c and c.strip().casefold() in overridden)
         if count >= MIN_FIELDS:
             counts[i] = count
@@ -96,13 +117,14 @@ def _read_header(head: list[list[str]], index: int, overrides: dict[str, str] | 
     kind = "contracts" if is_contract_register(cells) else "spend"
     fields = CONTRACT_FIELDS if kind == "contracts" else SPEND_FIELDS
     distrusted: dict[str, str] = {}
-    choices = map_columns(cells, sample, fields, overrides, distrusted)
+    profiles = profiles_of(sample, len(cells))
+    choices = map_columns(cells, sample, fields, overrides, distrusted, profiles)
     if kind == "contracts":
         if not ({"value", "supplier_name"} <= set(choices) or {"title", "supplier_name"} <= set(choices)):
             return None
     elif not set(_MONEY_FIELDS) & set(choices):
         return None
-    return Header(index, rows, cells, _width(cells, sample), kind, choices, distrusted)
+    return Header(index, rows, cells, _width(cells, sample), kind, choices, distrusted, profiles)
 
 
 def is_contract_register(header: Sequence[str]) -> bool:

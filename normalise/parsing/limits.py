@@ -104,7 +104,7 @@ class Counted(io.RawIOBase):
 
 
 _ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"(\d{1,9})\"")
-_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,4})(\d{1,9})\"")
+_CELL_COLUMN = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,4})\d")
 
 
 def column_number(letters: bytes) -> int:
@@ -120,22 +120,22 @@ def column_number(letters: bytes) -> int:
 
 
 def sheet_extent(xml: IO[bytes]) -> tuple[int, int]:
-    """(rows, columns) an XLSX worksheet part spans, from the positions its cells name, streamed.
+    """(rows, columns) an XLSX worksheet part spans, from the positions its rows and cells name, streamed.
 
     >>> sheet_extent(io.BytesIO(b'<row r="1"><c r="A1"/><c r="C1"/></row><row r="40"><c r="B40"/></row>'))
     (40, 3)
     """
-    rows = cols = 0
+    rows = 0
+    columns: set[bytes] = set()
     tail = b""
     while block := xml.read(1 << 20):
         text = tail + block
-        for m in _ROW.finditer(text):
-            rows = max(rows, int(m[1]))
-        for m in _CELL.finditer(text):
-            cols = max(cols, column_number(m[1]))
-            rows = max(rows, int(m[2]))
+        columns.update(_CELL_COLUMN.findall(text))
+        numbers = _ROW.findall(text)
+        if numbers:  # rows come in order, but a hostile part need not: every number counts
+            rows = max(rows, *map(int, numbers))
         tail = text[-256:]
-    return rows, cols
+    return rows, max((column_number(c) for c in columns), default=0)
 
 
 _SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\bname=\"([^\"]*)\"[^>]*?\br(?:elationships)?:id=\"([^\"]+)\"")

@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -35,8 +35,8 @@ from normalise.parsing.rowid import OccurrenceCounter, identities, identity_name
 from normalise.parsing.rows import VALUE_ERRORS, Normalised, Source, normalise_spend
 from normalise.parsing.sheet import Sheet, segments
 from normalise.parsing.sniff import sniff_format
-from normalise.parsing.tables import Grid, UnreadableFile, open_grids, prefetched
-from normalise.parsing.values import decide_dayfirst, parse_date
+from normalise.parsing.tables import HEAD_BYTES, Grid, UnreadableFile, open_grids, prefetched
+from normalise.parsing.values import decide_dayfirst, period_in_text
 from normalise.parsing.vocabulary import readings
 from normalise.redaction import redacted_mask
 
@@ -64,6 +64,21 @@ _REPETITIVE = [
 #: columns a file that maps them must not leave empty (the summary then says ``partial``)
 MUST_FILL = {"spend": ("payment_date", "supplier_name"), "contracts": ("supplier_name", "value")}
 _FAILED = ("failed", "not_machine_readable", "not_spend")
+
+
+class _Inline:
+    """An executor that runs each call at once: a small file is not worth a thread."""
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def submit(self, fn: Callable[..., object], *args: object) -> Future:
+        future: Future = Future()
+        future.set_result(fn(*args))
+        return future
 
 
 class NotParseable(Exception):
@@ -196,10 +211,13 @@ class ParseRun:
                 for batch in grid.body(sheet.header_index + sheet.header_rows, sheet.width)
                 for part in segments(sheet, batch)
             )
-            for normalised in prefetched(parts):
+            for normalised in prefetched(parts, threaded=self.path.stat().st_size >= HEAD_BYTES):
                 yield self._finish_rows(sheet, normalised.rows), normalised.rejects
             if sheet.remapped:
                 summary.setdefault("remapped", {})[sheet.name or ""] = sheet.remapped
+                for remap in sheet.remapped:  # columns only a later header names still count as provided
+                    for canon, described in remap["columns"].items():
+                        summary["columns"].setdefault(canon, described)
             if grid.notes.get("mixed_encoding"):
                 summary["encoding"] = f"{grid.encoding} (stray {grid.notes['mixed_encoding']} bytes)"
         if reasons:
@@ -224,7 +242,7 @@ class ParseRun:
             if "amount" not in choices and "gross_amount" in choices:
                 gross = choices["gross_amount"]
                 choices["amount"] = Choice(gross.index, gross.source, "derived", gross.score, gross.values)
-            if reason := not_spend_reason(header.cells, choices, sample):
+            if reason := not_spend_reason(header.cells, choices, sample, header.profiles):
                 reasons[where] = reason + _where(grid)
                 return None
         if self.table is not None and header.kind != self.table:
@@ -474,7 +492,8 @@ def contracts_path(out_path: Path) -> Path:
 
 
 def parse_to_parquet(path: Path, out_path: Path, **kwargs: object) -> dict:
-    """Stream one file's rows into ``out_path`` (spend) or beside it (contracts), rejects beside it; return the summary."""
+    """Stream one file's rows into ``out_path`` (spend, always written) or beside it (contracts), its rejects beside
+    it when there are any (see :func:`rejects_path`, :func:`contracts_path`); return the summary."""
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     run = iter_parse(path, **kwargs)
@@ -496,8 +515,10 @@ def parse_to_parquet(path: Path, out_path: Path, **kwargs: object) -> dict:
         if rejects.num_rows:
             writer("rejects").write_table(rejects)
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet") as pool:
-        pending = None  # one batch is written (without the GIL) while the next is parsed
+    # A large file's batches are written (without the GIL) while the next is parsed; a small one's in turn.
+    threads = 1 if Path(path).stat().st_size >= HEAD_BYTES else 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet") if threads else _Inline() as pool:
+        pending: Future | None = None
         try:
             for rows, rejects in run:
                 if pending is not None:
@@ -511,11 +532,12 @@ def parse_to_parquet(path: Path, out_path: Path, **kwargs: object) -> dict:
             for w in writers.values():
                 w.close()
     failed = run.summary["status"] in _FAILED
-    keep_contracts = run.table == "contracts" and not failed
+    kept = {"spend"} | ({"contracts"} if run.table == "contracts" and not failed else set())
+    kept |= {"rejects"} if "rejects" in writers and not failed else set()
     for name in ("spend", "rejects", "contracts"):
-        if name == "contracts" and not keep_contracts:
+        if name not in kept:  # nothing of it (no register, nothing rejected): no file, not even an old one
             temporary[name].unlink(missing_ok=True)
-            targets[name].unlink(missing_ok=True)  # a re-parse that no longer finds a register
+            targets[name].unlink(missing_ok=True)
             continue
         if failed or name not in writers:
             pq.write_table(schema.empty_table(name), temporary[name])
@@ -533,8 +555,7 @@ def _repeat(value: str | None, n: int) -> pa.Array:
 def _period_from_titles(titles: list[str], dayfirst: bool) -> tuple[dt.date, str, str] | None:
     """A month or quarter named in the rows above the header ('Dec-13') or the sheet's name, for files with no date column."""
     for title in titles:
-        parsed = parse_date(title, dayfirst)
-        if parsed and parsed.precision != "day":
+        if parsed := period_in_text(title, dayfirst):
             return parsed.date, parsed.precision, title
     return None
 

@@ -11,14 +11,12 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from normalise.parsing.columns import PROFILE_ROWS, Choice, map_columns, profile
 from normalise.parsing.encoding import repair_text
 from normalise.parsing.header import MIN_FIELDS, row_fields
 from normalise.parsing.tables import Batch, Grid
-from normalise.parsing.values import parse_amounts
 from normalise.parsing.vocabulary import CONTRACT_FIELDS, SPEND_FIELDS
 
 #: rows per batch checked as possible header rows (rows without a usable amount and with several cells)
@@ -97,15 +95,13 @@ def _first_header(sheet: Sheet, batch: Batch) -> tuple[int, list[str], dict[str,
     money = sheet.index_of(MONEY_FIELD[sheet.kind])
     if money is None or money >= len(batch.columns) or batch.num_rows == 0:
         return None
-    amounts = parse_amounts(pc.utf8_trim_whitespace(batch.columns[money]))
-    cells_filled = None
-    for column in batch.columns:
-        has = pc.cast(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0), pa.int8())
-        cells_filled = has if cells_filled is None else pc.add(cells_filled, has)
-    candidates = pc.and_(pc.is_null(amounts.amounts), pc.greater_equal(pc.fill_null(cells_filled, 0), MIN_FIELDS))
+    # a header row holds words where the amount goes: rows whose amount cell has a digit are data
+    candidates = pc.invert(pc.fill_null(pc.match_substring_regex(batch.columns[money], r"\d"), False))
+    if not pc.any(candidates).as_py():
+        return None
     for position in pc.indices_nonzero(candidates).to_pylist()[:MAX_HEADER_CHECKS]:
         cells = [repair_text(c[position].as_py() or "") for c in batch.columns]
-        if not looks_like_header(cells, sheet):
+        if sum(1 for c in cells if c) < MIN_FIELDS or not looks_like_header(cells, sheet):
             continue
         choices = _mapping(sheet, cells, batch, position)
         if choices is not None:

@@ -141,27 +141,50 @@ def _read_bounded(fh: IO[bytes], limit: int = MAX_WORKBOOK_BYTES) -> bytes:
 
 
 def _csv_grid(opener: Callable[[], IO[bytes]], encoding: str | None, label: str | None) -> Grid:
+    """A CSV's grid. A file within the first MiB is read once, by the csv module, and its body served from
+    those records (small files are most files; pyarrow's start-up costs more than it saves there)."""
     with opener() as fh:
         sample = fh.read(HEAD_BYTES)
         complete = not fh.read(1)
     enc = encoding or detect_encoding(sample)
-    text = sample.decode(enc, errors="replace")
+    text = _decode(sample, enc)
     delimiter = detect_delimiter(text)
     try:
-        records = list(itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), SAMPLE_RECORDS))
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        records = list(reader if complete else itertools.islice(reader, SAMPLE_RECORDS))
     except csv.Error as exc:  # a NUL byte or similar in the first MiB
         raise UnreadableFile(f"not readable as CSV: {exc}") from None
     if not complete and len(records) > 1:
         records = records[:-1]  # the sample may end inside a record
     grid = Grid(sheet=label, head=records[:HEAD_RECORDS], read_body=None, format="csv", encoding=enc)  # type: ignore[arg-type]
     grid.notes["delimiter"] = delimiter
-    grid.notes["sample"] = records
+    grid.notes["sample"] = records[:SAMPLE_RECORDS]
+    if enc in ("utf-8", "utf-8-sig") and "\ufffd" not in text and _has_stray_bytes(sample):
+        grid.notes["mixed_encoding"] = "cp1252"
+    if complete:
+        grid.read_body = functools.partial(_list_batches, records)
+        return grid
     grid.notes["newline"] = line_ending(text)
     # Cells with line breaks are rare; when the sample shows none, the faster reader is used and a
     # chunk that does hold one comes out ragged and is re-read by the csv module.
     grid.notes["multiline"] = any("\n" in c or "\r" in c for r in records for c in r)
     grid.read_body = lambda skip, ncols: _csv_batches(opener, enc, delimiter, skip, ncols, grid.notes)
     return grid
+
+
+def _decode(sample: bytes, encoding: str) -> str:
+    """The sample as text: UTF-8 with stray single-byte characters read as cp1252, like the body's chunks."""
+    if encoding in ("utf-8", "utf-8-sig"):
+        return decode_mostly_utf8(sample.removeprefix(codecs.BOM_UTF8))
+    return sample.decode(encoding, errors="replace").lstrip("\ufeff")
+
+
+def _has_stray_bytes(sample: bytes) -> bool:
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return not (exc.start >= len(sample) - 3 and exc.reason == "unexpected end of data")
+    return False
 
 
 def line_ending(text: str) -> bytes:
@@ -259,14 +282,18 @@ def _record_chunks(opener: Callable[[], IO[bytes]], encoding: str, skip: int, ne
         yield carry
 
 
-def prefetched(items: Iterator[T]) -> Iterator[T]:
+def prefetched(items: Iterator[T], threaded: bool = True) -> Iterator[T]:
     """The same items, each fetched in a worker thread while the caller works on the one before.
 
     pyarrow reads and decodes without the GIL, so reading the next chunk overlaps normalising this one.
+    Not ``threaded``: the items as they come (a thread costs more than a small file saves).
 
-    >>> list(prefetched(iter([1, 2, 3])))
-    [1, 2, 3]
+    >>> list(prefetched(iter([1, 2, 3]))), list(prefetched(iter([1, 2]), threaded=False))
+    ([1, 2, 3], [1, 2])
     """
+    if not threaded:
+        yield from items
+        return
     end = object()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as pool:
         future = pool.submit(next, items, end)

@@ -231,6 +231,34 @@ def _period(first: str, last: str, dayfirst: bool) -> ParsedDate | None:
     return ParsedDate(start.date.replace(day=1), precision)
 
 
+_PERIOD_IN_TEXT = re.compile(
+    r"\b"
+    + _MONTH
+    + r"[a-z]*[-/ .,']*(\d{4}|\d{2})\b(?:\s*(?:-|–|to)\s*"
+    + _MONTH
+    + r"[a-z]*[-/ .,']*(\d{4}|\d{2})\b)?",
+    re.I,
+)
+
+
+def period_in_text(text: str, dayfirst: bool = True) -> ParsedDate | None:
+    """A month or quarter named anywhere in a line of text (a title above the header, a sheet's name).
+
+    >>> period_in_text("Payments over £500 - December 2013"), period_in_text("Report run on 14/11/2019")
+    (ParsedDate(date=datetime.date(2013, 12, 1), precision='month'), None)
+    >>> period_in_text("Spend July 2010-September 2010 (Q2)").precision
+    'quarter'
+    """
+    whole = parse_date(text, dayfirst)
+    if whole is not None:
+        return whole if whole.precision != "day" else None
+    for match in _PERIOD_IN_TEXT.finditer(text):
+        parsed = parse_date(match[0], dayfirst)
+        if parsed is not None and parsed.precision != "day":
+            return parsed
+    return None
+
+
 def decide_dayfirst(values: list[str | None], default: bool = True) -> bool:
     """Day-first unless the evidence says month-first (a middle part above 12 and no first part above 12).
 
