@@ -118,6 +118,36 @@ def test_sterling_is_preferred_to_the_original_currency_and_net_to_gross(tmp_pat
     assert result.spend.column("gross_amount").to_pylist() == [Decimal("120.00")]
 
 
+def test_names_under_an_id_header_are_the_supplier(tmp_path: Path) -> None:
+    text = (
+        "Service,TransNo,Period,Supplier ID(T),Amount,Updated\n"
+        "Highways,148016545,201505,O2 (UK) LTD,6,2015-08-13\n"
+        "Libraries,41125444,201505,FULL BLOWN METALS,1665,2015-08-18\n"
+        "Libraries,41125445,201505,ACME TRADING LTD,12,2015-08-19\n"
+    )
+    result = parse_file(write(tmp_path / "ids.csv", text))
+    assert result.summary["columns"]["supplier_name"]["source"] == "Supplier ID(T)"
+    assert result.spend.column("supplier_name").to_pylist()[0] == "O2 (UK) LTD"
+
+
+def test_an_amount_excluding_vat_is_the_amount_and_data_rows_are_never_the_header(tmp_path: Path) -> None:
+    text = (
+        "Directorate,Paid Date,Supplier Name,Internal Ref,Cost Centre,Total (excludes VAT)\n"
+        "Adults,2020-08-04,18 SEA VIEW VILLAS,8100222,1MK34,1600\n"
+        "Children,2020-08-10,1ST MOVERS,8103511,1MR68,500\n"
+    )
+    result = parse_file(write(tmp_path / "net.csv", text))
+    assert (result.summary["header_row"], result.summary["rows"]) == ({"": 1}, 2)
+    assert result.summary["columns"]["amount"]["source"] == "Total (excludes VAT)"
+
+
+def test_year_and_month_dates(tmp_path: Path) -> None:
+    text = "Date,Supplier,Amount\n2015-04,Acme Ltd,569.65\n2015-04,Beta plc,553.10\n2015-04,Acme Ltd,1.00\n"
+    result = parse_file(write(tmp_path / "months.csv", text))
+    assert set(result.spend.column("date_precision").to_pylist()) == {"month"}
+    assert (result.summary["period_start"], result.summary["period_end"]) == ("2015-04-01", "2015-04-30")
+
+
 # ------------------------------------------------------------------ headers anywhere
 
 
@@ -249,6 +279,31 @@ def test_rows_with_an_amount_stay_whatever_else_is_unreadable(tmp_path: Path) ->
     assert summary["status"] == "partial"
     issues = dict(zip(result.spend.column("source_row").to_pylist(), result.spend.column("row_issues").to_pylist()))
     assert issues == {2: None, 3: ["unparseable_date"], 4: ["missing_supplier"], 6: ["missing_date"]}
+
+
+def test_a_grand_total_in_the_supplier_column_is_a_footer_not_a_firm_called_total(tmp_path: Path) -> None:
+    text = (
+        "Supplier Name,Description,Invoice GL Date,Spend\n"
+        "Costain Ltd,Maintenance,2017-01-24,100.00\n"
+        "Total Gas & Power Ltd,Electricity,2017-01-25,50.00\n"
+        "Grand Total,,,150.00\n"
+    )
+    result = parse_file(write(tmp_path / "footer.csv", text))
+    assert (result.summary["rows"], result.summary["total_amount"]) == (2, "150.00")
+    assert result.summary["rejected"] == {"footer_total": 1}
+
+
+def test_a_stray_cell_beyond_the_header_keeps_its_row_unless_the_amount_may_be_cut(tmp_path: Path) -> None:
+    text = (
+        "Date of Payment,Document Number,Net,Supplier Name,Description\n"
+        "2015-12-01,601155100,1860,Ahmedia Ltd,Training\n"
+        "2015-12-02,axxroyqkw,493.89,Brake Bros Ltd,Food,axxroyqkw\n"  # a systematic trailing copy of the number
+        "2015-12-03,601155101,£1,000.00,Acme Ltd,Hire\n"  # unquoted thousands: the amount is cut in two
+    )
+    result = parse_file(write(tmp_path / "extra.csv", text))
+    assert (result.summary["rows"], result.summary["total_amount"]) == (2, "2353.89")
+    assert result.summary["rejected"] == {"extra_cells": 1}
+    assert result.summary["row_issues"] == {"extra_cells": 1}
 
 
 def test_ok_never_hides_an_empty_date_or_supplier_column(tmp_path: Path) -> None:

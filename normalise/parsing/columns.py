@@ -51,6 +51,7 @@ class Profile:
     letters: float = 0.0
     distinct: float = 0.0
     flags: float = 0.0
+    spaced: float = 0.0  # values of several words ('O2 (UK) LTD'): names, not codes
 
     def describe(self, kind: str) -> str:
         """A few words for the summary, e.g. '98% dates'.
@@ -104,6 +105,7 @@ def profile(values: Sequence[str]) -> Profile:
         letters=share(_LETTERS),
         distinct=len(counts) / n,
         flags=sum(c for v, c in counts.items() if v.lower() in _FLAGS) / n,
+        spaced=sum(c for v, c in counts.items() if " " in v) / n,
     )
 
 
@@ -114,8 +116,8 @@ def fit(kind: str, p: Profile, named: bool = True) -> float:
 
     >>> fit("date", Profile(10, dates=0.9)), fit("money", Profile(10, money=1.0, long_integers=1.0))
     (0.9, 0.3)
-    >>> fit("name", Profile(10, letters=0.1)), fit("code", Profile(10, dates=1.0))
-    (0.1, 0.2)
+    >>> fit("name", Profile(10, letters=0.1)), fit("code", Profile(10, dates=1.0)), fit("code", Profile(10, letters=1.0, spaced=0.9))
+    (0.1, 0.2, 0.2)
     """
     if not p.filled:
         return 1.0
@@ -129,7 +131,8 @@ def fit(kind: str, p: Profile, named: bool = True) -> float:
         return p.flags if p.filled >= 3 else 1.0
     if kind == "code":
         constant = p.filled >= 10 and p.distinct * p.filled <= 1  # one value throughout: the body's code, not an id
-        return 0.2 if p.dates >= 0.8 or constant else 1.0
+        names = p.letters >= 0.8 and p.spaced >= 0.5  # words with spaces: names, not ids
+        return 0.2 if p.dates >= 0.8 or constant or names else 1.0
     return 0.3 if p.dates >= 0.8 or (p.money >= 0.9 and p.letters < 0.1) else 1.0
 
 

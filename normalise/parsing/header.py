@@ -74,6 +74,16 @@ def _wordy(cell: str) -> bool:
     return letters > 0 and letters >= digits
 
 
+def _holds_figures(row: Sequence[str]) -> bool:
+    """Two or more cells that read as amounts or dates: a row of data, whatever words it has.
+
+    >>> _holds_figures(["Adults", "2020-08-04", "18 SEA VIEW VILLAS", "1600"]), _holds_figures(["Date", "Amount", "2010/11"])
+    (True, False)
+    """
+    values = profile([c for c in row if c.strip()])
+    return round((values.money + values.dates + values.serials) * values.filled) >= 2
+
+
 _DROP_DIGITS = str.maketrans("", "", string.digits)
 _DROP_LETTERS = str.maketrans("", "", string.ascii_letters)
 
@@ -95,7 +105,7 @@ def find_header(head: list[list[str]], overrides: dict[str, str] | None = None) 
         if counts and i > max(counts) + LOOK_PAST:
             break  # well into the data: a header has been seen and no better one follows
         count = len(row_fields(row)) + sum(1 for c in row if c and c.strip().casefold() in overridden)
-        if count >= MIN_FIELDS:
+        if count >= MIN_FIELDS and not _holds_figures(row):
             counts[i] = count
     # the earliest of equally good rows, unless the next row is as good (a human header under machine names)
     kept = [i for i, n in counts.items() if counts.get(i + 1) != n]

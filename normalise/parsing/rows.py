@@ -87,7 +87,7 @@ def normalise_spend(sheet: Sheet, part: Part, source: Source) -> Normalised:
     }
     rejects = build_rejects(sheet, source, columns, overflow, source_row, reason, details)
 
-    issues: dict[str, pa.Array] = {}
+    issues: dict[str, pa.Array] = {"extra_cells": extra_cells(columns[named_width(sheet.cells) :], overflow, n)}
     if "payment_date" in sheet.choices and not sheet.period:
         issues["unparseable_date"] = bad_date
         issues["missing_date"] = date_blank
@@ -129,15 +129,42 @@ def _spend_reasons(
     n = len(raw_amount)
     amount_ok = pc.is_valid(amounts.amounts)
     says_total = _says_total(sheet, columns, n)
-    lonely_amount = pc.and_(pc.and_(amount_ok, pc.invert(has_supplier)), pc.and_(date_blank, pc.is_null(transaction)))
-    footer = pc.or_(pc.and_(says_total, pc.invert(has_supplier)), lonely_amount)
+    undated = pc.and_(date_blank, pc.is_null(transaction))
+    lonely_amount = pc.and_(pc.and_(amount_ok, pc.invert(has_supplier)), undated)
+    # 'Grand Total' in the supplier's own column, on a row with no date or reference ('Total Gas Ltd' has them)
+    total_as_supplier = pc.and_(_says_total_in(cells_of(sheet, columns, n)("supplier_name")), undated)
+    footer = pc.or_(pc.and_(says_total, pc.or_(pc.invert(has_supplier), total_as_supplier)), lonely_amount)
     junk = pc.and_(pc.invert(amount_ok), pc.invert(has_supplier))
+    extra = extra_cells(columns[named_width(sheet.cells) :], overflow, n)
     reason = pc.if_else(amounts.bad, "unparseable_amount", pa.scalar(None, pa.string()))
     reason = pc.if_else(amounts.blank, "missing_amount", reason)
-    reason = pc.if_else(extra_cells(columns[named_width(sheet.cells) :], overflow, n), "extra_cells", reason)
+    reason = pc.if_else(pc.and_(extra, split_amount(sheet, columns, raw_amount)), "extra_cells", reason)
     reason = pc.if_else(junk, "junk", reason)
     reason = pc.if_else(footer, "footer_total", reason)
     return common_reasons(sheet, part, columns, overflow, raw_amount, reason)
+
+
+#: an amount cut in two by an unquoted thousands comma: '£1' then '000.00'
+_AMOUNT_HEAD = r"^[-(£$€\s]*\d{1,3}$"
+_AMOUNT_TAIL = r"^\d{3}(\.\d*)?[\s)-]*$"
+
+
+def split_amount(sheet: Sheet, columns: list[pa.Array], raw_amount: pa.Array) -> pa.Array:
+    """Rows whose amount may be cut in two by an unquoted comma (the amount cell is 1-3 digits and the next
+    cell 3 more): with cells beyond the header, no amount on such a row can be trusted.
+
+    A row with an extra cell and no such sign keeps its amount (a stray trailing cell) with a row issue.
+    """
+    amount = sheet.index_of("amount")
+    if amount is None or amount + 1 >= len(columns):
+        return pa.repeat(pa.scalar(True), len(raw_amount))
+    head = pc.match_substring_regex(raw_amount, _AMOUNT_HEAD)
+    tail = pc.match_substring_regex(pc.utf8_trim_whitespace(columns[amount + 1]), _AMOUNT_TAIL)
+    return pc.fill_null(pc.and_(head, tail), True)
+
+
+def _says_total_in(column: pa.Array) -> pa.Array:
+    return pc.fill_null(pc.match_substring_regex(column, _TOTAL), False)
 
 
 def common_reasons(
@@ -165,7 +192,7 @@ def _says_total(sheet: Sheet, columns: list[pa.Array], n: int) -> pa.Array:
     for column in candidates:
         start = pc.utf8_slice_codeunits(column, 0, 16)  # 'Total' opens the cell, after at most 'grand '/'sub '
         if pc.any(pc.match_substring_regex(start, "[Tt][Oo][Tt][Aa][Ll]")).as_py():
-            says_total = pc.or_(says_total, pc.fill_null(pc.match_substring_regex(column, _TOTAL), False))
+            says_total = pc.or_(says_total, _says_total_in(column))
     return says_total
 
 

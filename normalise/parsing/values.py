@@ -132,6 +132,7 @@ MONTHS["sept"] = 9
 _MONTH = "(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + ")"
 
 _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?z?)?$")
+_ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _NUMERIC = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?$")
 _DAY_MONTH_NAME = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[-/ .]+" + _MONTH + r"[-/ .,']+(\d{2}|\d{4})$")
 _MONTH_NAME_DAY = re.compile(r"^" + _MONTH + r" (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})$")
@@ -186,6 +187,8 @@ def parse_date(text: str | None, dayfirst: bool = True) -> ParsedDate | None:
     (ParsedDate(date=datetime.date(2010, 7, 1), precision='quarter'), ParsedDate(date=datetime.date(2013, 12, 1), precision='month'))
     >>> parse_date('Sept 2024').date, parse_date('junk 2024'), parse_date('decision 24'), parse_date('1 marketing 2024')
     (datetime.date(2024, 9, 1), None, None, None)
+    >>> parse_date('2015-04'), parse_date('2015-13')
+    (ParsedDate(date=datetime.date(2015, 4, 1), precision='month'), None)
     """
     if text is None:
         return None
@@ -195,6 +198,9 @@ def parse_date(text: str | None, dayfirst: bool = True) -> ParsedDate | None:
     if m := _ISO.match(s):
         d = _make(int(m[1]), int(m[2]), int(m[3]))
         return ParsedDate(d, "day") if d else None
+    if m := _ISO_MONTH.match(s):
+        d = _make(int(m[1]), int(m[2]), 1)
+        return ParsedDate(d, "month") if d else None
     if m := _NUMERIC.match(s):
         a, b, y = int(m[1]), int(m[2]), _year(m[3])
         d = _make(y, b, a) if dayfirst else _make(y, a, b)

@@ -430,7 +430,9 @@ _MONEY = {
     "salaries",
 }
 _VAT = {"vat"}
-_VAT_EXCLUDED = re.compile(r"\b(ex|exc|excl|excluding|exclusive|net of|before|less|without)( of)? vat\b")
+_VAT_EXCLUDED = re.compile(
+    r"\b(ex|exc|excl|excludes?|excluded|excluding|exclusive|net of|before|less|without|minus)\b.*\bvat\b"
+)
 _VAT_INCLUDED = re.compile(r"\b(inc|incl|including|inclusive|with|plus)( of)? vat\b")
 _ID = {
     "id",
@@ -618,7 +620,7 @@ def readings(header: str) -> tuple[Reading, ...]:
     """Every field a header may name, best first (synonyms of several fields, then its words' family).
 
     >>> [(r.field, r.how) for r in readings("Pay Date")], [r.field for r in readings("Total Invoice Amount")]
-    ([('payment_date', 'words')], ['value', 'amount'])
+    ([('payment_date', 'words')], ['amount', 'value'])
     >>> readings("REDACTIVE EVENTS")
     ()
     """
@@ -631,8 +633,8 @@ def readings(header: str) -> tuple[Reading, ...]:
         if key in syns:
             how = "exact" if key == canon.replace("_", " ") else "synonym"
             found[canon] = Reading(canon, how, SYNONYM_SCORE, syns.index(key))
-    for canon in _families(words, key):
-        found.setdefault(canon, Reading(canon, "words", WORDS_SCORE))
+    for place, canon in enumerate(_families(words, key)):  # a family's later fields are fallbacks
+        found.setdefault(canon, Reading(canon, "words", WORDS_SCORE - WORDS_BELOW * min(place, 1)))
     if not found and len(key) >= 5:
         near = process.extractOne(key, _KEYS, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
         if near is not None:
@@ -730,7 +732,7 @@ def _id_fields(w: set[str]) -> list[str]:
     if w & {"registration", "reg"} and w & (_PARTY - {"name"}):
         return ["charity_number_published"]
     if w & (_PARTY - {"name", "company"}):
-        return ["supplier_id_published"]
+        return ["supplier_id_published", "supplier_name"]  # names under an id header: the values decide
     if w & {"contract"}:
         return ["reference"]
     if (w & _TRANSACTION and w & (_ID - {"code"})) or "transno" in w:
