@@ -521,7 +521,7 @@ class _Builder:
         for section, path, title, dataset in (
             ("gpc", "purchase-cards", "Purchase card transactions", "purchase_card"),
             ("grants", "grants", "Grants to voluntary organisations", "grants"),
-            ("contracts", "contracts", "Contracts over £5,000", None),  # no hint: the parser knows a register
+            ("contracts", "contracts", "Contracts over £5,000", "contracts"),
         ):
             found = [s for s in mine if s.section == section]
             if found:
@@ -531,8 +531,7 @@ class _Builder:
                 )
                 for k, html in pages.items():
                     self.add_page(k, html, found)
-                landing = {"url": "{base}" + key} | ({"dataset": dataset} if dataset else {})
-                entry.setdefault("landing_pages", []).append(landing)
+                entry.setdefault("landing_pages", []).append({"url": "{base}" + key, "dataset": dataset})
         self.sources[p.code] = entry
 
     def documents_of(self, p: Profile) -> tuple[Link, list[Link]]:
