@@ -46,6 +46,8 @@ sys.path.insert(0, str(REPO))
 
 from mockweb.answers import load_answer_key  # noqa: E402
 from mockweb.generate import generate  # noqa: E402
+from mockweb.offline import BASE_URL as OFFLINE_URL  # noqa: E402
+from mockweb.offline import OfflineWeb  # noqa: E402
 from normalise.schema import arrow_schema  # noqa: E402
 from normalise.store.layout import Layout  # noqa: E402
 from normalise.store.parquet_io import write_table  # noqa: E402
@@ -78,13 +80,15 @@ def build_output(out: Path, councils: int) -> dict:
     """An output folder holding what a crawl of the mock web would have stored; returns counts."""
     site = generate(out / "_mockweb", councils=councils)
     key = load_answer_key(site.root)
-    routes = json.loads((site.root / "routes.json").read_text())
+    web = OfflineWeb(site.root)
     now = datetime(2026, 11, 20, 10, tzinfo=UTC)
     rows = []
     for f in key.files[key.files["http_status"] == 200].itertuples():
-        route = routes[f.redirect_to or f.url_path]
-        body = (site.root / route["file"]).read_bytes()
-        sha, fmt, _ = store_original(out, body)
+        answer = web.get(OFFLINE_URL + f.url_path)
+        if answer is None:
+            continue
+        sha, fmt, _ = store_original(out, answer[0])
+        body = answer[0]
         rows.append(
             {
                 "council_code": f.council_code,

@@ -172,7 +172,8 @@ SPEND_COLUMNS = frozenset(
 #: Canonical contracts columns that come from a published contracts register.
 CONTRACT_COLUMNS = frozenset(f for _, f in FAMILIES["contracts"])
 
-#: Transparency Code field <- canonical contracts columns that provide it (normalise/compliance/rules.py).
+#: Transparency Code field <- canonical contracts columns that provide it. Stated again here, not imported from
+#: normalise/compliance/rules.py: the answer key must not be computed by the code it checks.
 CONTRACT_CODE_FIELDS: dict[str, tuple[str, ...]] = {
     "reference": ("reference",),
     "title": ("title",),

@@ -12,6 +12,7 @@ import html
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from typing import IO
 
 #: the most bytes one compressed member or stream may inflate to
@@ -51,39 +52,8 @@ def check_member(info: zipfile.ZipInfo) -> None:
         )
 
 
-class BoundedInflation(io.RawIOBase):
-    """A readable stream over inflated bytes that stops at the size and ratio bounds.
-
-    ``consumed`` tells how many compressed bytes have been read so far.
-    """
-
-    def __init__(self, inner: IO[bytes], consumed: object, name: str) -> None:
-        self._inner = inner
-        self._consumed = consumed
-        self._name = name
-        self._out = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self._inner.read(len(buffer))
-        self._out += len(data)
-        compressed = max(int(self._consumed()), 1)  # type: ignore[operator]
-        if self._out > MAX_INFLATED_BYTES:
-            raise TooLarge(f"{self._name} inflates beyond {MAX_INFLATED_BYTES >> 20} MiB: refused")
-        if self._out > RATIO_GRACE and self._out / compressed > MAX_RATIO:
-            raise TooLarge(f"{self._name} inflates more than {MAX_RATIO}x: refused")
-        buffer[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        self._inner.close()
-        super().close()
-
-
 class Counted(io.RawIOBase):
-    """A readable stream that counts the bytes read through it (the compressed side of an inflation)."""
+    """A readable stream that counts the bytes read through it."""
 
     def __init__(self, inner: IO[bytes]) -> None:
         self._inner = inner
@@ -101,6 +71,26 @@ class Counted(io.RawIOBase):
     def close(self) -> None:
         self._inner.close()
         super().close()
+
+
+class BoundedInflation(Counted):
+    """A readable stream over inflated bytes that stops at the size and ratio bounds.
+
+    ``consumed`` tells how many compressed bytes have been read so far.
+    """
+
+    def __init__(self, inner: IO[bytes], consumed: Callable[[], int], name: str) -> None:
+        super().__init__(inner)
+        self._consumed = consumed
+        self._name = name
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        n = super().readinto(buffer)
+        if self.count > MAX_INFLATED_BYTES:
+            raise TooLarge(f"{self._name} inflates beyond {MAX_INFLATED_BYTES >> 20} MiB: refused")
+        if self.count > RATIO_GRACE and self.count / max(self._consumed(), 1) > MAX_RATIO:
+            raise TooLarge(f"{self._name} inflates more than {MAX_RATIO}x: refused")
+        return n
 
 
 _ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"(\d{1,9})\"")

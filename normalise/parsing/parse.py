@@ -400,29 +400,8 @@ class ParseRun:
 
     def _finish(self, summary: dict) -> None:
         tally = self._tally
-        errors = sum(tally.rejected[r] for r in VALUE_ERRORS)
-        distrusted = summary.get("distrusted", {})
-        empty_columns = [
-            name
-            for name in MUST_FILL.get(self.table or "spend", ())
-            if tally.rows
-            and not tally.filled[name]
-            and (name in distrusted or summary["columns"].get(name, {}).get("how") not in (None, "title"))
-        ]
         if summary["error"] is None:
-            if tally.rows == 0 and errors:
-                summary["status"], summary["error"] = "failed", f"no row could be read ({errors} rows with bad values)"
-            elif tally.rows == 0:
-                summary["status"] = "empty"
-                summary["error"] = "a header and no rows"
-            else:
-                unreadable = sum(n for issue, n in tally.issues.items() if issue.startswith("unparseable_"))
-                summary["status"] = "partial" if errors or unreadable or empty_columns else "ok"
-                if empty_columns:
-                    summary["error"] = "nothing read for " + "; ".join(
-                        f"{c} ({summary.get('distrusted', {}).get(c) or summary['columns'][c]['source']})"
-                        for c in empty_columns
-                    )
+            summary["status"], summary["error"] = self._status(summary)
         summary.update(
             rows=tally.rows,
             rejected=dict(tally.rejected),
@@ -444,6 +423,29 @@ class ParseRun:
         if self.table == "contracts" and tally.date_max:
             start, end = _quarter(tally.date_max)  # a register is as current as its latest contract
             summary.update(period_start=_iso(start), period_end=_iso(end))
+
+    def _status(self, summary: dict) -> tuple[str, str | None]:
+        """ok, partial (values not read), empty (a header and no rows) or failed (no row could be read), and why."""
+        tally = self._tally
+        errors = sum(tally.rejected[r] for r in VALUE_ERRORS)
+        if tally.rows == 0:
+            return (
+                ("failed", f"no row could be read ({errors} rows with bad values)")
+                if errors
+                else ("empty", "a header and no rows")
+            )
+        distrusted = summary.get("distrusted", {})
+        columns = summary["columns"]
+        empty = [  # a column the file has (by its header) of which nothing was read
+            f"{name} ({distrusted.get(name) or columns[name]['source']})"
+            for name in MUST_FILL.get(self.table or "spend", ())
+            if not tally.filled[name]
+            and (name in distrusted or columns.get(name, {}).get("how") not in (None, "title"))
+        ]
+        unreadable = sum(n for issue, n in tally.issues.items() if issue.startswith("unparseable_"))
+        if empty:
+            return "partial", "nothing read for " + "; ".join(empty)
+        return ("partial" if errors or unreadable else "ok"), None
 
 
 # ------------------------------------------------------------------ public API
