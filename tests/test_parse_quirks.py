@@ -412,6 +412,14 @@ def test_a_contracts_register_is_written_beside_an_empty_spend_file(tmp_path: Pa
     assert spend["table"] == "spend" and not contracts_path(out).exists()
 
 
+def test_a_list_linked_as_a_contracts_register_is_read_as_one(tmp_path: Path) -> None:
+    text = "Supplier,Amount,Date Awarded,Description\nGreen Ltd,125000,01/04/2025,Grounds maintenance\n"
+    assert parse_file(write(tmp_path / "awarded.csv", text)).summary["table"] == "spend"  # alone, it reads as spend
+    result = parse_file(write(tmp_path / "awarded.csv", text), dataset="contracts")
+    assert (result.summary["table"], result.contracts.column("value").to_pylist()) == ("contracts", [Decimal("125000")])
+    assert result.contracts.column("start_date").to_pylist() == [dt.date(2025, 4, 1)]
+
+
 def test_a_header_with_no_rows_is_empty_not_ok(tmp_path: Path) -> None:
     result = parse_file(write(tmp_path / "header-only.csv", "Date,Supplier,Amount\n,,\n"))
     assert (result.status, result.summary["rows"], result.summary["error"]) == ("empty", 0, "a header and no rows")

@@ -88,11 +88,14 @@ _DROP_DIGITS = str.maketrans("", "", string.digits)
 _DROP_LETTERS = str.maketrans("", "", string.ascii_letters)
 
 
-def find_header(head: list[list[str]], overrides: dict[str, str] | None = None) -> Header | None:
+def find_header(
+    head: list[list[str]], overrides: dict[str, str] | None = None, registers: bool = False
+) -> Header | None:
     """The header of a grid, or None when no row names an amount and enough else.
 
     Ties go to the later record, so a machine-name row ('apar_name,amount') just above the
-    human header loses to it.
+    human header loses to it. ``registers``: the file was linked as a contracts register, so a
+    table with no payment date is read as one.
 
     >>> find_header([["Report"], [], ["Date", "Supplier", "Amount"], ["01/01/2020", "A", "5"]]).index
     2
@@ -110,13 +113,13 @@ def find_header(head: list[list[str]], overrides: dict[str, str] | None = None) 
     # the earliest of equally good rows, unless the next row is as good (a human header under machine names)
     kept = [i for i, n in counts.items() if counts.get(i + 1) != n]
     for index in sorted(kept, key=lambda i: (-counts[i], i))[:CANDIDATES]:
-        header = _read_header(head, index, overrides)
+        header = _read_header(head, index, overrides, registers)
         if header is not None:
             return header
     return None
 
 
-def _read_header(head: list[list[str]], index: int, overrides: dict[str, str] | None) -> Header | None:
+def _read_header(head: list[list[str]], index: int, overrides: dict[str, str] | None, registers: bool) -> Header | None:
     cells = [repair_text(c) for c in head[index]]
     rows = 1
     below = head[index + 1 :]
@@ -124,7 +127,8 @@ def _read_header(head: list[list[str]], index: int, overrides: dict[str, str] | 
         cells = merge_header_rows(cells, [repair_text(c) for c in below[0]])
         rows = 2
     sample = head[index + rows :]
-    kind = "contracts" if is_contract_register(cells) else "spend"
+    linked_as_register = registers and not _PAYMENT_DATE.search(" | ".join(c.lower() for c in cells))
+    kind = "contracts" if linked_as_register or is_contract_register(cells) else "spend"
     fields = CONTRACT_FIELDS if kind == "contracts" else SPEND_FIELDS
     distrusted: dict[str, str] = {}
     profiles = profiles_of(sample, len(cells))
@@ -147,16 +151,21 @@ def is_contract_register(header: Sequence[str]) -> bool:
     False
     >>> is_contract_register(["Title", "Amount Awarded", "Planned Dates:Start Date", "Planned Dates:End Date"])
     False
+    >>> is_contract_register(["Payment Date", "Supplier", "Amount", "Contract Ref", "Contract Start", "Contract End"])
+    False
     """
     named = {readings(c)[0].field for c in header if c and readings(c)}
     text = " | ".join(c.lower() for c in header if c)
     if not named & {"amount", "value", "gross_amount"} or _GRANT_WORDS.search(text):
         return False
+    if _PAYMENT_DATE.search(text):
+        return False  # a payment date: a list of payments, whatever else it says about contracts
     signs = len(_PROCUREMENT_WORDS.findall(text)) + len(named & {"procedure", "review_date", "sme", "vcse"})
     return signs >= 2 or (signs >= 1 and {"start_date", "end_date"} <= named)
 
 
 _PROCUREMENT_WORDS = re.compile(r"\b(contracts?|tender(?:ed|ing)?|procurement|framework)\b")
+_PAYMENT_DATE = re.compile(r"\b(paid|payment|pay|transaction|trans)\s+date\b|\bdate\s+(paid|of payment)\b")
 _GRANT_WORDS = re.compile(r"\b(grants?|awarded|recipient|funding org|beneficiar(?:y|ies))\b")
 
 

@@ -231,7 +231,7 @@ class ParseRun:
         if grid.refused:
             reasons[where] = grid.refused
             return None
-        header = find_header(grid.head, self.overrides)
+        header = find_header(grid.head, self.overrides, registers=self.hint == schema.CONTRACTS_DATASET)
         if header is None:
             if any(any(c.strip() for c in row) for row in grid.head):
                 reasons[where] = "no header row naming an amount and a supplier" + _where(grid)
