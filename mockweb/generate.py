@@ -45,7 +45,7 @@ from mockweb.site import (
 )
 from normalise.councils import councils as all_councils
 
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 META = "mockweb.json"
 REGISTER_FILLER = 5000
 MONTH_NAMES = (

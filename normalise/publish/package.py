@@ -44,7 +44,7 @@ import pyarrow.parquet as pq
 
 from normalise.schema import REGISTER_TABLES, TABLES, Column
 from normalise.store.atomic import replacing, write_json, write_text
-from normalise.store.layout import PARTITIONED, SPEND_GLOB, TABLE_FILES, Layout, partition_glob
+from normalise.store.layout import PARTITIONED, TABLE_FILES, Layout, partition_glob
 
 PRIMARY_KEYS: dict[str, list[str]] = {
     "spend": ["row_id"],
