@@ -3,13 +3,15 @@
 Layout of the work it keeps between runs (so a re-run parses only new or changed files)::
 
     _work/parsed/<COUNCIL>/<sha256>.parquet           spend rows of one file, as parsed
+    _work/parsed/<COUNCIL>/<sha256>.contracts.parquet the rows of a contracts register, as parsed
     _work/parsed/<COUNCIL>/<sha256>.rejects.parquet   its rejected rows
     _work/parsed/<COUNCIL>/<sha256>.json              the parse summary
     _work/rejects/<COUNCIL>.parquet                   every reject of the council, duplicates included
 
-and the published outputs ``spend/council=<C>/year=<Y>/part-0.parquet`` and ``files.parquet``.
-A council's spend partitions are rewritten whole from its parsed files, so the overlap between a
-month file and a later year file is resolved over everything the council ever published.
+and the published outputs ``spend/council=<C>/year=<Y>/part-0.parquet``,
+``contracts/council=<C>/year=<Y>/part-0.parquet`` and ``files.parquet``. A council's partitions are
+rewritten whole from its parsed files, so the overlap between a month file and a later year file
+(or a contract listed in every quarter's register) is resolved over everything the council published.
 """
 
 from __future__ import annotations
@@ -138,42 +140,50 @@ def _preference_order(files: list[dict]) -> list[dict]:
 
 @task
 def rebuild_council(out: Path, council_code: str) -> dict[tuple[str, str], tuple[int, int]]:
-    """Rewrite one council's spend partitions and rejects from its parsed files.
+    """Rewrite one council's spend and contracts partitions and rejects from its parsed files.
 
-    Returns rows in spend and rows in rejects per (council, source sha256).
+    Returns rows kept (in spend or contracts) and rows in rejects per (council, source sha256).
     """
     layout = Layout(out)
     files = read_table(layout.manifest, "files").filter(pc.equal(pc.field("council_code"), council_code)).to_pylist()
     seen: set[str] = set()
-    spend_parts, reject_parts = [], []
+    parts: dict[str, list[pa.Table]] = {"spend": [], "contracts": [], "rejects": []}
     for f in _preference_order(files):
         sha = f["sha256"]
         if not sha or sha in seen or not layout.parsed(council_code, sha, ".json").exists():
             continue
         seen.add(sha)
-        spend_file = layout.parsed(council_code, sha, ".parquet")
-        rejects_file = layout.parsed(council_code, sha, ".rejects.parquet")
-        if spend_file.exists():
-            spend_parts.append(read_table(spend_file, "spend"))
-        if rejects_file.exists():
-            reject_parts.append(read_table(rejects_file, "rejects"))
-    spend = pa.concat_tables(spend_parts) if spend_parts else empty_table("spend")
-    spend, duplicates = merge_overlapping(spend)
-    rejects = pa.concat_tables([*reject_parts, duplicates]) if reject_parts else duplicates
-    _write_partitions(layout, council_code, spend)
+        for table, suffix in (
+            ("spend", ".parquet"),
+            ("contracts", ".contracts.parquet"),
+            ("rejects", ".rejects.parquet"),
+        ):
+            if (staged := layout.parsed(council_code, sha, suffix)).exists():
+                parts[table].append(read_table(staged, table))
+    spend, duplicates = merge_overlapping(_concat(parts["spend"], "spend"))
+    # the latest register first: a contract listed every quarter is kept as last published
+    contracts, repeated = merge_overlapping(_concat(parts["contracts"][::-1], "contracts"), "contracts")
+    rejects = pa.concat_tables([*parts["rejects"], duplicates, repeated])
+    _write_partitions(layout, "spend", council_code, spend, "payment_date")
+    _write_partitions(layout, "contracts", council_code, contracts, "start_date")
     write_table(rejects, layout.council_rejects(council_code), schema_of="rejects")
-    return {(council_code, sha): counts for sha, counts in _counts_by_source(spend, rejects).items()}
+    kept = pa.concat_tables([spend.select(["source_sha256"]), contracts.select(["source_sha256"])])
+    return {(council_code, sha): counts for sha, counts in _counts_by_source(kept, rejects).items()}
 
 
-def _write_partitions(layout: Layout, council_code: str, spend: pa.Table) -> None:
-    """Replace ``spend/council=<C>/`` with one file per year (undated rows under year=unknown)."""
-    council_dir = layout.spend_council(council_code)
+def _concat(tables: list[pa.Table], table: str) -> pa.Table:
+    return pa.concat_tables(tables) if tables else empty_table(table)
+
+
+def _write_partitions(layout: Layout, table: str, council_code: str, rows: pa.Table, date_column: str) -> None:
+    """Replace ``<table>/council=<C>/`` with one file per year of ``date_column`` (undated rows under year=unknown)."""
+    council_dir = layout.council_partition(table, council_code)
     staging = council_dir.with_name(f".{council_dir.name}.new")
     shutil.rmtree(staging, ignore_errors=True)
-    years = pc.year(spend.column("payment_date")) if len(spend) else pa.array([], pa.int64())
+    years = pc.year(rows.column(date_column)) if len(rows) else pa.array([], pa.int64())
     for year in pc.unique(years).to_pylist():
         mask = pc.is_null(years) if year is None else pc.equal(years, year)
-        part = spend.filter(mask).sort_by([("payment_date", "ascending"), ("row_id", "ascending")])
+        part = rows.filter(mask).sort_by([(date_column, "ascending"), ("row_id", "ascending")])
         label = "unknown" if year is None else str(year)
         write_table(part, staging / f"year={label}" / "part-0.parquet")
     shutil.rmtree(council_dir, ignore_errors=True)
@@ -207,7 +217,9 @@ def record_parse_results(out: Path, summaries: list[dict], counts: dict[tuple[st
             f["parse_status"] = summary.get("status")
             f["error"] = summary.get("error")
             f["columns_mapped"] = summary.get("columns_mapped") or []
-            f["dataset"] = f["dataset"] or summary.get("dataset")
+            # a contracts register is one by its content, whatever its link said
+            is_register = summary.get("table") == "contracts"
+            f["dataset"] = summary.get("dataset") if is_register else f["dataset"] or summary.get("dataset")
             f["period_start"] = f["period_start"] or _date(summary.get("period_start"))
             f["period_end"] = f["period_end"] or _date(summary.get("period_end"))
         key = (f["council_code"], f["sha256"])

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mockweb.files import missing_code_fields
+from mockweb.files import CONTRACT_CODE_FIELDS, missing_code_fields
 
 MACHINE_READABLE = ("csv", "xlsx", "xls", "ods", "json", "zip")
 FILE_COLUMNS = [
@@ -88,7 +88,7 @@ def load_answer_key(root: Path) -> AnswerKey:
     for col in ("rows_total", "transactions", "http_status"):
         files[col] = files[col].astype("int64")
     compliance = read("compliance.csv")
-    compliance["months_covered"] = compliance["months_covered"].astype("int64")
+    compliance["months_covered"] = pd.to_numeric(compliance["months_covered"]).astype("Int64")  # empty for contracts
     return AnswerKey(
         files=files,
         suppliers=read("suppliers.csv"),
@@ -139,52 +139,67 @@ def quarters_between(first: date, as_of: date) -> list[str]:
 def compute_compliance(
     files: pd.DataFrame, row_months: dict[str, set[tuple[int, int]]], outside_england: set[str], as_of: date
 ) -> pd.DataFrame:
-    """Every council's compliance state per quarter, by the rules of COMPLIANCE_RULES.md.
+    """Every council's compliance state per quarter and duty, by the rules of COMPLIANCE_RULES.md.
 
     ``files`` has the key.files columns (``columns`` holds the ';'-joined canonical columns a file
     provides); ``row_months`` gives, per council, the (year, month)s with spend_over_500 rows.
-    Files never served (HTTP errors) do not count as published.
+    Files never served (HTTP errors) do not count as published. Two duties: spending over £500
+    (months counted) and contracts over £5,000 (a register each quarter, months not counted).
     """
-    spend = files[(files["dataset"] == "spend_over_500") & (files["http_status"] == 200)]
+    served = files[files["http_status"] == 200]
+    spend = served[served["dataset"] == "spend_over_500"]
     councils = sorted(files["council_code"].unique())
     quarters = quarters_between(min(spend["period_start"]), as_of)
     records = []
-    for code in councils:
-        own = spend[spend["council_code"] == code]
-        for label in quarters:
-            start, end = quarter_bounds(label)
-            deadline = quarter_deadline(label)
-            covering = own[(own["period_start"] <= end) & (own["period_end"] >= start)]
-            readable = covering[
-                covering["format"].isin(MACHINE_READABLE) & covering["expected_status"].isin(("ok", "partial"))
-            ]
-            months = sum(1 for m in range(start.month, end.month + 1) if (start.year, m) in row_months.get(code, set()))
-            provided = {c for cols in readable["columns"] for c in cols.split(";") if c}
-            missing = missing_code_fields(provided)  # every field when no machine-readable file covers it
-            evidence = min(covering["published_at"], default=None)
-            on_time = None if evidence is None else evidence <= datetime.combine(deadline, time.max, UTC)
-            ladder = (  # the first that holds (COMPLIANCE_RULES.md)
-                ("not_applicable", code in outside_england),
-                ("missing", covering.empty),
-                ("not_machine_readable", readable.empty),
-                ("incomplete", bool(missing) or months < 3),
-                ("late", on_time is False),
-                ("unknown", on_time is None),
-                ("compliant", True),
-            )
-            status = next(name for name, holds in ladder if holds)
-            records.append(
-                {
-                    "council_code": code,
-                    "period": label,
-                    "dataset": "spend_over_500",
-                    "status": status,
-                    "on_time": "" if on_time is None else str(on_time).lower(),
-                    "months_covered": months,
-                    "required_fields_missing": ";".join(missing),
-                    "deadline": deadline.isoformat(),
-                    "published": str(not covering.empty).lower(),
-                    "machine_readable": str(not readable.empty).lower(),
-                }
-            )
+    duties = (("spend_over_500", None), ("contracts", CONTRACT_CODE_FIELDS))
+    for dataset, fields in duties:
+        published = served[served["dataset"] == dataset]
+        for code in councils:
+            own = published[published["council_code"] == code]
+            for label in quarters:
+                records.append(_judge(code, label, own, row_months, outside_england, dataset, fields))
     return pd.DataFrame.from_records(records)
+
+
+def _judge(
+    code: str,
+    label: str,
+    own: pd.DataFrame,
+    row_months: dict[str, set[tuple[int, int]]],
+    outside_england: set[str],
+    dataset: str,
+    fields: dict[str, tuple[str, ...]] | None,
+) -> dict:
+    start, end = quarter_bounds(label)
+    deadline = quarter_deadline(label)
+    covering = own[(own["period_start"] <= end) & (own["period_end"] >= start)]
+    readable = covering[covering["format"].isin(MACHINE_READABLE) & covering["expected_status"].isin(("ok", "partial"))]
+    counted = fields is None
+    months = sum(1 for m in range(start.month, end.month + 1) if (start.year, m) in row_months.get(code, set()))
+    provided = {c for cols in readable["columns"] for c in cols.split(";") if c}
+    # every field when no machine-readable file covers it
+    missing = missing_code_fields(provided) if counted else missing_code_fields(provided, fields or {})
+    evidence = min(covering["published_at"], default=None)
+    on_time = None if evidence is None else evidence <= datetime.combine(deadline, time.max, UTC)
+    ladder = (  # the first that holds (COMPLIANCE_RULES.md)
+        ("not_applicable", code in outside_england),
+        ("missing", covering.empty),
+        ("not_machine_readable", readable.empty),
+        ("incomplete", bool(missing) or (counted and months < 3)),
+        ("late", on_time is False),
+        ("unknown", on_time is None),
+        ("compliant", True),
+    )
+    status = next(name for name, holds in ladder if holds)
+    return {
+        "council_code": code,
+        "period": label,
+        "dataset": dataset,
+        "status": status,
+        "on_time": "" if on_time is None else str(on_time).lower(),
+        "months_covered": months if counted else None,
+        "required_fields_missing": ";".join(missing),
+        "deadline": deadline.isoformat(),
+        "published": str(not covering.empty).lower(),
+        "machine_readable": str(not readable.empty).lower(),
+    }

@@ -45,7 +45,7 @@ from mockweb.site import (
 )
 from normalise.councils import councils as all_councils
 
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 META = "mockweb.json"
 REGISTER_FILLER = 5000
 MONTH_NAMES = (
@@ -123,7 +123,8 @@ class FileSpec:
 
     @property
     def total(self) -> Decimal:
-        return sum((r["amount"] for r in self.records), Decimal("0.00"))
+        money = "value" if self.dataset == "contracts" else "amount"
+        return sum((r[money] for r in self.records), Decimal("0.00"))
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,8 @@ class _Builder:
             self.card_files(p, rng, ledger)
         if p.grants:
             self.grant_files(p, rng, ledger)
+        if p.contracts:
+            self.contract_files(p, ledger)
 
     def spend_file(
         self,
@@ -282,7 +285,7 @@ class _Builder:
             spec.expected_status = "not_machine_readable"
             return
         spec.records = data
-        spec.columns = frozenset(fields) & fmt.SPEND_COLUMNS
+        spec.columns = frozenset(fields) & (fmt.CONTRACT_COLUMNS if spec.dataset == "contracts" else fmt.SPEND_COLUMNS)
         typed = spec.format in ("xlsx", "ods")
         body_rows = [fmt.typed_cells(r, fields) if typed else fmt.text_cells(r, fields, p.style) for r in data]
         for where, row in junk:
@@ -363,6 +366,37 @@ class _Builder:
                 title="Grants",
             )
             spec.link_text = f"Grants to voluntary, community and social enterprise organisations {fy} (CSV)"
+            self.specs.append(spec)
+
+    def contract_files(self, p: Profile, ledger: Ledger) -> None:
+        """A list of the contracts over £5,000 awarded each quarter, on a page of its own."""
+        rng = random.Random(f"{self.seed}:{p.code}:contracts")  # its own stream: other files stay as they were
+        for y, m in months()[::3]:
+            start, end = date(y, m, 1), month_end(y, m + 2)
+            published = publication_time(rng, end, 10, 25)
+            if published.date() >= AS_OF:
+                continue
+            label = f"{MONTH_NAMES[m - 1]} to {MONTH_NAMES[m + 1]} {y}"
+            spec = FileSpec(
+                p.code,
+                "contracts",
+                "csv",
+                start,
+                end,
+                published,
+                f"/{p.slug}/files/contracts-{y}-q{(m - 1) // 3 + 1}.csv",
+                section="contracts",
+            )
+            style = fmt.Style(p.style.date, "comma", "utf-8", "\r\n", False)
+            self.render(
+                spec,
+                Profile(**{**p.__dict__, "style": style}),
+                "contracts",
+                ledger.contracts(start, end, rng.randrange(3, 9), rng),
+                [],
+                title="Contracts",
+            )
+            spec.link_text = f"Contracts awarded over £5,000 – {label} (CSV)"
             self.specs.append(spec)
 
     # -------------------------------------------------------------- faults
@@ -487,6 +521,7 @@ class _Builder:
         for section, path, title, dataset in (
             ("gpc", "purchase-cards", "Purchase card transactions", "purchase_card"),
             ("grants", "grants", "Grants to voluntary organisations", "grants"),
+            ("contracts", "contracts", "Contracts over £5,000", "contracts"),
         ):
             found = [s for s in mine if s.section == section]
             if found:
@@ -726,6 +761,8 @@ def _answers(root: Path, b: _Builder) -> None:
     suppliers: dict[tuple[str, str], dict] = {}
     row_months: dict[str, set[tuple[int, int]]] = {}
     for s in b.specs:
+        if s.dataset == "contracts":
+            continue  # matching reads suppliers from spend
         for r in s.records:
             payee = r["_payee"]
             name = r["supplier_name"].strip()

@@ -34,6 +34,16 @@ ROLES = (
     "late",
 )
 SHAPES = ("table", "list", "accordion", "years", "paged")
+CONTRACT_KINDS = (
+    "Grounds maintenance",
+    "Cleaning services",
+    "Home to school transport",
+    "IT support and licences",
+    "Building repairs",
+    "Agency staff",
+    "Consultancy",
+    "Waste collection vehicles",
+)
 DEPARTMENTS = (
     "Adults and Health",
     "Children and Families",
@@ -135,6 +145,7 @@ class Profile:
     footer_total: bool = False
     gpc: bool = False
     grants: bool = False
+    contracts: bool = False  # publishes a quarterly list of contracts awarded over £5,000
     redaction: str = REDACTIONS[0]
     odd_quarters: frozenset[str] = frozenset()  # late / skipped / PDF-only quarters, by role
     skip_month: tuple[int, int] | None = None
@@ -205,6 +216,7 @@ def build_profiles(chosen: list[Council], economy: Economy, rng: random.Random) 
             footer_total=i % 4 == 1,
             gpc=i % 3 != 2,
             grants=i % 2 == 0,
+            contracts=i % 4 == 1,
             redaction=REDACTIONS[i % len(REDACTIONS)],
         )
         # link habits that move a link's period and format off the link (dealt without the rng,
@@ -348,6 +360,39 @@ class Ledger:
                 }
             )
         rows.sort(key=lambda r: r["payment_date"])
+        return rows
+
+    def contracts(self, start: date, end: date, n: int, rng: random.Random) -> list[dict]:
+        """Contracts over £5,000 awarded within [start, end] (the quarter a register lists)."""
+        companies = [x for x in self.p.payees if x.org_type == "company" and x.organisation is not None][:40]
+        rows = []
+        for i, payee in enumerate(rng.sample(companies, k=min(n, len(companies)))):
+            begins = start + timedelta(days=rng.randrange((end - start).days + 1))
+            if i == 0:  # a day above 12, so day-first dates are decidable
+                begins = begins.replace(day=rng.randrange(13, 28))
+            years = rng.randrange(1, 5)
+            kind = rng.choice(CONTRACT_KINDS)
+            org = payee.organisation
+            rows.append(
+                {
+                    "reference": f"{self.p.code}-C{start.year}-{(start.month - 1) // 3 + 1}{i + 1:03d}",
+                    "title": f"{kind} ({rng.choice(SERVICES)})",
+                    "description": f"Provision of {kind.lower()} for {rng.choice(DEPARTMENTS).lower()}",
+                    "department": rng.choice(DEPARTMENTS),
+                    "supplier_name": payee.name,
+                    "company_number_published": org.company_number if org and org.company_number else None,
+                    "value": Decimal(rng.randrange(60, 5000) * 100),
+                    "irrecoverable_vat": Decimal("0.00"),
+                    "start_date": begins,
+                    "end_date": begins.replace(year=begins.year + years) - timedelta(days=1),
+                    "review_date": begins.replace(year=begins.year + years) - timedelta(days=90),
+                    "procedure": rng.choice(("Open tender", "Invitation to quote", "Framework call-off")),
+                    "sme": rng.random() < 0.4,
+                    "vcse": False,
+                    "_payee": payee,
+                }
+            )
+        rows.sort(key=lambda r: (r["start_date"], r["reference"]))
         return rows
 
     def grants(self, start: date, end: date, n: int) -> list[dict]:

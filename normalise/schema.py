@@ -8,6 +8,7 @@ documented in exactly one place.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -16,6 +17,8 @@ import pyarrow as pa
 MONEY = pa.decimal128(18, 2)
 
 DATASETS = ("spend_over_500", "purchase_card", "grants")
+#: the Transparency Code's contracts over £5,000, published as their own table
+CONTRACTS_DATASET = "contracts"
 DATE_PRECISIONS = ("day", "month", "quarter", "year")
 PARSE_STATUSES = ("ok", "partial", "empty", "failed", "not_machine_readable", "not_spend")
 ORG_TYPES = (
@@ -64,6 +67,23 @@ def _c(name: str, type_: pa.DataType, description: str, required: bool = False) 
 
 S, D, B, INT, TS = pa.string(), pa.date32(), pa.bool_(), pa.int64(), pa.timestamp("us", tz="UTC")
 
+#: Columns spend and contracts rows share (the council, the supplier's ids, where each row came from).
+_COUNCIL_CODE = _c("council_code", S, "mySociety three-letter council code, e.g. BIR.", True)
+_GSS_CODE = _c("gss_code", S, "ONS GSS code of the council.")
+_SUPPLIER_KEY = _c("supplier_key", S, "Normalised supplier name used for grouping and matching.")
+_SUPPLIER_ID_PUBLISHED = _c("supplier_id_published", S, "The council's own supplier id, where published.")
+_COMPANY_NUMBER_PUBLISHED = _c(
+    "company_number_published", S, "Companies House number as published, normalised to 8 characters where valid."
+)
+_CHARITY_NUMBER_PUBLISHED = _c("charity_number_published", S, "Charity number as published.")
+_IRRECOVERABLE_VAT = _c("irrecoverable_vat", MONEY, "VAT that cannot be recovered, where published.")
+_PROVENANCE = [
+    _c("source_sha256", S, "sha256 of the original file this row was read from.", True),
+    _c("source_url", S, "URL the original file was downloaded from."),
+    _c("source_sheet", S, "Worksheet name, for workbooks."),
+    _c("source_row", INT, "1-based row number in the original file or sheet.", True),
+]
+
 SPEND = [
     _c(
         "row_id",
@@ -71,8 +91,8 @@ SPEND = [
         "Stable id of the transaction: the same published row gets the same id on every run and in every file that repeats it.",
         True,
     ),
-    _c("council_code", S, "mySociety three-letter council code, e.g. BIR.", True),
-    _c("gss_code", S, "ONS GSS code of the council."),
+    _COUNCIL_CODE,
+    _GSS_CODE,
     _c("dataset", S, "spend_over_500 | purchase_card | grants.", True),
     _c(
         "payment_date",
@@ -82,30 +102,60 @@ SPEND = [
     _c("date_precision", S, "day | month | quarter | year: how precise payment_date is."),
     _c("transaction_id", S, "Transaction or invoice number as published."),
     _c("amount", MONEY, "Amount in GBP, net of VAT where the file gives both; signed, credit notes negative.", True),
-    _c("irrecoverable_vat", MONEY, "VAT that cannot be recovered, where published."),
+    _IRRECOVERABLE_VAT,
     _c("vat_amount", MONEY, "VAT amount, where published."),
     _c("gross_amount", MONEY, "Gross amount, where published."),
     _c("supplier_name", S, "Beneficiary as published (trimmed)."),
-    _c("supplier_key", S, "Normalised supplier name used for grouping and matching."),
-    _c("supplier_id_published", S, "The council's own supplier id, where published."),
-    _c("company_number_published", S, "Companies House number as published, normalised to 8 characters where valid."),
-    _c("charity_number_published", S, "Charity number as published."),
+    _SUPPLIER_KEY,
+    _SUPPLIER_ID_PUBLISHED,
+    _COMPANY_NUMBER_PUBLISHED,
+    _CHARITY_NUMBER_PUBLISHED,
     _c("redacted", B, "True where the beneficiary was withheld (personal data, commercial confidentiality).", True),
     _c("department", S, "Directorate or department."),
     _c("service_area", S, "Service area or expense area."),
     _c("expense_type", S, "Expense type or account description."),
     _c("purpose", S, "Summary of purpose or narrative."),
     _c("merchant_category", S, "Merchant category (procurement-card files)."),
-    _c("source_sha256", S, "sha256 of the original file this row was read from.", True),
-    _c("source_url", S, "URL the original file was downloaded from."),
-    _c("source_sheet", S, "Worksheet name, for workbooks."),
-    _c("source_row", INT, "1-based row number in the original file or sheet.", True),
+    *_PROVENANCE,
     _c("also_published_in", pa.list_(S), "sha256 of other files that published the same transaction."),
+    _c(
+        "row_issues",
+        pa.list_(S),
+        "What could not be read in a row kept for its amount: unparseable_date, missing_date, missing_supplier, "
+        "unparseable_<column>; null when nothing.",
+    ),
+]
+
+CONTRACTS = [
+    _c("row_id", S, "Stable id of the contract row: the same published row gets the same id on every run.", True),
+    _COUNCIL_CODE,
+    _GSS_CODE,
+    _c("reference", S, "The council's contract reference, as published."),
+    _c("title", S, "Title of the contract."),
+    _c("description", S, "Description of the goods or services."),
+    _c("supplier_name", S, "Supplier as published (trimmed)."),
+    _SUPPLIER_KEY,
+    _SUPPLIER_ID_PUBLISHED,
+    _COMPANY_NUMBER_PUBLISHED,
+    _CHARITY_NUMBER_PUBLISHED,
+    _c("value", MONEY, "Value of the contract in GBP as published (over its life, or annual where that is given)."),
+    _IRRECOVERABLE_VAT,
+    _c("start_date", D, "Start date."),
+    _c("end_date", D, "End date."),
+    _c("review_date", D, "Review date, where published."),
+    _c("department", S, "Department or directorate responsible."),
+    _c("procedure", S, "How it was procured (invitation to quote, tender, framework, ...), as published."),
+    _c("sme", B, "Whether the supplier is a small or medium-sized enterprise, where published."),
+    _c("vcse", B, "Whether the supplier is a voluntary, community or social enterprise, where published."),
+    _c("redacted", B, "True where the supplier was withheld.", True),
+    *_PROVENANCE,
+    _c("also_published_in", pa.list_(S), "sha256 of other registers that list the same contract."),
+    _c("row_issues", pa.list_(S), "What could not be read in a row that was kept (e.g. unparseable_value)."),
 ]
 
 REJECTS = [
     _c("council_code", S, "Council the file belongs to."),
-    _c("dataset", S, "Dataset the file was read as."),
+    _c("dataset", S, "Dataset the file was read as (spend_over_500, purchase_card, grants or contracts)."),
     _c("source_sha256", S, "sha256 of the original file.", True),
     _c("source_url", S, "URL of the original file."),
     _c("source_sheet", S, "Worksheet name, for workbooks."),
@@ -134,17 +184,17 @@ FILES = [
     _c("content_type", S, "Content-Type header."),
     _c("size", INT, "Size in bytes."),
     _c("sha256", S, "sha256 of the content; the original is stored at raw/<sha256[:2]>/<sha256>.<ext>."),
-    _c("format", S, "csv | xlsx | xls | ods | zip | pdf | html | json | unknown, sniffed from the bytes."),
+    _c("format", S, "csv | xlsx | xls | ods | zip | gzip | pdf | html | json | unknown, sniffed from the bytes."),
     _c("period_start", D, "First day of the period the file covers (from link text, name or rows)."),
     _c("period_end", D, "Last day of the period the file covers."),
-    _c("dataset", S, "spend_over_500 | purchase_card | grants, as guessed from the link or the content."),
+    _c("dataset", S, "spend_over_500 | purchase_card | grants | contracts, as guessed from the link or the content."),
     _c(
         "parse_status",
         S,
         "ok | partial | empty (a header and no rows) | failed | not_machine_readable | not_spend; null until parsed.",
     ),
     _c("columns_mapped", pa.list_(S), "Canonical spend columns the file provides (after column mapping)."),
-    _c("rows", INT, "Rows written to spend."),
+    _c("rows", INT, "Rows written to spend (or contracts)."),
     _c("rows_rejected", INT, "Rows written to rejects."),
     _c("error", S, "Why a fetch or parse failed."),
     _c("parser_version", INT, "Version of the parser that read the file (normalise.parsing.version.PARSER_VERSION)."),
@@ -274,6 +324,7 @@ COMPLIANCE = [
 
 TABLES: dict[str, list[Column]] = {
     "spend": SPEND,
+    "contracts": CONTRACTS,
     "rejects": REJECTS,
     "files": FILES,
     "runs": RUNS,
@@ -358,8 +409,9 @@ def register_schema(suffix: str) -> pa.Schema:
     return pa.schema([c.field() for c in REGISTER_TABLES[suffix]])
 
 
+@functools.cache
 def arrow_schema(table: str) -> pa.Schema:
-    """The pyarrow schema of a published table.
+    """The pyarrow schema of a published table (built once: schemas are immutable).
 
     >>> arrow_schema("runs").field("run_id").type
     DataType(string)
@@ -384,7 +436,8 @@ def conform(data: pa.Table, table: str) -> pa.Table:
     arrays = []
     for f in schema:
         if f.name in data.column_names:
-            arrays.append(data.column(f.name).cast(f.type))
+            column = data.column(f.name)
+            arrays.append(column if column.type == f.type else column.cast(f.type))
         else:
             arrays.append(pa.nulls(len(data), f.type))
     return pa.Table.from_arrays(arrays, schema=schema)

@@ -53,7 +53,7 @@ from typing import Any
 import yaml
 
 from normalise.councils import councils
-from normalise.schema import DATASETS
+from normalise.schema import CONTRACTS_DATASET, DATASETS
 
 #: What kind of public material a URL was found in.
 EVIDENCE_KINDS: dict[str, str] = {
@@ -194,8 +194,9 @@ def _landing_page(code: str, item: object, require_evidence: bool) -> LandingPag
     if "url" not in page:
         raise SourcesError(f"{code}: a landing page needs a url")
     url = _http_url(code, page["url"])
-    if page.get("dataset") not in (None, *DATASETS):
-        raise SourcesError(f"{code}: dataset {page['dataset']!r} is not one of {', '.join(DATASETS)}")
+    kinds = (*DATASETS, CONTRACTS_DATASET)  # a contracts register page is named like the spend pages
+    if page.get("dataset") not in (None, *kinds):
+        raise SourcesError(f"{code}: dataset {page['dataset']!r} is not one of {', '.join(kinds)}")
     return LandingPage(
         url=url, dataset=page.get("dataset"), evidence=_evidence(f"{code} {url}", page, require_evidence)
     )

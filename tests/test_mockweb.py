@@ -122,7 +122,8 @@ def test_answer_key_rows_and_totals_match_the_files(site, key):
         amount_col = next(
             c
             for c in frame.columns
-            if c.strip() in ("Amount", "Net Amount", "Net Amount (£)", "Amount Paid", "Amount Awarded")
+            if c.strip()
+            in ("Amount", "Net Amount", "Net Amount (£)", "Amount Paid", "Amount Awarded", "Contract Value")
         )
         assert len(frame) == f.rows_total, f.url_path
         parsed = []

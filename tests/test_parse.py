@@ -51,7 +51,12 @@ def test_guidance_csv_reads_every_column(tmp_path: Path) -> None:
     assert rows[0]["row_id"] == row_id(identity("BIR", "spend_over_500", "2025-02-03", "T1", "Acme Ltd", "1234.50"))
     summary = result.summary
     assert summary["total_amount"] == "2284.50"
-    assert summary["columns"]["amount"] == {"source": "Amount", "how": "exact", "score": 100.0}
+    assert summary["columns"]["amount"] == {
+        "source": "Amount",
+        "how": "exact",
+        "score": 100.0,
+        "values": "100% amounts of 4",
+    }
     assert summary["columns"]["payment_date"]["how"] == "synonym"
     assert (summary["period_start"], summary["period_end"]) == ("2025-02-01", "2025-02-28")
     assert len(summary["sha256"]) == 64
@@ -113,20 +118,23 @@ def test_preamble_footer_blank_repeated_header_and_value_errors(tmp_path: Path) 
     result = parse_file(write(tmp_path / "messy.csv", text))
     summary = result.summary
     assert summary["status"] == "partial"
-    assert summary["rows"] == 2 and summary["total_amount"] == "-293.39"
+    # the row dated 31/02/2025 keeps its money: it stays in spend with its issue
+    assert summary["rows"] == 3 and summary["total_amount"] == "-288.39"
     assert summary["blank_rows"] == 1
     assert summary["rejected"] == {
         "repeated_header": 1,
         "missing_amount": 1,
         "unparseable_amount": 1,
-        "unparseable_date": 1,
         "junk": 1,
         "footer_total": 2,
     }
+    assert summary["row_issues"] == {"unparseable_date": 1}
     rejects = {r["source_row"]: r for r in result.rejects.to_pylist()}
     assert rejects[9]["reason"] == "unparseable_amount" and rejects[9]["detail"] == "abc"
     assert json.loads(rejects[9]["raw"]) == ["04/03/2025", "D Ltd", "abc", "R4"]
-    assert result.spend.column("source_row").to_pylist() == [4, 7]
+    assert result.spend.column("source_row").to_pylist() == [4, 7, 10]
+    assert result.spend.column("row_issues").to_pylist() == [None, None, ["unparseable_date"]]
+    assert result.spend.column("payment_date").to_pylist()[2] is None
 
 
 def test_ragged_rows_keep_their_numbers(tmp_path: Path) -> None:
@@ -238,6 +246,7 @@ def test_streaming_in_small_chunks_gives_the_same_rows(tmp_path: Path, monkeypat
     path = write(tmp_path / "big.csv", "\r\n".join(lines) + "\r\n", "cp1252")
     whole = parse_file(path)
     monkeypatch.setattr(tables, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(tables, "HEAD_BYTES", 4096)  # the file is read in chunks, not whole with its head
     run = iter_parse(path)
     batches = list(run)
     assert len(batches) > 10
@@ -312,6 +321,7 @@ def test_every_mock_council_file_matches_the_answer_key(tmp_path: Path) -> None:
 
 def test_carriage_return_line_endings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tables, "CHUNK_BYTES", 64)
+    monkeypatch.setattr(tables, "HEAD_BYTES", 64)  # the file is read in chunks, not whole with its head
     text = "Date,Supplier,Amount\r" + "".join(f"0{i}/03/2025,Supplier {i},{i}.00\r" for i in range(1, 10))
     result = parse_file(write(tmp_path / "mac.csv", text))
     assert result.summary["rows"] == 9 and result.summary["total_amount"] == "45.00"
@@ -365,6 +375,7 @@ def test_a_row_with_more_cells_than_the_header_is_rejected(
 ) -> None:
     if chunk_bytes:
         monkeypatch.setattr(tables, "CHUNK_BYTES", chunk_bytes)
+        monkeypatch.setattr(tables, "HEAD_BYTES", chunk_bytes)  # the file is read in chunks, not whole with its head
     text = "".join(",".join(row) + "\n" for row in EXTRA_CELLS_ROWS)  # the unquoted '£1,000.00' splits in two
     _check_extra_cells(parse_file(write(tmp_path / "extra.csv", text)))
 

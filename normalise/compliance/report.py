@@ -20,7 +20,7 @@ import pyarrow as pa
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from normalise.compliance import periods
-from normalise.compliance.rules import MonthTotal, monthly_spend, parse_http_date
+from normalise.compliance.rules import DATASET, MonthTotal, monthly_spend, parse_http_date
 from normalise.councils import councils as council_registry
 from normalise.schema import SHARE_GROUPS
 from normalise.store.atomic import write_text
@@ -96,11 +96,13 @@ def write_report(
     layout = Layout(out_dir)
     report_dir = layout.report
     report_dir.mkdir(parents=True, exist_ok=True)
-    rows = compliance.to_pylist()
-    codes = sorted({r["council_code"] for r in rows}, key=_council_name)
+    everything = compliance.to_pylist()
+    rows = [r for r in everything if r["dataset"] == DATASET]  # the overview and charts are about spending
+    codes = sorted({r["council_code"] for r in everything}, key=_council_name)
     by_council: dict[str, list[dict]] = defaultdict(list)
-    for row in rows:
-        by_council[row["council_code"]].append(row)
+    contracts: dict[str, list[dict]] = defaultdict(list)
+    for row in everything:
+        (by_council if row["dataset"] == DATASET else contracts)[row["council_code"]].append(row)
     env = _environment()
     by_month = _spend_by_month(monthly_spend(out_dir, codes) if monthly is None else monthly)
     suppliers = _supplier_summaries(layout.table("suppliers"), codes)
@@ -123,7 +125,9 @@ def write_report(
     for stale in set(report_dir.glob("???.html")) - {report_dir / f"{code}.html" for code in codes}:
         stale.unlink()  # a council no longer in the run
     for code in codes:
-        page = _council_page(code, by_council[code], by_month.get(code, []), suppliers.get(code), files.get(code, []))
+        page = _council_page(
+            code, by_council[code], by_month.get(code, []), suppliers.get(code), files.get(code, []), contracts[code]
+        )
         council_page = env.get_template("council.html").render(**context, page=page, shares=shares.get(code))
         write_text(report_dir / f"{code}.html", council_page)
     return index
@@ -425,6 +429,7 @@ class CouncilPage:
     suppliers: SupplierSummary | None
     total: Decimal
     rows: int
+    contracts: list[dict]
 
 
 def _council_page(
@@ -433,6 +438,7 @@ def _council_page(
     months: list[tuple[date, Decimal]],
     suppliers: SupplierSummary | None,
     files: list[dict],
+    contracts: list[dict],
 ) -> CouncilPage:
     council = council_registry().get(code)
     counts = Counter(r["status"] for r in rows)
@@ -450,6 +456,7 @@ def _council_page(
         suppliers=suppliers,
         total=sum((r["total_amount"] or Decimal(0) for r in rows), Decimal(0)),
         rows=sum(r["rows"] or 0 for r in rows),
+        contracts=sorted(contracts, key=lambda r: r["period"], reverse=True),
     )
 
 

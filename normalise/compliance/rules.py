@@ -1,22 +1,25 @@
 """Compliance with the Local Government Transparency Code: one row per council, quarter and dataset.
 
-The rules (shared with the mock web's answer key) are, for dataset ``spend_over_500``:
+Two quarterly duties are judged (:data:`DUTIES`): expenditure over £500 (``spend_over_500``) and
+contracts over £5,000 (``contracts``, a register republished every quarter). The rules (shared
+with the mock web's answer key) are, for each:
 
 * a file *covers* a quarter when its period overlaps it (``files.period_*``, falling back to the
   earliest and latest payment dates of its spend rows); only downloaded files (with a sha256)
   count, and files found not to be spend at all (``parse_status = not_spend``) do not;
 * *published*: a covering file exists; *machine readable*: a covering file is csv/xlsx/xls/ods/
   json/zip and parsed ``ok`` or ``partial``;
-* *months covered*: months of the quarter with a spend row (month/quarter/year-precision rows
-  count for every month they stand for);
-* *required fields missing*: Transparency Code fields that no machine-readable covering file
-  provides, judged from ``files.columns_mapped``;
+* *months covered* (spend only; null for contracts): months of the quarter with a spend row
+  (month/quarter/year-precision rows count for every month they stand for);
+* *required fields missing*: Transparency Code fields of the duty that no machine-readable
+  covering file provides, judged from ``files.columns_mapped``;
 * *publication evidence*: the earliest of ``first_seen_at`` and ``Last-Modified`` over the
   covering files; on time when it is on or before the deadline day (UTC). When that evidence is a
   ``first_seen_at`` after the deadline from our first crawl of the council, nobody can tell
   whether the file was there before we looked, so ``on_time`` is null;
-* status: not_applicable (outside England), missing, not_machine_readable, incomplete, late,
-  unknown, compliant: the first that holds.
+* status: not_applicable (outside England), missing, not_machine_readable, incomplete (a field
+  missing, or for spend fewer than three months with rows), late, unknown, compliant: the first
+  that holds.
 
 Spend is aggregated by DuckDB straight from the Parquet partitions of the councils asked about
 (streaming; only one row per council, month and date precision comes back to Python). That
@@ -44,8 +47,8 @@ from normalise.store.layout import Layout
 from normalise.store.parquet_io import read_table
 
 DATASET = "spend_over_500"
-MACHINE_READABLE_FORMATS = frozenset({"csv", "xlsx", "xls", "ods", "json", "zip"})
-PARSED = frozenset({"ok", "partial"})
+MACHINE_READABLE_FORMATS = frozenset({"csv", "xlsx", "xls", "ods", "json", "zip", "gzip"})
+PARSED = frozenset({"ok", "partial", "empty"})  # an empty file is readable, it just holds no rows
 
 #: Transparency Code field -> canonical spend columns any one of which provides it.
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
@@ -57,6 +60,34 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "merchant_category": ("merchant_category", "expense_type"),
     "purpose": ("purpose", "expense_type"),
 }
+#: Transparency Code field -> canonical contracts columns any one of which provides it.
+CONTRACT_FIELDS: dict[str, tuple[str, ...]] = {
+    "reference": ("reference",),
+    "title": ("title",),
+    "description": ("description", "title"),
+    "department": ("department",),
+    "supplier": ("supplier_name",),
+    "supplier_registration_number": ("company_number_published", "charity_number_published"),
+    "value": ("value",),
+    "irrecoverable_vat": ("irrecoverable_vat",),
+    "start_date": ("start_date",),
+    "end_date": ("end_date",),
+    "review_date": ("review_date",),
+    "procedure": ("procedure",),
+    "sme_vcse": ("sme", "vcse"),
+}
+
+
+@dataclass(frozen=True)
+class Duty:
+    """One quarterly publication duty of the Code: its dataset, its fields, and whether months are counted."""
+
+    dataset: str
+    fields: dict[str, tuple[str, ...]]
+    counts_months: bool
+
+
+DUTIES = (Duty(DATASET, REQUIRED_FIELDS, True), Duty("contracts", CONTRACT_FIELDS, False))
 
 #: Without a run record, links first seen this soon after a council's first link belong to the first crawl.
 FIRST_CRAWL_GRACE = timedelta(hours=1)
@@ -123,8 +154,8 @@ def compute_compliance(
     out_dir = Path(out_dir)
     manifest = read_table(Layout(out_dir).manifest, "files").to_pylist()
     codes = _run_councils(manifest, councils)
-    files = _source_files(manifest, codes, out_dir)
-    quarters = _quarters(files, since, as_of)
+    files = {duty.dataset: _source_files(manifest, codes, out_dir, duty.dataset) for duty in DUTIES}
+    quarters = _quarters(files[DATASET], since, as_of)
     spend = SpendSummary()
     if quarters:
         for month in monthly_spend(out_dir, codes) if monthly is None else monthly:
@@ -132,7 +163,16 @@ def compute_compliance(
     first_crawl_ends = _first_crawl_ends(manifest, read_table(Layout(out_dir).table("runs"), "runs").to_pylist())
     registry = council_registry()
     rows = [
-        _assess(code, quarter, files.get(code, []), spend, first_crawl_ends.get(code), registry[code].in_england)
+        _assess(
+            duty,
+            code,
+            quarter,
+            files[duty.dataset].get(code, []),
+            spend,
+            first_crawl_ends.get(code),
+            registry[code].in_england,
+        )
+        for duty in DUTIES
         for code in codes
         for quarter in quarters
     ]
@@ -161,13 +201,15 @@ def spend_files(out_dir: Path, codes: Iterable[str]) -> list[str]:
 _SPEND_ROWS = "read_parquet($files, hive_partitioning = true, union_by_name = true)"
 
 
-def _source_files(manifest: list[dict], codes: Sequence[str], out_dir: Path) -> dict[str, list[SourceFile]]:
+def _source_files(
+    manifest: list[dict], codes: Sequence[str], out_dir: Path, dataset: str = DATASET
+) -> dict[str, list[SourceFile]]:
     """Downloaded files of the dataset per council, with their (possibly row-derived) periods."""
     wanted = set(codes)
     candidates = [
         f
         for f in manifest
-        if f["council_code"] in wanted and f["dataset"] == DATASET and f["sha256"] and f["parse_status"] != "not_spend"
+        if f["council_code"] in wanted and f["dataset"] == dataset and f["sha256"] and f["parse_status"] != "not_spend"
     ]
     needing_rows = [f for f in candidates if f["period_start"] is None or f["period_end"] is None]
     from_rows = _periods_from_rows(
@@ -311,14 +353,14 @@ def parse_http_date(value: str | None) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
-def fields_missing(columns_mapped: Iterable[str]) -> list[str]:
-    """Transparency Code fields (sorted) that none of these canonical spend columns provides.
+def fields_missing(columns_mapped: Iterable[str], fields: dict[str, tuple[str, ...]] = REQUIRED_FIELDS) -> list[str]:
+    """Transparency Code fields (sorted) that none of these canonical columns provides.
 
     >>> fields_missing({"payment_date", "supplier_name", "amount", "expense_type", "service_area"})
     ['irrecoverable_vat']
     """
     provided = set(columns_mapped)
-    return sorted(name for name, columns in REQUIRED_FIELDS.items() if provided.isdisjoint(columns))
+    return sorted(name for name, columns in fields.items() if provided.isdisjoint(columns))
 
 
 def _on_time(covering: list[SourceFile], quarter: str, first_crawl_end: datetime | None) -> bool | None:
@@ -336,6 +378,7 @@ def _on_time(covering: list[SourceFile], quarter: str, first_crawl_end: datetime
 
 
 def _assess(
+    duty: Duty,
     code: str,
     quarter: str,
     files: list[SourceFile],
@@ -346,8 +389,9 @@ def _assess(
     covering = [f for f in files if periods.overlaps(f.start, f.end, quarter)]
     readable = [f for f in covering if f.machine_readable]
     published, machine_readable = bool(covering), bool(readable)
-    months_covered = len(spend.months.get(code, set()).intersection(periods.quarter_months(quarter)))
-    missing = fields_missing(set().union(*(f.columns_mapped for f in readable)))
+    months = spend.months.get(code, set()).intersection(periods.quarter_months(quarter))
+    months_covered = len(months) if duty.counts_months else None
+    missing = fields_missing(set().union(*(f.columns_mapped for f in readable)), duty.fields)
     on_time = _on_time(covering, quarter, first_crawl_end) if covering else None
     if not in_england:
         status = "not_applicable"
@@ -355,7 +399,7 @@ def _assess(
         status = "missing"
     elif not machine_readable:
         status = "not_machine_readable"
-    elif missing or months_covered < 3:
+    elif missing or (months_covered is not None and months_covered < 3):
         status = "incomplete"
     elif on_time is False:
         status = "late"
@@ -363,10 +407,11 @@ def _assess(
         status = "unknown"
     else:
         status = "compliant"
+    counted = duty.counts_months
     return {
         "council_code": code,
         "period": quarter,
-        "dataset": DATASET,
+        "dataset": duty.dataset,
         "published": published,
         "first_seen_at": min((f.first_seen_at for f in covering if f.first_seen_at is not None), default=None),
         "deadline": periods.deadline(quarter),
@@ -374,7 +419,7 @@ def _assess(
         "months_covered": months_covered,
         "machine_readable": machine_readable,
         "required_fields_missing": missing,
-        "rows": spend.rows.get((code, quarter), 0),
-        "total_amount": spend.totals.get((code, quarter), Decimal("0.00")),
+        "rows": spend.rows.get((code, quarter), 0) if counted else None,
+        "total_amount": spend.totals.get((code, quarter), Decimal("0.00")) if counted else None,
         "status": status,
     }

@@ -1,364 +1,200 @@
-"""Map published column headers to the canonical spend columns.
+"""Which source column is which canonical field, from its header and its values together.
 
-Synonyms cover the 2010 spending-data guidance, the 2015 Transparency Code,
-the LGA/esd Spend schema (CamelCase), 360Giving, procurement-card bank exports
-and every variant seen in real files. Near misses ('Expenditure Catergory',
-'Directotate') are caught by rapidfuzz; per-council overrides win over all.
+Every column is a candidate for every field its header may name (``vocabulary.readings``) and is
+scored by how well its values fit that field's kind: amounts, dates, names, codes or flags. A
+known header over the wrong values is not trusted (a 'Date' column of 'VARIOUS' is no date), and an
+unknown header over a column of dates or of pounds and pence is still the date or the amount.
+Candidates are then taken best first, each column and each field used once; per-council overrides
+win over everything.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Set
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
-from rapidfuzz import fuzz, process
+from normalise.parsing.values import NOT_APPLICABLE, parse_date
+from normalise.parsing.vocabulary import KINDS, TEXT_FIELDS, normalise_header, readings
 
-#: canonical column -> normalised headers, most preferred first.
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "amount": (
-        "net amount",
-        "amount",
-        "net amt",
-        "sum of net amt",
-        "invoice line value net of vat",
-        "line value net of vat",
-        "invoice line value",
-        "nett amount",
-        "invoice nett amount",
-        "net value",
-        "amount paid",
-        "amount excluding vat",
-        "amount excl vat",
-        "amount ex vat",
-        "net",
-        "amount gbp",
-        "payment amount",
-        "transaction amount",
-        "fin transaction amount",
-        "value",
-        "amount awarded",
-        "amount disbursed",
-        "grant amount",
-        "amount of grant",
-        "expenditure",
-        "spend",
-        "total",
-        "grand total",
-        "original gross amt",
-        "billing gross amt",
-        "invoice amount",
-        "paid amount",
-        "line amount",
-        "sum of invoice nett amount",
-        "sum of amount",
-        "sum of net amount",
-        "total paid",
-    ),
-    "gross_amount": (
-        "gross amount",
-        "gross",
-        "sum of gross amt",
-        "gross amt",
-        "amount including vat",
-        "amount inc vat",
-        "total inc vat",
-        "gross value",
-    ),
-    "vat_amount": ("vat amount", "vat", "sum of vat amt", "vat amt", "vat value"),
-    "irrecoverable_vat": (
-        "irrecoverable vat",
-        "irrecoverable vat amount",
-        "irrecoverable vat amt",
-        "vat irrecoverable",
-        "non recoverable vat",
-    ),
-    "payment_date": (
-        "payment date",
-        "date paid",
-        "paid date",
-        "pymt date",
-        "date of payment",
-        "transaction date",
-        "trans date",
-        "fin transaction date",
-        "date",
-        "invoice payment date",
-        "voucher date",
-        "posting date",
-        "award date",
-        "date grant awarded",
-        "invoice creation date",
-        "invoice date",
-        "effective date",
-        "period",
-    ),
-    "transaction_id": (
-        "transaction number",
-        "transaction no",
-        "trans no",
-        "transaction id",
-        "transaction ref",
-        "transaction reference",
-        "trans number",
-        "unique ref",
-        "internal ref",
-        "internal ref number",
-        "internal reference",
-        "hbc ref no",
-        "invoice number",
-        "invoice no",
-        "invoice ref",
-        "voucher number",
-        "voucher no",
-        "payment reference",
-        "reference",
-        "ref",
-        "ref no",
-        "document number",
-        "identifier",
-        "grant reference",
-        "id",
-    ),
-    "supplier_name": (
-        "supplier name",
-        "supplier",
-        "supplier beneficiary name",
-        "beneficiary name",
-        "beneficiary",
-        "payee name",
-        "payee",
-        "creditor name",
-        "vendor name",
-        "vendor",
-        "merchant name",
-        "mch merchant name",
-        "merchant",
-        "recipient org name",
-        "recipient organization name",
-        "recipient name",
-        "grant beneficiary",
-        "supplier final",
-        "en entity name",
-        "entity name",
-        "name",
-        "company name",
-        "organisation name of supplier",
-    ),
-    "supplier_id_published": (
-        "supplier id",
-        "supplier number",
-        "supplier no",
-        "supplier code",
-        "supplier reference",
-        "vendor id",
-        "vendor number",
-        "creditor id",
-        "creditor number",
-        "creditor code",
-        "beneficiary id",
-        "beneficiary other id",
-        "recipient org identifier",
-        "recipient organization id",
-        "entity",
-    ),
-    "company_number_published": (
-        "supplier registered company number",
-        "company registration number",
-        "company registration",
-        "company number",
-        "companies house number",
-        "recipient org company number",
-        "recipient organization company number",
-        "beneficiary company number",
-        "registered company number",
-        "companies house registration number",
-    ),
-    "charity_number_published": (
-        "supplier registered charity number",
-        "charity registration number",
-        "charity registration",
-        "charity number",
-        "registered charity number",
-        "recipient org charity number",
-        "recipient organization charity number",
-        "beneficiary charity number",
-        "beneficiary s registration number",
-        "charity commission number",
-        "charity commission registration number",
-    ),
-    "department": (
-        "directorate",
-        "department",
-        "department area",
-        "organisational unit",
-        "organisation unit",
-        "cardholder department",
-        "organisatonal unit",
-        "service label",
-        "function",
-        "portfolio",
-        "division",
-    ),
-    "service_area": (
-        "service area",
-        "expense area",
-        "service",
-        "service division label",
-        "service cost centre",
-        "cost centre name",
-        "cost centre description",
-        "cost centre",
-        "service code",
-        "service sercop",
-        "sercop service",
-        "responsible unit",
-        "profit centre",
-        "expenditure unit",
-    ),
-    "expense_type": (
-        "expense type",
-        "expenditure category",
-        "expenditure type",
-        "detailed expenditure type",
-        "account description",
-        "account detail",
-        "account",
-        "account name",
-        "subjective description",
-        "subj description",
-        "element description",
-        "expenditure code description",
-        "category internal name",
-        "proclass label",
-        "procurement classification",
-        "sercop expenditure category",
-        "sercop detailed expenditure type",
-        "type of expenditure",
-        "expense description",
-        "category",
-        "account code",
-        "expenditure code",
-        "expense code",
-    ),
-    "purpose": (
-        "purpose",
-        "purpose of spend",
-        "purpose of spend summary",
-        "summary of purpose",
-        "purpose of expenditure",
-        "purpose of grant",
-        "narrative",
-        "description",
-        "transaction description",
-        "details",
-        "title",
-        "grant purpose",
-        "transaction description 2",
-        "item description",
-    ),
-    "merchant_category": (
-        "merchant category",
-        "merchant category description",
-        "merchant category name",
-        "mcc description",
-        "merchant category code",
-        "mcc",
-        "merchant type",
-        "merchant category code description",
-    ),
-    "body": (
-        "body name",
-        "organisation name",
-        "name of body",
-        "organisation label",
-        "body",
-        "organisation code",
-        "organisation uri",
-        "organisation",
-        "client",
-        "funding org name",
-        "funding organization name",
-        "local authority",
-        "council",
-    ),
-}
-
-#: text columns: among equally good candidates, the one with words beats the one with codes.
-TEXT_COLUMNS = {"supplier_name", "department", "service_area", "expense_type", "purpose", "merchant_category", "body"}
-FUZZY_CUTOFF = 88.0
-_LOOKUP = {syn: (canon, rank) for canon, syns in SYNONYMS.items() for rank, syn in enumerate(syns)}
-_KEYS = list(_LOOKUP)
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-_NON_WORD = re.compile(r"[^0-9a-z]+")
-_ASIDE = re.compile(r"\(=[^)]*\)|\(£\)|£")
+#: sample rows whose values are profiled
+PROFILE_ROWS = 100
+#: a header-named money, date or name column whose values fit less than this is not trusted
+TRUST = {"money": 0.5, "date": 0.5, "name": 0.3, "code": 0.5}
+#: scores of candidates found by their values alone (no header reading)
+VALUE_ONLY = {"date": 0.5, "money": 0.4}
+_FLAGS = {"yes", "no", "y", "n", "true", "false", "sme", "vcse", "non-sme", "non sme", "not sme", "x"}
+_DECIMALS = re.compile(r"(^|[^\d])\d+\.\d{1,2}\s*-?\)?$|£")
+_LONG_INTEGER = re.compile(r"^\d{7,}$")
+_LETTERS = re.compile(r"[^\W\d_]")
+#: what ``values.parse_amounts`` accepts, near enough for evidence: signs, brackets, £, thousands, CR
+_MONEY = re.compile(
+    r"^(?=.*\d)\(?[-+]?\s*(?:£|GBP|\$|€)?\s*[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][-+]?\d{1,2})?\s*\)?-?\s*(?:CR)?$",
+    re.I,
+)
+#: shapes a date can take (two separators between digits, a month name beside a number, an Excel serial)
+_DATE_LIKE = re.compile(
+    r"\d[-/. ]\d{1,2}[-/. ]\d|\d[-/. ]*[^\W\d_]{3}|[^\W\d_]{3}[-/ .,']*\d{2}|^\d{5}(\.\d+)?$|^\d{4}-\d{2}"
+)
 
 
-def normalise_header(header: str) -> str:
-    """Headers compared without case, punctuation, CamelCase, asides or pound signs.
+@dataclass(frozen=True)
+class Profile:
+    """What a column's sample values look like (shares are of the non-blank values)."""
 
-    >>> normalise_header("BeneficiaryOtherID"), normalise_header("* SUPPLIER FINAL"), normalise_header("Body(=18)")
-    ('beneficiary other id', 'supplier final', 'body')
-    >>> normalise_header(" Net Amount(£) "), normalise_header("Name:  "), normalise_header("FIN.TRANSACTION DATE")
-    ('net amount', 'name', 'fin transaction date')
+    filled: int
+    money: float = 0.0
+    decimals: float = 0.0
+    long_integers: float = 0.0
+    dates: float = 0.0
+    serials: float = 0.0
+    letters: float = 0.0
+    distinct: float = 0.0
+    flags: float = 0.0
+    spaced: float = 0.0  # values of several words ('O2 (UK) LTD'): names, not codes
+
+    def describe(self, kind: str) -> str:
+        """A few words for the summary, e.g. '98% dates'.
+
+        >>> Profile(50, dates=0.98).describe("date"), Profile(0).describe("money")
+        ('98% dates of 50', 'no values in the sample')
+        """
+        if not self.filled:
+            return "no values in the sample"
+        share = {"money": self.money, "date": self.dates + self.serials, "flag": self.flags}.get(kind, self.letters)
+        noun = {"money": "amounts", "date": "dates", "flag": "yes/no"}.get(kind, "text")
+        return f"{share:.0%} {noun} of {self.filled}"
+
+
+def profile(values: Sequence[str]) -> Profile:
+    """Profile a column's sample values (a few hundred strings: plain Python, dates parsed once per distinct value).
+
+    >>> p = profile(["01/02/2020", "13/02/2020", "", "n/a", "VARIOUS"])
+    >>> (p.filled, round(p.dates, 2), p.money)
+    (3, 0.67, 0.0)
+    >>> profile(["1,200.00", "£5", "-3.5", "(12.00)", "Acme"]).money
+    0.8
     """
-    text = _ASIDE.sub(" ", header)
-    text = _CAMEL.sub(" ", text).lower()
-    return " ".join(_NON_WORD.sub(" ", text).split())
+    filled = [t for v in values if v and (t := v.strip()) and not NOT_APPLICABLE.match(t)]
+    n = len(filled)
+    if not n:
+        return Profile(0)
+    counts: dict[str, int] = {}
+    for value in filled:
+        counts[value] = counts.get(value, 0) + 1
+    dates = serials = 0
+    dated = [v for v in counts if _DATE_LIKE.search(v)]
+    if len(dated) * 10 >= len(counts) * 3:  # parse only where at least 30% of values look like dates
+        for value in dated[:60]:
+            if parse_date(value) is not None:
+                if value.replace(".", "", 1).isdigit():
+                    serials += counts[value]
+                else:
+                    dates += counts[value]
+
+    def share(pattern: re.Pattern[str]) -> float:
+        return sum(c for v, c in counts.items() if pattern.search(v)) / n
+
+    return Profile(
+        filled=n,
+        money=share(_MONEY),
+        decimals=share(_DECIMALS),
+        long_integers=share(_LONG_INTEGER),
+        dates=dates / n,
+        serials=serials / n,
+        letters=share(_LETTERS),
+        distinct=len(counts) / n,
+        flags=sum(c for v, c in counts.items() if v.lower() in _FLAGS) / n,
+        spaced=sum(c for v, c in counts.items() if " " in v) / n,
+    )
+
+
+def fit(kind: str, p: Profile, named: bool = True) -> float:
+    """How well values fit a kind of field, 0..1 (1 when the sample holds no values).
+
+    ``named``: the header names the field, so Excel serial numbers count as dates.
+
+    >>> fit("date", Profile(10, dates=0.9)), fit("money", Profile(10, money=1.0, long_integers=1.0))
+    (0.9, 0.3)
+    >>> fit("name", Profile(10, letters=0.1)), fit("code", Profile(10, dates=1.0)), fit("code", Profile(10, letters=1.0, spaced=0.9))
+    (0.1, 0.2, 0.2)
+    """
+    if not p.filled:
+        return 1.0
+    if kind == "money":
+        return p.money * (0.3 if p.long_integers >= 0.9 else 1.0)
+    if kind == "date":
+        return min(1.0, p.dates + (p.serials if named else 0.0))
+    if kind == "name":
+        return p.letters
+    if kind == "flag":
+        return p.flags if p.filled >= 3 else 1.0
+    if kind == "code":
+        constant = p.filled >= 10 and p.distinct * p.filled <= 1  # one value throughout: the body's code, not an id
+        names = p.letters >= 0.8 and p.spaced >= 0.5  # words with spaces: names, not ids
+        return 0.2 if p.dates >= 0.8 or constant or names else 1.0
+    return 0.3 if p.dates >= 0.8 or (p.money >= 0.9 and p.letters < 0.1) else 1.0
 
 
 @dataclass(frozen=True)
 class Choice:
-    """Where a canonical column comes from: the source column, its header, how it was chosen, the score."""
+    """Where a canonical field comes from: the source column, its header, how it was chosen, the score."""
 
     index: int
     source: str
     how: str
     score: float
+    values: str = ""
 
     def summary(self) -> dict:
-        return {"source": self.source, "how": self.how, "score": round(self.score, 1)}
+        described = {"source": self.source, "how": self.how, "score": round(min(100.0, 100 * self.score), 1)}
+        if self.values:
+            described["values"] = self.values
+        return described
 
 
-@lru_cache(maxsize=4096)
-def classify_header(header: str) -> tuple[str, int, str, float] | None:
-    """(canonical, rank, how, score) for one header, or None.
+@dataclass(frozen=True)
+class _Candidate:
+    score: float
+    rank: int
+    wordiness: float
+    index: int
+    field: str
+    how: str
+    values: str
 
-    >>> classify_header("Expenditure Catergory")[:1], classify_header("Directotate")[:1], classify_header("Amount")
-    (('expense_type',), ('department',), ('amount', 1, 'exact', 100.0))
-    >>> classify_header("REDACTIVE EVENTS") is None
-    True
-    """
-    key = normalise_header(header)
-    if not key:
-        return None
-    if key in _LOOKUP:
-        canon, rank = _LOOKUP[key]
-        how = "exact" if key == canon.replace("_", " ") else "synonym"
-        return canon, rank, how, 100.0
-    if len(key) < 5:
-        return None
-    found = process.extractOne(key, _KEYS, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
-    if found is None:
-        return None
-    canon, rank = _LOOKUP[found[0]]
-    return canon, rank, "fuzzy", float(found[1])
+    def order(self) -> tuple:
+        return (-round(self.score, 3), self.rank, -round(self.wordiness, 1), self.index)
 
 
-def _wordiness(values: list[str]) -> float:
-    """Share of non-blank values that contain letters (descriptions beat codes)."""
-    filled = [v for v in values if v.strip()]
-    return sum(any(c.isalpha() for c in v) for v in filled) / len(filled) if filled else 0.0
+def profiles_of(rows: Sequence[Sequence[str]], width: int) -> list[Profile]:
+    """A profile of each of the first ``width`` columns of the sample rows."""
+    return [profile(column_values(rows, i)) for i in range(width)]
+
+
+def column_values(rows: Sequence[Sequence[str]], index: int, limit: int = PROFILE_ROWS) -> list[str]:
+    """The values of one column in the first ``limit`` rows (rows too short give '')."""
+    return [r[index] if index < len(r) else "" for r in rows[:limit]]
 
 
 def map_columns(
-    header: list[str], sample_rows: list[list[str]], overrides: dict[str, str] | None = None
+    header: Sequence[str],
+    sample_rows: Sequence[Sequence[str]],
+    fields: Sequence[str],
+    overrides: dict[str, str] | None = None,
+    distrusted: dict[str, str] | None = None,
+    profiles: Sequence[Profile] | None = None,
 ) -> dict[str, Choice]:
-    """Choose one source column for each canonical column the header provides.
+    """Choose one source column for each field of ``fields`` the file provides.
 
-    Overrides (canonical -> header text) win; then exact and synonym matches by
-    preference rank, then fuzzy matches. Each source column is used once.
+    Fields a header names over values that do not fit, and that no other column provides, are
+    noted in ``distrusted`` (field -> why), when given. ``profiles`` (one per header cell) saves
+    profiling the sample again when the caller has them.
+
+    >>> header = ["When", "Supplier", "Paid out", "Ref"]
+    >>> rows = [["01/03/2025", "Acme Ltd", "1,200.50", "T1"], ["02/03/2025", "Beta plc", "99.99", "T2"]]
+    >>> {f: (c.source, c.how) for f, c in map_columns(header, rows, ["amount", "payment_date", "supplier_name"]).items()}
+    {'supplier_name': ('Supplier', 'synonym'), 'amount': ('Paid out', 'words'), 'payment_date': ('When', 'words')}
     """
     chosen: dict[str, Choice] = {}
     used: set[int] = set()
@@ -366,35 +202,63 @@ def map_columns(
         target = normalise_header(source)
         for i, cell in enumerate(header):
             if i not in used and normalise_header(cell) == target:
-                chosen[canon] = Choice(i, cell, "override", 100.0)
+                chosen[canon] = Choice(i, cell, "override", 1.0)
                 used.add(i)
                 break
+    wanted = [f for f in fields if f not in chosen]
     candidates = []
+    refused: dict[str, str] = {}
     for i, cell in enumerate(header):
-        if i in used or (found := classify_header(cell)) is None:
+        if i in used:
             continue
-        canon, rank, how, score = found
-        if canon in chosen:
-            continue
-        words = _wordiness([r[i] for r in sample_rows if i < len(r)]) if canon in TEXT_COLUMNS else 0.0
-        candidates.append((how == "fuzzy", rank, -round(words, 1), -score, i, canon, how, score))
-    for *_, i, canon, how, score in sorted(candidates):
-        if canon not in chosen and i not in used:
-            chosen[canon] = Choice(i, header[i], how, score)
-            used.add(i)
+        values = profiles[i] if profiles is not None else profile(column_values(sample_rows, i))
+        candidates += _candidates(i, cell, values, wanted, refused)
+    for c in sorted(candidates, key=_Candidate.order):
+        if c.field not in chosen and c.index not in used:
+            chosen[c.field] = Choice(c.index, header[c.index], c.how, c.score, c.values)
+            used.add(c.index)
+    if distrusted is not None:
+        distrusted.update({f: why for f, why in refused.items() if f not in chosen})
     return chosen
 
 
-def header_score(cells: list[str], overridden: Set[str] = frozenset()) -> tuple[int, bool]:
-    """How header-like a row is: how many cells name a canonical column, and whether one names an amount.
+def _candidates(
+    index: int, header: str, p: Profile, fields: Sequence[str], refused: dict[str, str]
+) -> list[_Candidate]:
+    out = []
+    named_kinds = set()
+    for reading in readings(header):
+        if reading.field not in fields:
+            continue
+        kind = KINDS.get(reading.field, "text")
+        named_kinds.add(kind)
+        how_well = fit(kind, p)
+        named_exactly = reading.how in ("exact", "synonym")
+        if p.filled >= 2 and how_well < TRUST.get(kind, 0.0) and not (kind == "code" and named_exactly):
+            refused.setdefault(reading.field, f"{header.strip()!r} holds {p.describe(kind)}")
+            continue  # the header says one thing, the values another: not trusted
+        wordiness = p.letters if reading.field in TEXT_FIELDS else 0.0
+        score = reading.score * (0.6 + 0.4 * how_well)
+        out.append(_Candidate(score, reading.rank, wordiness, index, reading.field, reading.how, p.describe(kind)))
+    for canon in fields:
+        kind = KINDS.get(canon, "text")
+        if canon not in ("payment_date", "amount") or kind in named_kinds or p.filled < 3:
+            continue
+        if kind == "date" and fit(kind, p, named=False) >= 0.9 and p.distinct > 0:
+            out.append(_Candidate(VALUE_ONLY[kind], 99, 0.0, index, canon, "values", p.describe(kind)))
+        if kind == "money" and fit(kind, p) >= 0.95 and p.decimals >= 0.3 and p.letters == 0:
+            out.append(_Candidate(VALUE_ONLY[kind], 99, 0.0, index, canon, "values", p.describe(kind)))
+    return out
 
-    Cells naming an overridden source header count as matches (and as the amount).
 
-    >>> header_score(["Date", "Supplier", "Amount"]), header_score(["When", "Paid out"], {"Paid out", "When"})
-    ((3, True), (2, True))
+def named_fields(cells: Sequence[str], fields: Sequence[str]) -> set[str]:
+    """The fields of ``fields`` that the cells of a row name by their words (a header row names several).
+
+    >>> sorted(named_fields(["Expenditure Category", "Date", "Total Invoice Amount", "SUPPLIER"], ["amount", "payment_date", "supplier_name", "expense_type"]))
+    ['amount', 'expense_type', 'payment_date', 'supplier_name']
     """
-    wanted = {normalise_header(o) for o in overridden}
-    found = [classify_header(c) for c in cells if c and len(c) < 60]
-    canon = {f[0] for f in found if f}
-    extra = sum(1 for c in cells if c and normalise_header(c) in wanted)
-    return len(canon) + extra, "amount" in canon or "gross_amount" in canon or extra > 0
+    found: set[str] = set()
+    for cell in cells:
+        if cell and len(cell) < 120:
+            found.update(r.field for r in readings(cell) if r.field in fields)
+    return found

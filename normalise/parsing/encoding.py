@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
+from collections import Counter
 
 import ftfy
 
@@ -11,17 +13,27 @@ BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "
 _MOJIBAKE = re.compile("[ÂÃâ][\u0080-\u00bf\u2018-\u203a€™]|†")
 
 
+#: single-byte code pages councils' systems export, most common first (ties go to the first)
+LEGACY_ENCODINGS = ("cp1252", "cp850", "mac_roman")
+_APOSTROPHES = "\u2019\u2018\u00b4\u02bc`"
+_QUOTES = "\u201c\u201d\u00ab\u00bb\u201e"
+_CURRENCY = "£€$"
+
+
 def detect_encoding(sample: bytes) -> str:
     """The encoding of a text file from its first bytes.
 
-    A BOM decides; valid UTF-8 is UTF-8; otherwise a pound sign written as
-    0x9C before a digit (code page 850/437, Wakefield) means cp850, and
-    anything else is read as cp1252, the usual Windows export.
+    A BOM decides; valid UTF-8 is UTF-8; otherwise each single-byte code page
+    is scored by what its reading of the non-ASCII bytes looks like in context
+    (:func:`legacy_score`): a pound sign before a digit, an apostrophe between
+    letters, an accented letter inside a word.
 
     >>> detect_encoding(b"\\xef\\xbb\\xbfDate,Amount"), detect_encoding("Net Amount(£)".encode("cp1252"))
     ('utf-8-sig', 'cp1252')
     >>> detect_encoding(b"Spend Greater Than \\x9c500"), detect_encoding("Café".encode())
     ('cp850', 'utf-8')
+    >>> detect_encoding(b"St Francis Children\\xabs Society,\\xa3500")
+    'mac_roman'
     """
     for bom, name in BOMS:
         if sample.startswith(bom):
@@ -34,9 +46,71 @@ def detect_encoding(sample: bytes) -> str:
     except UnicodeDecodeError as exc:
         if exc.start >= len(sample) - 3 and exc.reason == "unexpected end of data":
             return "utf-8"  # the sample cut a character in half
-    if re.search(rb"\x9c\d", sample) and not re.search(rb"\xa3\d", sample):
-        return "cp850"
-    return "cp1252"
+    contexts = byte_contexts(sample)
+    scores = {name: legacy_score(contexts, name) for name in LEGACY_ENCODINGS}
+    return max(LEGACY_ENCODINGS, key=lambda name: (scores[name], -LEGACY_ENCODINGS.index(name)))
+
+
+def legacy_score(contexts: Counter, encoding: str) -> float:
+    """How plausible a single-byte code page's reading of the non-ASCII bytes is (higher is better).
+
+    Each distinct (byte, neighbours) context (:func:`byte_contexts`) is scored once, weighted by how often it occurs.
+
+    >>> pound = byte_contexts(b"over \\xa3500")
+    >>> legacy_score(pound, "cp1252") > legacy_score(pound, "cp850")
+    True
+    """
+    return sum(
+        count * _char_score(bytes([byte]).decode(encoding, errors="replace"), before, after)
+        for (before, byte, after), count in contexts.items()
+    )
+
+
+def byte_contexts(sample: bytes, limit: int = 400) -> Counter:
+    """How often each non-ASCII byte occurs between each kind of neighbour (letter, digit or other ASCII).
+
+    >>> byte_contexts(b"Caf\\xe9 \\xa31")
+    Counter({('a', 233, ' '): 1, (' ', 163, '1'): 1})
+    """
+    contexts: Counter = Counter()
+    for match in itertools.islice(_NON_ASCII.finditer(sample), limit):
+        start, end = match.span(1)
+        before = sample[start - 1 : start] if start else b" "
+        after = sample[end : end + 1] or b" "
+        contexts[(_kind(before), sample[start], _kind(after))] += 1
+    return contexts
+
+
+_NON_ASCII = re.compile(rb"([\x80-\xff])")
+
+
+def _kind(neighbour: bytes) -> str:
+    """A neighbouring byte as the character that stands for its kind: 'a' lower, 'A' upper, '1' digit, ' ' other."""
+    if neighbour.islower():
+        return "a"
+    if neighbour.isupper():
+        return "A"
+    return "1" if neighbour.isdigit() else " "
+
+
+def _char_score(char: str, before: str, after: str) -> float:
+    """Plausibility of one decoded character between its ASCII neighbours."""
+    inside_word = before.isalpha() and after.isalpha()
+    if char in _CURRENCY:
+        return 3.0 if after.isdigit() or before in ' "-(,\t' else 1.0
+    if char in _APOSTROPHES:
+        return 3.0 if inside_word else 0.5
+    if char in _QUOTES:
+        return -1.0 if inside_word else 1.0
+    if char.isalpha():
+        if inside_word or (before.isalpha() and not after.isalnum()) or (after.isalpha() and not before.isalnum()):
+            return 1.0 if char.isupper() and before.islower() else 2.0
+        return 0.0
+    if char in "\u2013\u2014\u2026\u00a0\u00b0\u00bd\u00bc\u00be":
+        return 0.5 if not inside_word else -0.5
+    if char == "\ufffd" or ord(char) < 0x20 or 0x2500 <= ord(char) <= 0x259F:
+        return -3.0  # undefined byte, control character or box drawing: not text
+    return -0.5
 
 
 def looks_mojibaked(text: str) -> bool:

@@ -15,15 +15,15 @@ from normalise import schema
 _SHA_LISTS = pa.list_(pa.string())
 
 
-def merge_overlapping(spend: pa.Table) -> tuple[pa.Table, pa.Table]:
+def merge_overlapping(spend: pa.Table, table: str = "spend") -> tuple[pa.Table, pa.Table]:
     """Keep the first occurrence of each ``row_id``; the repeats become ``duplicate`` rejects.
 
-    ``spend`` is one council's rows from many files, preferred files first. The
-    kept row's ``also_published_in`` lists the sha256 of every other file that
-    repeats it (added to any it already had). Every input row ends up in
-    exactly one of the two outputs.
+    ``spend`` is one council's rows (of ``table``: spend or contracts) from many files, preferred
+    files first. The kept row's ``also_published_in`` lists the sha256 of every other file that
+    repeats it (added to any it already had). Every input row ends up in exactly one of the two
+    outputs.
     """
-    spend = schema.conform(spend, "spend")
+    spend = schema.conform(spend, table)
     if spend.num_rows == 0:
         return spend, schema.empty_table("rejects")
     position = _positions(spend.num_rows)
@@ -57,10 +57,15 @@ def merge_overlapping(spend: pa.Table) -> tuple[pa.Table, pa.Table]:
     detail = pc.binary_join_element_wise(
         "duplicate of row_id ", repeats.column("row_id"), " kept from file ", pc.fill_null(kept_sha, "?"), ""
     )
+    dataset = (
+        repeats.column("dataset")
+        if "dataset" in repeats.column_names
+        else pa.repeat(pa.scalar(table, pa.string()), repeats.num_rows)
+    )
     rejects = pa.table(
         {
             "council_code": repeats.column("council_code"),
-            "dataset": repeats.column("dataset"),
+            "dataset": dataset,
             "source_sha256": repeats.column("source_sha256"),
             "source_url": repeats.column("source_url"),
             "source_sheet": repeats.column("source_sheet"),

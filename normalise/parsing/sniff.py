@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-FORMATS = ("csv", "xlsx", "xls", "ods", "zip", "pdf", "html", "json", "unknown")
+FORMATS = ("csv", "xlsx", "xls", "ods", "zip", "gzip", "pdf", "html", "json", "unknown")
 
 
 def sniff_format(head: bytes) -> str:
@@ -12,11 +12,13 @@ def sniff_format(head: bytes) -> str:
     'pdf'
     >>> sniff_format(b"\\xef\\xbb\\xbfDate,Supplier,Amount\\r\\n")
     'csv'
-    >>> sniff_format(b"  <!DOCTYPE html><html>")
-    'html'
+    >>> sniff_format(b"  <!DOCTYPE html><html>"), sniff_format(b"\\x1f\\x8b\\x08\\x00")
+    ('html', 'gzip')
     """
     if head.startswith(b"%PDF"):
         return "pdf"
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return "xls"
     if head.startswith(b"PK\x03\x04"):

@@ -1,4 +1,4 @@
-"""Cell grids from CSV, XLSX, XLS, ODS, 360Giving JSON and ZIP files, streamed in batches.
+"""Cell grids from CSV, XLSX, XLS, ODS, 360Giving JSON, ZIP and gzip files, streamed in batches.
 
 Every source becomes one or more :class:`Grid` (a CSV file, a worksheet, a zip
 member): its first records as lists of strings, for finding the header, and a
@@ -7,7 +7,9 @@ number of every row. CSV bodies are cut into byte chunks at record boundaries
 and read by ``pyarrow.csv`` (both cores, no Python per cell); a chunk with
 ragged rows is re-read with the standard ``csv`` module so no row is lost and
 every row keeps its true number. Cells a row has beyond the grid's width are
-never dropped: the batch carries them as ``overflow``.
+never dropped: the batch carries them as ``overflow``. Workbooks are read a
+sheet at a time and their rows streamed; compressed content is inflated within
+the bounds of ``limits``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import codecs
 import csv
 import datetime as dt
 import functools
+import gzip
 import io
 import itertools
 import json
@@ -25,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TypeVar, cast
+from zlib import error as zlib_error
 
 import numpy as np
 import pyarrow as pa
@@ -32,19 +36,32 @@ import pyarrow.csv as pacsv
 from python_calamine import CalamineWorkbook
 
 from normalise.parsing.encoding import decode_mostly_utf8, detect_encoding
+from normalise.parsing.limits import (
+    MAX_WORKBOOK_BYTES,
+    BoundedInflation,
+    Counted,
+    TooLarge,
+    check_member,
+    oversized_sheets,
+)
 from normalise.parsing.sniff import sniff_format
 
 HEAD_RECORDS = 80
+#: workbook rows held for finding the header and profiling columns (CSV heads hold SAMPLE_RECORDS)
+WORKBOOK_HEAD_ROWS = 400
 SAMPLE_RECORDS = 2000
 HEAD_BYTES = 1 << 20
 CHUNK_BYTES = 8 << 20
 EXCEL_BATCH_ROWS = 50_000
 T = TypeVar("T")
 DELIMITERS = (",", ";", "\t", "|")
+# The csv module refuses a field over 128 KiB and stops the whole file; oversized cells are read here
+# and their rows rejected by the parser instead (limits.MAX_CELL_BYTES).
+csv.field_size_limit(1 << 30)
 
 
 class UnreadableFile(ValueError):
-    """The bytes cannot be read as the format they claim to be (corrupt, encrypted, truncated)."""
+    """The bytes cannot be read as the format they claim to be (corrupt, encrypted, truncated, too large)."""
 
 
 @dataclass
@@ -74,6 +91,8 @@ class Grid:
     format: str
     encoding: str | None = None
     notes: dict = field(default_factory=dict)
+    #: why the grid could not be read (a sheet refused as too large); its head and body are empty
+    refused: str | None = None
 
     def body(self, skip: int, ncols: int) -> Iterator[Batch]:
         """Batches of the records after the first ``skip``, as ``ncols`` string columns."""
@@ -85,47 +104,97 @@ def open_grids(path: Path, fmt: str | None = None, encoding: str | None = None) 
     with open(path, "rb") as fh:
         head = fh.read(8192)
     fmt = fmt or sniff_format(head)
-    yield from _grids(lambda: open(path, "rb"), fmt, encoding, label=None)  # noqa: SIM115  (the callee closes it)
+    try:
+        yield from _grids(lambda: open(path, "rb"), fmt, encoding, label=None, path=path)  # noqa: SIM115
+    except TooLarge as exc:
+        raise UnreadableFile(str(exc)) from None
 
 
-def _grids(opener: Callable[[], IO[bytes]], fmt: str, encoding: str | None, label: str | None) -> Iterator[Grid]:
+def _grids(
+    opener: Callable[[], IO[bytes]], fmt: str, encoding: str | None, label: str | None, path: Path | None = None
+) -> Iterator[Grid]:
     if fmt == "csv":
         yield _csv_grid(opener, encoding, label)
     elif fmt in ("xlsx", "xls", "ods"):
-        with opener() as fh:
-            data = fh.read()
-        yield from _workbook_grids(data, fmt, label)
+        yield from _workbook_grids(opener, fmt, label, path)
     elif fmt == "json":
         with opener() as fh:
-            data = fh.read()
+            data = _read_bounded(fh)
         yield _json_grid(data, label)
     elif fmt == "zip":
         yield from _zip_grids(opener, encoding)
+    elif fmt == "gzip":
+        yield from _gzip_grids(opener, encoding, label)
     else:
         raise UnreadableFile(f"{fmt} is not a tabular format")
+
+
+def _read_bounded(fh: IO[bytes], limit: int = MAX_WORKBOOK_BYTES) -> bytes:
+    """All of a stream that has to be held in memory (a workbook or JSON inside an archive), within a bound."""
+    data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(f"more than {limit >> 20} MiB to hold in memory: refused")
+    return data
 
 
 # ---------------------------------------------------------------- CSV
 
 
 def _csv_grid(opener: Callable[[], IO[bytes]], encoding: str | None, label: str | None) -> Grid:
+    """A CSV's grid. A file within the first MiB is read once, by the csv module, and its body served from
+    those records (small files are most files; pyarrow's start-up costs more than it saves there)."""
     with opener() as fh:
         sample = fh.read(HEAD_BYTES)
         complete = not fh.read(1)
     enc = encoding or detect_encoding(sample)
-    text = sample.decode(enc, errors="replace")
+    text = _decode(sample, enc)
     delimiter = detect_delimiter(text)
-    records = list(itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), SAMPLE_RECORDS))
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        records = list(reader if complete else itertools.islice(reader, SAMPLE_RECORDS))
+    except csv.Error as exc:  # a NUL byte or similar in the first MiB
+        raise UnreadableFile(f"not readable as CSV: {exc}") from None
     if not complete and len(records) > 1:
         records = records[:-1]  # the sample may end inside a record
     grid = Grid(sheet=label, head=records[:HEAD_RECORDS], read_body=None, format="csv", encoding=enc)  # type: ignore[arg-type]
     grid.notes["delimiter"] = delimiter
+    grid.notes["sample"] = records[:SAMPLE_RECORDS]
+    if enc in ("utf-8", "utf-8-sig") and "\ufffd" not in text and _has_stray_bytes(sample):
+        grid.notes["mixed_encoding"] = "cp1252"
+    if complete:
+        grid.read_body = functools.partial(_list_batches, records)
+        return grid
+    grid.notes["newline"] = line_ending(text)
     # Cells with line breaks are rare; when the sample shows none, the faster reader is used and a
     # chunk that does hold one comes out ragged and is re-read by the csv module.
-    grid.notes["newline"] = b"\r" if "\r" in text and "\n" not in text else b"\n"  # old Mac exports end lines with CR
     grid.notes["multiline"] = any("\n" in c or "\r" in c for r in records for c in r)
     grid.read_body = lambda skip, ncols: _csv_batches(opener, enc, delimiter, skip, ncols, grid.notes)
     return grid
+
+
+def _decode(sample: bytes, encoding: str) -> str:
+    """The sample as text: UTF-8 with stray single-byte characters read as cp1252, like the body's chunks."""
+    if encoding in ("utf-8", "utf-8-sig"):
+        return decode_mostly_utf8(sample.removeprefix(codecs.BOM_UTF8))
+    return sample.decode(encoding, errors="replace").lstrip("\ufeff")
+
+
+def _has_stray_bytes(sample: bytes) -> bool:
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return not (exc.start >= len(sample) - 3 and exc.reason == "unexpected end of data")
+    return False
+
+
+def line_ending(text: str) -> bytes:
+    r"""The byte that ends records: CR for old Mac exports (lone CRs outnumber line feeds), else LF.
+
+    >>> line_ending("a,b\rc,d\re,f\r\n"), line_ending("a,b\r\nc,d\r\n"), line_ending("a\nb\n")
+    (b'\r', b'\n', b'\n')
+    """
+    lone_cr = text.count("\r") - text.count("\r\n")
+    return b"\r" if lone_cr > text.count("\n") else b"\n"
 
 
 def detect_delimiter(text: str) -> str:
@@ -213,14 +282,18 @@ def _record_chunks(opener: Callable[[], IO[bytes]], encoding: str, skip: int, ne
         yield carry
 
 
-def prefetched(items: Iterator[T]) -> Iterator[T]:
+def prefetched(items: Iterator[T], threaded: bool = True) -> Iterator[T]:
     """The same items, each fetched in a worker thread while the caller works on the one before.
 
     pyarrow reads and decodes without the GIL, so reading the next chunk overlaps normalising this one.
+    Not ``threaded``: the items as they come (a thread costs more than a small file saves).
 
-    >>> list(prefetched(iter([1, 2, 3])))
-    [1, 2, 3]
+    >>> list(prefetched(iter([1, 2, 3]))), list(prefetched(iter([1, 2]), threaded=False))
+    ([1, 2, 3], [1, 2])
     """
+    if not threaded:
+        yield from items
+        return
     end = object()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as pool:
         future = pool.submit(next, items, end)
@@ -326,31 +399,88 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
-def _workbook_grids(data: bytes, fmt: str, label: str | None) -> Iterator[Grid]:
+def _workbook_grids(opener: Callable[[], IO[bytes]], fmt: str, label: str | None, path: Path | None) -> Iterator[Grid]:
+    """One grid per sheet, each sheet opened in turn and its rows streamed (never the whole book as Python rows)."""
+    source: object = path
+    if path is None:  # a workbook inside an archive: held in memory, within a bound
+        with opener() as fh:
+            source = io.BytesIO(_read_bounded(fh))
+    refused = _refused_sheets(source, fmt)
     try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        book = (
+            CalamineWorkbook.from_path(str(source))
+            if isinstance(source, Path)
+            else CalamineWorkbook.from_filelike(cast(IO[bytes], source))
+        )
     except Exception as exc:  # calamine raises its own error types for every kind of corruption
         raise UnreadableFile(f"cannot open the {fmt} workbook: {exc}") from None
     for name in book.sheet_names:
+        sheet = f"{label}!{name}" if label else name
+        if name in refused:
+            yield Grid(sheet=sheet, head=[], read_body=lambda skip, ncols: iter(()), format=fmt, refused=refused[name])
+            continue
         try:
-            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            rows = _sheet_rows(book, name)
+            head = list(itertools.islice(rows, WORKBOOK_HEAD_ROWS))
         except Exception as exc:
             raise UnreadableFile(f"cannot read sheet {name!r}: {exc}") from None
-        text_rows = [[cell_text(v) for v in row] for row in rows]
-        sheet = f"{label}!{name}" if label else name
         yield Grid(
             sheet=sheet,
-            head=text_rows[:HEAD_RECORDS],
-            read_body=functools.partial(_list_batches, text_rows),
+            head=head[:HEAD_RECORDS],
+            read_body=functools.partial(_stream_batches, head, rows),
             format=fmt,
+            notes={"sample": head},
         )
+
+
+def _refused_sheets(source: object, fmt: str) -> dict[str, str]:
+    """Sheets of an XLSX or ODS too large to open (checked from the zip before calamine inflates anything)."""
+    if fmt == "xls":
+        return {}  # BIFF is not compressed: a sheet is as large as the file, at most 65,536 x 256 cells
+    try:
+        with zipfile.ZipFile(cast(IO[bytes], source) if not isinstance(source, Path) else source) as archive:
+            if fmt == "ods":
+                for info in archive.infolist():
+                    check_member(info)
+                return {}
+            return oversized_sheets(archive)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib_error) as exc:
+        raise UnreadableFile(f"cannot open the {fmt} workbook: {exc}") from None
+    finally:
+        if isinstance(source, io.BytesIO):
+            source.seek(0)
+
+
+def _sheet_rows(book: CalamineWorkbook, name: str) -> Iterator[list[str]]:
+    """A sheet's rows as CSV-like text cells, from its first row (leading empty columns kept)."""
+    sheet = book.get_sheet_by_name(name)
+    pad = [""] * sheet.start[1] if sheet.start and sheet.start[1] else []
+    for row in sheet.iter_rows():
+        yield pad + [cell_text(v) for v in row]
+
+
+def _stream_batches(head: list[list[str]], rest: Iterator[list[str]], skip: int, ncols: int) -> Iterator[Batch]:
+    """Batches of a sheet's rows after ``skip``: the rows already read for the head, then the rest as they come."""
+    start = skip
+    pending = head[skip:]
+    for row in rest:
+        pending.append(row)
+        if len(pending) >= EXCEL_BATCH_ROWS:
+            yield _rows_batch(pending, start, ncols)
+            start += len(pending)
+            pending = []
+    if pending:
+        yield _rows_batch(pending, start, ncols)
+
+
+def _rows_batch(rows: list[list[str]], start: int, ncols: int) -> Batch:
+    columns, overflow = _fit_rows(rows, ncols)
+    return Batch(columns, pa.array(np.arange(start + 1, start + 1 + len(rows), dtype=np.int64)), overflow)
 
 
 def _list_batches(rows: list[list[str]], skip: int, ncols: int) -> Iterator[Batch]:
     for start in range(skip, len(rows), EXCEL_BATCH_ROWS):
-        part = rows[start : start + EXCEL_BATCH_ROWS]
-        columns, overflow = _fit_rows(part, ncols)
-        yield Batch(columns, pa.array(np.arange(start + 1, start + 1 + len(part), dtype=np.int64)), overflow)
+        yield _rows_batch(rows[start : start + EXCEL_BATCH_ROWS], start, ncols)
 
 
 # ---------------------------------------------------------------- 360Giving JSON and zips
@@ -389,7 +519,7 @@ def _json_grid(data: bytes, label: str | None) -> Grid:
 
 
 def _zip_grids(opener: Callable[[], IO[bytes]], encoding: str | None) -> Iterator[Grid]:
-    """Every readable member of a zip, each streamed from the archive (never unpacked whole)."""
+    """Every readable member of a zip, each streamed from the archive (never unpacked whole), within bounds."""
     with opener() as fh:
         try:
             archive = zipfile.ZipFile(fh)
@@ -397,10 +527,34 @@ def _zip_grids(opener: Callable[[], IO[bytes]], encoding: str | None) -> Iterato
         except (zipfile.BadZipFile, ValueError, OSError) as exc:
             raise UnreadableFile(f"corrupt zip: {exc}") from None
         for member in members:
+            check_member(member)
             try:
                 with archive.open(member) as part:
                     fmt = sniff_format(part.read(8192))
-            except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError) as exc:
+            except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError, EOFError, zlib_error) as exc:
                 raise UnreadableFile(f"corrupt zip member {member.filename}: {exc}") from None
-            if fmt in ("csv", "xlsx", "xls", "ods", "json"):
-                yield from _grids(functools.partial(archive.open, member), fmt, encoding, label=member.filename)
+            if fmt in ("csv", "xlsx", "xls", "ods", "json", "gzip"):
+                yield from _grids(functools.partial(_member, archive, member), fmt, encoding, label=member.filename)
+
+
+def _member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> IO[bytes]:
+    part = archive.open(member)
+    return cast(IO[bytes], io.BufferedReader(BoundedInflation(part, lambda: member.compress_size, member.filename)))
+
+
+def _gzip_grids(opener: Callable[[], IO[bytes]], encoding: str | None, label: str | None) -> Iterator[Grid]:
+    """The grid(s) of gzip-compressed content, whatever the file is called, inflated as it is read."""
+
+    def inflated() -> IO[bytes]:
+        raw = Counted(opener())
+        stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw))
+        return cast(IO[bytes], io.BufferedReader(BoundedInflation(stream, lambda: raw.count, label or "gzip content")))
+
+    try:
+        with inflated() as fh:
+            fmt = sniff_format(fh.read(8192))
+    except (OSError, EOFError, zlib_error) as exc:
+        raise UnreadableFile(f"corrupt gzip content: {exc}") from None
+    if fmt not in ("csv", "xlsx", "xls", "ods", "json", "zip"):
+        raise UnreadableFile(f"gzip content is {fmt}, not a table")
+    yield from _grids(inflated, fmt, encoding, label=label)

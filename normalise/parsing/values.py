@@ -21,6 +21,9 @@ _WIDE = pa.decimal128(38, 18)
 _TOO_BIG = pa.scalar(Decimal(10**16), _WIDE)
 #: a cell whose commas are all thousands separators: one number, groups of exactly three digits
 _THOUSANDS = r"^[^\d,]*\d{1,3}(,\d{3})+(\.\d*)?[^\d,]*$"
+#: what councils write in a money column for "nothing": read as blank, not as a bad value
+_NOT_APPLICABLE = r"(?i)^(n/?a|nil|none|null|not applicable|-+|–|—)$"
+NOT_APPLICABLE = re.compile(_NOT_APPLICABLE)
 
 
 def parse_amount(text: str | None) -> Decimal | None:
@@ -30,8 +33,8 @@ def parse_amount(text: str | None) -> Decimal | None:
     Decimal('1234.50')
     >>> parse_amount('(12.00)'), parse_amount('393.39-'), parse_amount('4737.2300000000005')
     (Decimal('-12.00'), Decimal('-393.39'), Decimal('4737.23'))
-    >>> parse_amount('n/a') is None
-    True
+    >>> parse_amount('n/a') is None, parse_amounts(pa.array(['Nil', '-', 'abc'])).bad.to_pylist()
+    (True, [False, False, True])
 
     Commas are thousands separators only; a decimal comma is never guessed, and an
     amount too large for ``decimal128(18, 2)`` is not an amount:
@@ -60,6 +63,8 @@ def parse_amounts(texts: pa.Array) -> Amounts:
     amounts with more than 16 integer digits after rounding are ``bad``.
     """
     s = pc.utf8_trim_whitespace(pc.cast(texts, pa.string()))
+    if pc.any(pc.match_substring_regex(s, _NOT_APPLICABLE)).as_py():  # 'N/A', 'Nil': published as nothing
+        s = pc.if_else(pc.fill_null(pc.match_substring_regex(s, _NOT_APPLICABLE), False), pa.scalar(""), s)
     if pc.any(pc.match_substring(s, ",")).as_py():
         misplaced = pc.invert(pc.fill_null(pc.match_substring_regex(s, _THOUSANDS), True))
         misplaced = pc.and_(misplaced, pc.match_substring(s, ","))
@@ -127,6 +132,7 @@ MONTHS["sept"] = 9
 _MONTH = "(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + ")"
 
 _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?z?)?$")
+_ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _NUMERIC = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?$")
 _DAY_MONTH_NAME = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[-/ .]+" + _MONTH + r"[-/ .,']+(\d{2}|\d{4})$")
 _MONTH_NAME_DAY = re.compile(r"^" + _MONTH + r" (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})$")
@@ -181,6 +187,8 @@ def parse_date(text: str | None, dayfirst: bool = True) -> ParsedDate | None:
     (ParsedDate(date=datetime.date(2010, 7, 1), precision='quarter'), ParsedDate(date=datetime.date(2013, 12, 1), precision='month'))
     >>> parse_date('Sept 2024').date, parse_date('junk 2024'), parse_date('decision 24'), parse_date('1 marketing 2024')
     (datetime.date(2024, 9, 1), None, None, None)
+    >>> parse_date('2015-04'), parse_date('2015-13')
+    (ParsedDate(date=datetime.date(2015, 4, 1), precision='month'), None)
     """
     if text is None:
         return None
@@ -190,6 +198,9 @@ def parse_date(text: str | None, dayfirst: bool = True) -> ParsedDate | None:
     if m := _ISO.match(s):
         d = _make(int(m[1]), int(m[2]), int(m[3]))
         return ParsedDate(d, "day") if d else None
+    if m := _ISO_MONTH.match(s):
+        d = _make(int(m[1]), int(m[2]), 1)
+        return ParsedDate(d, "month") if d else None
     if m := _NUMERIC.match(s):
         a, b, y = int(m[1]), int(m[2]), _year(m[3])
         d = _make(y, b, a) if dayfirst else _make(y, a, b)
@@ -224,6 +235,34 @@ def _period(first: str, last: str, dayfirst: bool) -> ParsedDate | None:
     if precision == "quarter" and start.date.month not in (1, 4, 7, 10):
         precision = "month"  # a three-month span that is not a calendar quarter: keep its first month
     return ParsedDate(start.date.replace(day=1), precision)
+
+
+_PERIOD_IN_TEXT = re.compile(
+    r"\b"
+    + _MONTH
+    + r"[a-z]*[-/ .,']*(\d{4}|\d{2})\b(?:\s*(?:-|–|to)\s*"
+    + _MONTH
+    + r"[a-z]*[-/ .,']*(\d{4}|\d{2})\b)?",
+    re.I,
+)
+
+
+def period_in_text(text: str, dayfirst: bool = True) -> ParsedDate | None:
+    """A month or quarter named anywhere in a line of text (a title above the header, a sheet's name).
+
+    >>> period_in_text("Payments over £500 - December 2013"), period_in_text("Report run on 14/11/2019")
+    (ParsedDate(date=datetime.date(2013, 12, 1), precision='month'), None)
+    >>> period_in_text("Spend July 2010-September 2010 (Q2)").precision
+    'quarter'
+    """
+    whole = parse_date(text, dayfirst)
+    if whole is not None:
+        return whole if whole.precision != "day" else None
+    for match in _PERIOD_IN_TEXT.finditer(text):
+        parsed = parse_date(match[0], dayfirst)
+        if parsed is not None and parsed.precision != "day":
+            return parsed
+    return None
 
 
 def decide_dayfirst(values: list[str | None], default: bool = True) -> bool:
@@ -266,4 +305,45 @@ def parse_dates(texts: pa.Array, dayfirst: bool = True) -> Dates:
         dates=pc.take(dates, idx),
         precision=pc.take(precision, idx),
         bad=pc.fill_null(pc.take(bad_values, idx), False),
+    )
+
+
+# ---------------------------------------------------------------- yes/no flags
+
+_TRUE = {"yes", "y", "true", "t", "x", "1", "sme", "vcse", "✓", "yes - sme", "yes - vcse"}
+_FALSE = {"no", "n", "false", "f", "0", "non-sme", "non sme", "not sme", "non-vcse", "not vcse", "non vcse", "large"}
+
+
+def parse_flag(text: str | None) -> bool | None:
+    """A published yes/no flag (SME, VCSE); None when blank or neither.
+
+    >>> parse_flag("Yes"), parse_flag(" N "), parse_flag("Non-SME"), parse_flag("unknown"), parse_flag("")
+    (True, False, False, None, None)
+    """
+    value = " ".join((text or "").lower().split())
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    return None
+
+
+@dataclass
+class Flags:
+    """Parsed flags: ``flags`` (bool, null when blank or unreadable) and ``bad`` (non-blank but unreadable)."""
+
+    flags: pa.Array
+    bad: pa.Array
+
+
+def parse_flags(texts: pa.Array) -> Flags:
+    """Parse a column of yes/no flags, once per distinct value."""
+    encoded = pc.dictionary_encode(pc.cast(texts, pa.string()))
+    values = encoded.dictionary.to_pylist()
+    parsed = [parse_flag(v) for v in values]
+    bad = [p is None and bool((v or "").strip()) for v, p in zip(values, parsed)]
+    idx = encoded.indices
+    return Flags(
+        flags=pc.take(pa.array(parsed, pa.bool_()), idx),
+        bad=pc.fill_null(pc.take(pa.array(bad, pa.bool_()), idx), False),
     )

@@ -5,4 +5,4 @@ dates, columns, status): files read by an older version are then re-read by the 
 ``councilspend normalise``, and only the councils whose output changed are rebuilt.
 """
 
-PARSER_VERSION = 1
+PARSER_VERSION = 2

@@ -44,10 +44,11 @@ import pyarrow.parquet as pq
 
 from normalise.schema import REGISTER_TABLES, TABLES, Column
 from normalise.store.atomic import replacing, write_json, write_text
-from normalise.store.layout import SPEND_GLOB, TABLE_FILES, Layout
+from normalise.store.layout import PARTITIONED, TABLE_FILES, Layout, partition_glob
 
 PRIMARY_KEYS: dict[str, list[str]] = {
     "spend": ["row_id"],
+    "contracts": ["row_id"],
     "files": ["url"],
     "runs": ["run_id"],
     "suppliers": ["council_code", "supplier_key"],
@@ -98,6 +99,7 @@ class PublishedTable:
 
 TABLE_DESCRIPTIONS = {
     "spend": "Every council payment, one row per transaction, in one canonical schema (hive-partitioned by council and year).",
+    "contracts": "Contracts over £5,000 from councils' contracts registers (hive-partitioned by council and start year).",
     "rejects": "Rows of published files that are not in spend, with the reason.",
     "files": "Manifest of every spending file link found, fetched and parsed.",
     "runs": "One row per crawl or flow run.",
@@ -114,10 +116,10 @@ def published_tables(out_dir: Path) -> list[PublishedTable]:
     layout = Layout(out_dir)
     found: list[PublishedTable] = []
     for name, columns in TABLES.items():
-        if name == "spend":
-            parts = [layout.relative(p) for p in layout.spend_files()]
+        if name in PARTITIONED:
+            parts = [layout.relative(p) for p in layout.partition_files(name)]
             if parts:
-                found.append(PublishedTable(name, parts, SPEND_GLOB, columns, hive=True))
+                found.append(PublishedTable(name, parts, partition_glob(name), columns, hive=True))
         elif layout.table(name).is_file():
             found.append(PublishedTable(name, [TABLE_FILES[name]], TABLE_FILES[name], columns))
     for path in sorted(layout.registers.glob("*.parquet")):
@@ -401,7 +403,9 @@ def write_data_dictionary(out_dir: Path, *, release: bool = False) -> Path:
 
 
 def _location(name: str) -> str:
-    return f"`{SPEND_GLOB}` (partitions `council=<CODE>/year=<YYYY>`)" if name == "spend" else f"`{name}.parquet`"
+    if name in PARTITIONED:
+        return f"`{partition_glob(name)}` (partitions `council=<CODE>/year=<YYYY>`)"
+    return f"`{name}.parquet`"
 
 
 def _table_section(name: str, description: str, location: str, columns: list[Column], present: bool) -> list[str]:

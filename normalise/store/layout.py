@@ -7,6 +7,7 @@ working state sits under ``_work/`` and ``_crawl/``, which no published reader l
     files.parquet, runs.parquet, rejects.parquet, suppliers.parquet, supplier_shares.parquet,
     compliance.parquet
     spend/council=BIR/year=2025/…      the spend dataset (hive partitions)
+    contracts/council=BIR/year=2025/…  contracts over £5,000 (hive partitions, by start year)
     registers/*.parquet                loaded registers
     report/index.html                  the compliance report
     datapackage.json, DATA_DICTIONARY.md, councilspend.duckdb
@@ -16,7 +17,8 @@ working state sits under ``_work/`` and ``_crawl/``, which no published reader l
         csv/<COUNCIL>/<COUNCIL>-spend-<YEAR>.csv, csv/<COUNCIL>/<COUNCIL>-suppliers.csv,
         csv/<table>.csv, csv/datapackage.json, csv/schemas/spend.json
     releases/.<NAME>.<unique>.tmp/     a release being written (renamed into place when complete)
-    _work/parsed/<COUNCIL>/<sha256>.*  each file's rows as parsed, before the council is rebuilt
+    _work/parsed/<COUNCIL>/<sha256>.*  each file's rows as parsed (``.parquet`` spend, ``.contracts.parquet``,
+                                       ``.rejects.parquet``, ``.json`` summary), before the council is rebuilt
     _work/rejects/<COUNCIL>.parquet    each council's rejects, gathered into rejects.parquet
     _crawl/<run_id>/                   a crawl run's items, stats and log
     _mockweb/                          the demo's generated mock web and its answer key
@@ -40,9 +42,21 @@ TABLE_FILES = {
     "supplier_shares": "supplier_shares.parquet",
     "compliance": "compliance.parquet",
 }
-SPEND_DIR = "spend"
-#: The spend partitions as a glob relative to the folder (what the DuckDB view reads).
-SPEND_GLOB = f"{SPEND_DIR}/**/*.parquet"
+#: Tables published as hive partitions (``<folder>/council=<C>/year=<Y>/part-0.parquet``): table -> folder.
+PARTITIONED = {"spend": "spend", "contracts": "contracts"}
+SPEND_DIR = PARTITIONED["spend"]
+
+
+def partition_glob(table: str) -> str:
+    """A partitioned table's files as a glob relative to the folder (what its DuckDB view reads).
+
+    >>> partition_glob("contracts")
+    'contracts/**/*.parquet'
+    """
+    return f"{PARTITIONED[table]}/**/*.parquet"
+
+
+SPEND_GLOB = partition_glob("spend")
 
 
 @dataclass(frozen=True)
@@ -72,18 +86,29 @@ class Layout:
     def manifest(self) -> Path:
         return self.table("files")
 
+    def partitioned(self, table: str) -> Path:
+        """The folder of a table published as hive partitions (``spend``, ``contracts``)."""
+        return self.root / PARTITIONED[table]
+
+    def council_partition(self, table: str, council_code: str) -> Path:
+        return self.partitioned(table) / f"council={council_code}"
+
+    def partition_files(self, table: str, council_code: str | None = None) -> list[Path]:
+        """A partitioned table's files, of one council or all, sorted."""
+        base = self.council_partition(table, council_code) if council_code else self.partitioned(table)
+        pattern = "year=*/*.parquet" if council_code else "council=*/year=*/*.parquet"
+        return sorted(base.glob(pattern))
+
     @property
     def spend(self) -> Path:
-        return self.root / SPEND_DIR
+        return self.partitioned("spend")
 
     def spend_council(self, council_code: str) -> Path:
-        return self.spend / f"council={council_code}"
+        return self.council_partition("spend", council_code)
 
     def spend_files(self, council_code: str | None = None) -> list[Path]:
         """The published spend partition files, of one council or all, sorted."""
-        base = self.spend_council(council_code) if council_code else self.spend
-        pattern = "year=*/*.parquet" if council_code else "council=*/year=*/*.parquet"
-        return sorted(base.glob(pattern))
+        return self.partition_files("spend", council_code)
 
     @property
     def registers(self) -> Path:

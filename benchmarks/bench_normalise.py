@@ -1,0 +1,286 @@
+"""The normalise stage on a national-shaped workload of many small files, beside the floor of reading them.
+
+Usage::
+
+    python benchmarks/bench_normalise.py [--councils 100] [--workers 2] [--repeat 1] [--keep DIR]
+
+It generates the mock council web for ``--councils`` councils and stores every file the site serves
+as a crawl would leave it (originals by sha256 under ``raw/``, ``files.parquet`` with council, URL,
+dataset, period), without crawling. Then it reports, side by side:
+
+* **floor**: open and read every stored file once: CSVs with ``pyarrow.csv`` (as Latin-1), workbooks
+  with python-calamine (every sheet), in one process;
+* **stage**: ``councilspend normalise --workers N`` in a fresh process (Prefect warmed up on a
+  one-council folder first, so its database migrations are not counted), and the ratio to the floor;
+* **where the stage's time goes**, by running its pieces directly: worker process start-up and
+  hand-off (the same pool running no-op jobs), parsing in the pool, recording results in
+  ``files.parquet``, rebuilding every council's partitions, gathering rejects;
+* **where a file's parse goes**, in one process without threads under cProfile (so the parts add up):
+  hashing, format and encoding detection, header and column inference, reading cells, normalising
+  rows, row ids and supplier keys, staging writes (Parquet and the JSON summary).
+
+Timings on a shared machine are noisy: run with ``--repeat 3`` and read the spread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from datetime import UTC, datetime
+from multiprocessing import get_context
+from pathlib import Path
+
+import pyarrow as pa
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from mockweb.answers import load_answer_key  # noqa: E402
+from mockweb.generate import generate  # noqa: E402
+from mockweb.offline import BASE_URL as OFFLINE_URL  # noqa: E402
+from mockweb.offline import OfflineWeb  # noqa: E402
+from normalise.schema import arrow_schema  # noqa: E402
+from normalise.store.layout import Layout  # noqa: E402
+from normalise.store.parquet_io import write_table  # noqa: E402
+from pipelines.store import store_original  # noqa: E402
+
+BASE_URL = "http://127.0.0.1:8765"
+#: cProfile functions whose cumulative time is one part of a file's parse: part -> (file suffix, function names)
+PARSE_PARTS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    "hash the file": (("parsing/parse.py", ("_file_sha256",)),),
+    "sniff format and encoding": (
+        ("parsing/sniff.py", ("sniff_format",)),
+        ("parsing/encoding.py", ("detect_encoding",)),
+    ),
+    "header and column inference": (
+        ("parsing/header.py", ("find_header",)),
+        ("parsing/datasets.py", ("not_spend_reason", "dataset_from_values", "detect_dataset")),
+        ("parsing/council_inference.py", ("infer_council",)),
+    ),
+    "read cells (CSV chunks, workbook rows)": (
+        ("parsing/tables.py", ("_csv_batches", "_stream_batches", "_list_batches", "_workbook_grids", "_csv_grid")),
+    ),
+    "find header rows mid-sheet": (("parsing/sheet.py", ("segments",)),),
+    "normalise rows": (("parsing/rows.py", ("normalise_spend",)), ("parsing/contracts.py", ("normalise_contracts",))),
+    "row ids, supplier keys, provenance": (("parsing/parse.py", ("_finish_rows",)),),
+    "staging writes (Parquet)": (("pyarrow/parquet/core.py", ("__init__", "write_table", "close", "write_batch")),),
+}
+
+
+def build_output(out: Path, councils: int) -> dict:
+    """An output folder holding what a crawl of the mock web would have stored; returns counts."""
+    site = generate(out / "_mockweb", councils=councils)
+    key = load_answer_key(site.root)
+    web = OfflineWeb(site.root)
+    now = datetime(2026, 11, 20, 10, tzinfo=UTC)
+    rows = []
+    for f in key.files[key.files["http_status"] == 200].itertuples():
+        answer = web.get(OFFLINE_URL + f.url_path)
+        if answer is None:
+            continue
+        sha, fmt, _ = store_original(out, answer[0])
+        body = answer[0]
+        rows.append(
+            {
+                "council_code": f.council_code,
+                "url": BASE_URL + f.url_path,
+                "first_seen_at": now,
+                "last_seen_at": now,
+                "fetched_at": now,
+                "http_status": 200,
+                "size": len(body),
+                "sha256": sha,
+                "format": fmt,
+                # a crawl guesses the dataset from the link: registers come with no hint
+                "dataset": None if f.dataset == "contracts" else f.dataset,
+                "period_start": f.period_start,
+                "period_end": f.period_end,
+            }
+        )
+    write_table(pa.Table.from_pylist(rows, schema=arrow_schema("files")), Layout(out).manifest)
+    return {"files": len(rows), "councils": len(key.files["council_code"].unique())}
+
+
+def floor_seconds(out: Path) -> dict:
+    """Open and read every stored file with pyarrow (CSV) or calamine (workbooks)."""
+    import pyarrow.csv as pacsv
+    from python_calamine import CalamineWorkbook
+
+    paths = sorted(p for p in (out / "raw").rglob("*") if p.is_file())
+    start = time.perf_counter()
+    rows = unreadable = 0
+    for path in paths:
+        try:
+            if path.suffix == ".csv":
+                rows += pacsv.read_csv(path, read_options=pacsv.ReadOptions(encoding="latin-1")).num_rows
+            elif path.suffix in (".xlsx", ".xls", ".ods"):
+                book = CalamineWorkbook.from_path(str(path))
+                rows += sum(len(book.get_sheet_by_name(n).to_python()) for n in book.sheet_names)
+        except Exception:  # ragged or odd files: the parser reads them, the floor does not
+            unreadable += 1
+    return {
+        "seconds": round(time.perf_counter() - start, 2),
+        "files": len(paths),
+        "rows": rows,
+        "unreadable": unreadable,
+    }
+
+
+def stage_seconds(out: Path, workers: int, prefect_home: Path) -> float:
+    """``councilspend normalise`` in a fresh process, Prefect already migrated."""
+    env = {**os.environ, "PREFECT_HOME": str(prefect_home)}
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "normalise", "--out", str(out), "--workers", str(workers)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"normalise failed:\n{done.stderr[-3000:]}")
+    return round(seconds, 2)
+
+
+def _nothing(_: object, __: object) -> None:
+    return None
+
+
+def stage_parts(out: Path, workers: int) -> dict:
+    """The stage's pieces run directly (no Prefect): pool hand-off, parsing, recording, rebuilding."""
+    from flows import normalise_files as nf
+
+    jobs = nf.pending_jobs(out, {})
+    parts: dict[str, float] = {}
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
+        list(pool.map(_nothing, jobs, [out] * len(jobs), chunksize=4))
+    parts["worker start-up and hand-off (no-op jobs)"] = time.perf_counter() - start
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
+        summaries = list(pool.map(nf.parse_job, jobs, [out] * len(jobs), chunksize=4))  # as parse_files does
+    parts["parse files in the pool (incl. hand-off)"] = time.perf_counter() - start
+    for job, summary in zip(jobs, summaries):
+        summary.setdefault("council_code", job.council_code)
+        summary["sha256"] = job.sha256
+    start = time.perf_counter()
+    nf.record_parse_results.fn(out, summaries, {})
+    parts["record results in files.parquet (twice)"] = time.perf_counter() - start
+    start = time.perf_counter()
+    counts: dict = {}
+    for code in sorted({job.council_code for job in jobs}):
+        counts.update(nf.rebuild_council.fn(out, code))
+    parts["rebuild councils' partitions"] = time.perf_counter() - start
+    start = time.perf_counter()
+    nf.record_parse_results.fn(out, [], counts)
+    parts["record results in files.parquet (twice)"] += time.perf_counter() - start
+    start = time.perf_counter()
+    nf.publish_rejects.fn(out)
+    parts["gather rejects"] = time.perf_counter() - start
+    return {name: round(seconds, 2) for name, seconds in parts.items()} | {"files": len(jobs)}
+
+
+class _Inline:
+    """A stand-in executor that runs each submitted call at once, so cProfile sees it."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def submit(self, fn: object, *args: object) -> Future:
+        future: Future = Future()
+        future.set_result(fn(*args))  # type: ignore[operator]
+        return future
+
+
+def parse_profile(out: Path) -> dict:
+    """Every pending file parsed in this process, without threads, under cProfile; seconds per part."""
+    from flows import normalise_files as nf
+    from normalise.parsing import parse, tables
+
+    jobs = nf.pending_jobs(out, {})
+    saved = (parse.prefetched, tables.prefetched, parse.ThreadPoolExecutor)
+    parse.prefetched = tables.prefetched = lambda items, threaded=True: items  # type: ignore[assignment]
+    parse.ThreadPoolExecutor = _Inline  # type: ignore[assignment,misc]
+    profiler = cProfile.Profile()
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        profiler.enable()
+        for i, job in enumerate(jobs):
+            summary = parse.parse_to_parquet(
+                job.raw_path, Path(tmp) / f"{i}.parquet", council_code=job.council_code, dataset=job.dataset
+            )
+            (Path(tmp) / f"{i}.json").write_text(json.dumps(summary, default=str))
+        profiler.disable()
+        total = time.perf_counter() - start
+    parse.prefetched, tables.prefetched, parse.ThreadPoolExecutor = saved  # type: ignore[assignment,misc]
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    parts = {}
+    for part, where in PARSE_PARTS.items():
+        seconds = 0.0
+        for (filename, _, name), (_, _, _, cumulative, _) in stats.items():
+            if any(filename.endswith(suffix) and name in names for suffix, names in where):
+                seconds += cumulative
+        parts[part] = round(seconds, 2)
+    parts["everything else"] = round(total - sum(parts.values()), 2)
+    return {"files": len(jobs), "seconds": round(total, 2), "ms_per_file": round(1000 * total / len(jobs), 1), **parts}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--councils", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=1, help="times to run the stage and its parts")
+    parser.add_argument("--keep", type=Path, default=None, help="build the workload here and keep it")
+    args = parser.parse_args()
+    root = args.keep or Path(tempfile.mkdtemp(prefix="bench-normalise-"))
+    root.mkdir(parents=True, exist_ok=True)
+    report: dict = {"cpus": os.cpu_count(), "councils": args.councils, "workers": args.workers}
+    try:
+        pristine = root / "pristine"
+        if not (pristine / "files.parquet").exists():
+            report["workload"] = build_output(pristine, args.councils)
+        warm = root / "warm"
+        if not (warm / "files.parquet").exists():
+            build_output(warm, 1)
+        prefect_home = root / "prefect"
+        stage_seconds(warm, 1, prefect_home)  # Prefect's database is created and migrated here
+        report["floor"] = floor_seconds(pristine)
+        print(json.dumps({"floor": report["floor"]}), flush=True)
+        report["stage"], report["parts"] = [], []
+        for _ in range(args.repeat):
+            for name, measure in (("stage", stage_seconds), ("parts", stage_parts)):
+                run = root / "run"
+                shutil.rmtree(run, ignore_errors=True)
+                shutil.copytree(pristine, run, ignore=shutil.ignore_patterns("_mockweb"))
+                result = measure(run, args.workers, prefect_home) if name == "stage" else measure(run, args.workers)
+                report[name].append(result)
+                print(json.dumps({name: result}), flush=True)
+        report["ratio_stage_to_floor"] = [round(s / report["floor"]["seconds"], 1) for s in report["stage"]]
+        run = root / "run"
+        shutil.rmtree(run, ignore_errors=True)
+        shutil.copytree(pristine, run, ignore=shutil.ignore_patterns("_mockweb"))
+        report["parse_per_file"] = parse_profile(run)
+        print(json.dumps(report, indent=2))
+    finally:
+        if args.keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
