@@ -22,22 +22,13 @@ import time
 from pathlib import Path
 
 import psutil
+from bench_mockweb import _free_port, _serve  # the mock web served from its own process
 
 from mockweb.generate import generate
 from mockweb.server import MockWeb
 
 REPO = Path(__file__).resolve().parents[1]
 LOOPBACK = {"COUNCILSPEND_DOWNLOAD_DELAY": "0", "COUNCILSPEND_AUTOTHROTTLE": "0"}
-
-
-def _serve(root: str, port: int) -> None:
-    MockWeb(Path(root), port=port).serve_forever()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_for(port: int) -> None:
@@ -74,6 +65,7 @@ def main() -> None:
     parser.add_argument("--councils", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=1, help="measure the pair of runs this many times")
     parser.add_argument("--concurrency", default=None, help="COUNCILSPEND_CONCURRENCY for the crawler")
+    parser.add_argument("--one-host", action="store_true", help="serve every council on 127.0.0.1 only")
     args = parser.parse_args()
     env = dict(os.environ, **LOOPBACK)
     if args.concurrency:
@@ -82,12 +74,14 @@ def main() -> None:
         root = Path(tmp) / "mockweb"
         site = generate(root, councils=args.councils)
         port = _free_port()
-        server = multiprocessing.get_context("spawn").Process(target=_serve, args=(str(root), port), daemon=True)
+        hosts = not args.one_host
+        server = multiprocessing.get_context("spawn").Process(target=_serve, args=(str(root), port, hosts), daemon=True)
         server.start()
         try:
             _wait_for(port)
             sources = Path(tmp) / "sources.yaml"
-            sources.write_text(site.sources_yaml(f"http://127.0.0.1:{port}"), encoding="utf-8")
+            own = MockWeb(root, port=port, council_hosts=hosts).council_base_urls()  # addresses only, not served here
+            sources.write_text(site.sources_yaml(f"http://127.0.0.1:{port}", own), encoding="utf-8")
             print(f"{'councils':>8} {'run':>6} {'seconds':>8} {'requests':>8} {'resp/s':>7} {'peak MiB':>8}")
             for _ in range(args.repeat):
                 out = Path(tmp) / "out"
