@@ -195,11 +195,8 @@ def search_results(body: bytes) -> list[dict] | None:
     >>> search_results(b"<html>") is None
     True
     """
-    try:
-        answer = json.loads(body)
-    except ValueError:
-        return None
-    result = answer.get("result") if isinstance(answer, dict) and answer.get("success") else None
+    answer = _json_object(body)
+    result = answer.get("result") if answer.get("success") else None
     packages = result.get("results") if isinstance(result, dict) else None
     return [p for p in packages if isinstance(p, dict)] if isinstance(packages, list) else None
 
@@ -212,15 +209,20 @@ def homepage_url(body: bytes) -> str | None:
     >>> homepage_url(b'{"local_authority": {"homepage_url": "javascript:alert(1)"}}') is None
     True
     """
-    try:
-        answer = json.loads(body)
-    except ValueError:
-        return None
-    record = answer.get("local_authority") if isinstance(answer, dict) else None
+    record = _json_object(body).get("local_authority")
     url = record.get("homepage_url") if isinstance(record, dict) else None
     if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
         return None
     return url
+
+
+def _json_object(body: bytes) -> dict:
+    """A JSON object answer, or an empty one when the body is not one."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
 
 
 def spending_pages(html: str, base_url: str) -> list[tuple[str, str]]:
