@@ -7,6 +7,7 @@ trial options of ``crawl`` (``--dry-run``, ``--sample``) and ``serve`` (a bad sc
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 import pyarrow.parquet as pq
 import pytest
@@ -109,3 +110,43 @@ def test_dry_run_and_sample_fetch_and_write_nothing(crawled, tmp_path):
 def test_serve_refuses_a_bad_schedule_in_one_line(crawled):
     result = runner.invoke(app, ["serve", "--cron", "every monday", "--sources", str(crawled["sources"])])
     assert result.exit_code == 2 and "is not a cron expression" in result.output and "Traceback" not in result.output
+
+
+def test_run_dry_run_names_every_stage_and_writes_nothing(crawled, tmp_path):
+    out = tmp_path / "never"
+    result = runner.invoke(app, ["run", "--out", str(out), "--sources", str(crawled["sources"]), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "Dry run: 3 councils" in result.output and "then: normalise" in result.output and "publish" in result.output
+    assert not out.exists()
+
+
+@pytest.mark.slow  # the whole national flow
+def test_the_national_flow_over_the_hostile_web_records_every_failure(tmp_path, prefect_harness):
+    """Every stage runs to the end; each hostile link is a files row with its reason; the site that
+    is down is site_unreachable in compliance and listed in its report page."""
+    from flows.national import NationalRun, national_flow
+    from mockweb.answers import load_answer_key
+
+    site = generate(tmp_path / "web", councils=2, faults=True)
+    key = load_answer_key(site.root)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in LOOPBACK.items():
+            patch.setenv(name, value)
+        with MockWeb(site.root, council_hosts=True) as web:
+            sources = tmp_path / "sources.yaml"
+            sources.write_text(site.sources_yaml(web.base_url, web.council_base_urls()), encoding="utf-8")
+            job = NationalRun(out=tmp_path / "out", sources=sources, as_of=site.as_of, council_retries=0)
+            result = national_flow(job)
+    files = {urlsplit(f["url"]).path: f for f in pq.read_table(tmp_path / "out" / "files.parquet").to_pylist()}
+    for answer in key.files[key.files["expected_error"] != ""].itertuples():
+        row = files[answer.url_path]
+        assert answer.expected_error in row["error"] and row["sha256"] is None, answer.fault
+    [down] = site.down_councils
+    compliance = pq.read_table(tmp_path / "out" / "compliance.parquet").to_pylist()
+    assert {r["status"] for r in compliance if r["council_code"] == down and r["dataset"] == "spend_over_500"} == {
+        "site_unreachable"
+    }
+    page = (result.report.parent / f"{down}.html").read_text(encoding="utf-8")
+    assert "Pages we could not read" in page and "forbidden by robots.txt" in page
+    flows = [r["flow"] for r in pq.read_table(tmp_path / "out" / "runs.parquet").to_pylist()]
+    assert flows[0] == "crawl" and flows[-1] == "publish"
