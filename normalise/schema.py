@@ -240,8 +240,8 @@ RUNS = [
     _c("files_failed", INT, "Files that could not be fetched (crawl) or read as transactions (normalise)."),
     _c("errors", INT, "Errors logged."),
     _c("councils", INT, "Councils the run covered."),
-    _c("pages_failed", INT, "Pages (landing pages, portal calls) that could not be read (crawl)."),
-    _c("councils_unreachable", INT, "Councils none of whose entry pages could be read (crawl)."),
+    _c("pages_failed", INT, "Page reads (landing pages, portal calls, lookups) that failed, retries included (crawl)."),
+    _c("councils_unreachable", INT, "Councils none of whose entry pages could be read, after retries (crawl)."),
 ]
 
 SUPPLIERS = [
