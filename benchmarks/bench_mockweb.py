@@ -14,13 +14,14 @@ import socket
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from mockweb.generate import generate
 from mockweb.server import MockWeb
 
 
-def _serve(root: str, port: int) -> None:
-    MockWeb(Path(root), port=port).serve_forever()
+def _serve(root: str, port: int, council_hosts: bool = False) -> None:
+    MockWeb(Path(root), port=port, council_hosts=council_hosts).serve_forever()
 
 
 def _free_port() -> int:
@@ -53,7 +54,8 @@ def measure(root: Path, connections: int, requests: int) -> float:
     """Responses per second for ``requests`` GETs of pages and files spread over ``connections``."""
     routes = json.loads((root / "routes.json").read_text(encoding="utf-8"))
     servable = [r for r, v in routes.items() if v["status"] == 200 and not v.get("delay") and "/registers/" not in r]
-    paths = [servable[i % len(servable)] for i in range(requests)]
+    # route keys are decoded paths ("Spending over £500.csv"): ask for them as a client writes them
+    paths = [quote(servable[i % len(servable)], safe="/?&=:") for i in range(requests)]
     port = _free_port()
     server = multiprocessing.get_context("spawn").Process(target=_serve, args=(str(root), port), daemon=True)
     server.start()

@@ -1,9 +1,10 @@
 """What the spiders hand to the pipelines.
 
 Spiders collect; pipelines check and store. A spider yields one :class:`FileItem`
-per file link it found and tried to fetch, successful or not. The store pipeline
-turns ``body`` into a content-addressed original and clears it; the manifest
-pipeline records everything else.
+per file link it found and tried to fetch, successful or not, and one :class:`PageItem`
+per page it read or failed to read (landing pages, their sub-pages, portal API calls).
+The store pipeline turns a file's ``body`` into a content-addressed original and clears
+it; the manifest pipeline records files, the pages pipeline pages.
 """
 
 from __future__ import annotations
@@ -45,3 +46,32 @@ class FileItem:
             if data[key] is not None:
                 data[key] = data[key].isoformat()
         return data
+
+
+#: What a page is to the crawl: where the council's files are looked for.
+PAGE_KINDS = ("landing", "subpage", "ckan_package", "ckan_search", "directory", "well_known")
+
+
+@dataclass
+class PageItem:
+    """One page read (or not) while looking for a council's files: a landing page, a portal API call, ...
+
+    ``kind`` is one of :data:`PAGE_KINDS`; ``entry`` says whether the page is a way in to the
+    council's files (a configured landing page or portal dataset, or a fallback lookup) rather
+    than a sub-page found on one. ``files_found`` counts the file links found on it.
+    """
+
+    council_code: str
+    url: str
+    kind: str
+    entry: bool
+    dataset: str | None = None
+    checked_at: str | None = None
+    http_status: int | None = None
+    final_url: str | None = None
+    error: str | None = None
+    files_found: int = 0
+
+    def record(self) -> dict:
+        """The item as a JSON-ready dict."""
+        return asdict(self)

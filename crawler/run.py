@@ -4,8 +4,9 @@
 
 Twisted's reactor cannot be restarted, so callers that crawl more than once per
 process (the Prefect flows) run this module with ``sys.executable -m crawler.run``.
-Outputs, under ``<out>``: originals in ``raw/``, the run's items and
-``stats.json`` in ``_crawl/<run_id>/``, and the merged manifest ``files.parquet``.
+Outputs, under ``<out>``: originals in ``raw/``, the run's items, pages and
+``stats.json`` in ``_crawl/<run_id>/``, the merged manifest ``files.parquet`` and the
+pages table ``pages.parquet``.
 
 Exit status: 0 when the crawl ran (failed files are recorded, not fatal), 2 when
 it could not start (bad sources config, unknown council, bad run id).
@@ -22,18 +23,22 @@ from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
-from scrapy.crawler import CrawlerProcess
+from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
+from twisted.internet.defer import Deferred
 
-from crawler.spiders.base import select_sources
+from crawler.selection import CrawlPlan, plan_crawl
 from crawler.spiders.ckan import CkanSpider
+from crawler.spiders.fallback import FallbackSpider
 from crawler.spiders.landing import LandingPageSpider
-from normalise.sources import CouncilSource, SourcesError, load_sources
+from normalise.fallback import FallbackError
+from normalise.sources import SourcesError
 from normalise.store.atomic import write_json
 from normalise.store.layout import Layout
 from pipelines.manifest import update_manifest
+from pipelines.pages import update_pages
 
-SPIDERS = (LandingPageSpider, CkanSpider)
+SPIDERS = (LandingPageSpider, CkanSpider)  # configured councils; FallbackSpider finds the others
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
 
@@ -57,34 +62,58 @@ def run_crawl(
     """
     if not _RUN_ID.match(run_id):
         raise CrawlConfigError(f"run id {run_id!r} must be letters, digits, '.', '_', ':' or '-'")
-    selected = _selected_sources(sources, councils)
+    plan = _plan(sources, councils)
     out = Path(out)
     scrapy_settings = _scrapy_settings(out, run_id, log_file, settings or {})
     Layout(out).crawl_run(run_id).mkdir(parents=True, exist_ok=True)
     if log_file:
         Path(log_file).parent.mkdir(parents=True, exist_ok=True)
     process = CrawlerProcess(scrapy_settings)
-    crawlers = []
-    for spider in SPIDERS:
-        if any(getattr(source, spider.source_kind) for source in selected.values()):
-            crawlers.append(process.create_crawler(spider))
-            process.crawl(crawlers[-1], sources=str(sources) if sources else None, councils=list(selected))
+    where = str(sources) if sources else None
+    jobs = [
+        (spider, list(plan.configured))
+        for spider in SPIDERS
+        if any(getattr(source, spider.source_kind) for source in plan.configured.values())
+    ]
+    jobs += [(FallbackSpider, list(plan.unconfigured))] if plan.unconfigured else []
+    crawlers = [process.create_crawler(spider) for spider, _ in jobs]
+    _crawl_in_turn(
+        process, [(crawler, {"sources": where, "councils": codes}) for crawler, (_, codes) in zip(crawlers, jobs)]
+    )
     started = time.monotonic()
     process.start()
     stats = crawl_stats([crawler.stats.get_stats() for crawler in crawlers], time.monotonic() - started)
-    stats["councils"] = len(selected)
+    stats["councils"] = len(plan.codes)
+    stats["run_id"] = run_id
     write_json(Layout(out).crawl_run(run_id) / "stats.json", stats)
     stats["manifest"] = asdict(update_manifest(out, run_id))
+    stats["pages"] = asdict(update_pages(out, run_id))
     return stats
 
 
-def _selected_sources(sources: Path | None, councils: list[str] | None) -> dict[str, CouncilSource]:
+def _crawl_in_turn(process: CrawlerProcess, jobs: list[tuple[Crawler, dict]]) -> None:
+    """Start each crawl when the one before has finished.
+
+    Each spider has its own downloader, so running them at once would let each of them send a
+    host its two concurrent requests.
+    """
+
+    def start(index: int) -> Deferred | None:
+        if index == len(jobs):
+            return None
+        crawler, arguments = jobs[index]
+        return process.crawl(crawler, **arguments).addBoth(lambda _: start(index + 1))
+
+    start(0)
+
+
+def _plan(sources: Path | None, councils: list[str] | None) -> CrawlPlan:
     where = sources or "(bundled)"
     try:
-        return select_sources(load_sources(sources), councils)
+        return plan_crawl(sources, councils)
     except KeyError as exc:
         raise CrawlConfigError(f"sources config {where}: an entry lacks the key {exc}") from None
-    except (SourcesError, TypeError, AttributeError) as exc:
+    except (SourcesError, FallbackError, TypeError, AttributeError) as exc:
         raise CrawlConfigError(f"sources config {where}: {exc}") from None
     except OSError as exc:
         raise CrawlConfigError(f"cannot read sources config {where}: {exc.strerror or exc}") from None

@@ -18,12 +18,15 @@ from contextlib import AbstractContextManager
 from datetime import date
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from normalise.store.layout import Layout
+
+if TYPE_CHECKING:
+    from crawler.selection import CrawlPlan
 
 app = typer.Typer(
     help="Crawl, normalise, match and publish UK council spending data.",
@@ -32,6 +35,8 @@ app = typer.Typer(
 )
 registers_app = typer.Typer(help="Load register bulk files.", no_args_is_help=True)
 app.add_typer(registers_app, name="registers")
+sources_app = typer.Typer(help="The sources config: where each council's files are looked for.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
 console = Console(stderr=True)
 
 Out = Annotated[Path, typer.Option("--out", envvar="COUNCILSPEND_OUT", help="Output folder.")]
@@ -42,7 +47,29 @@ Sources = Annotated[
 Workers = Annotated[int, typer.Option("--workers", envvar="COUNCILSPEND_WORKERS", min=1, help="Parser processes.")]
 Port = Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")]
 Councils = Annotated[
-    str | None, typer.Option("--councils", help="Comma-separated council codes (default: all configured).")
+    str | None,
+    typer.Option("--councils", help="Comma-separated council codes (default: all the sources config covers)."),
+]
+Sample = Annotated[
+    int | None,
+    typer.Option("--sample", min=1, help="Only this many of the councils, the same ones each time (a trial run)."),
+]
+DryRun = Annotated[
+    bool,
+    typer.Option("--dry-run", help="Show which councils would be crawled, where and how; fetch and write nothing."),
+]
+CouncilRetries = Annotated[
+    int,
+    typer.Option(
+        "--council-retries",
+        envvar="COUNCILSPEND_COUNCIL_RETRIES",
+        min=0,
+        help="Crawl a council whose site did not answer again, up to this many times.",
+    ),
+]
+RetryDelay = Annotated[
+    float,
+    typer.Option("--retry-delay", envvar="COUNCILSPEND_RETRY_DELAY", min=0, help="Seconds before each council retry."),
 ]
 
 
@@ -52,10 +79,11 @@ class UserError(Exception):
 
 def _user_errors() -> tuple[type[Exception], ...]:
     from flows.crawl import CrawlFailed
+    from flows.serve import ServeError
     from normalise.sources import SourcesError
 
     # ReleaseError and RegisterFileError are ValueErrors: a taken release name or a bad file is one line.
-    return (UserError, SourcesError, CrawlFailed, OSError, csv.Error, KeyError, ValueError)
+    return (UserError, SourcesError, CrawlFailed, ServeError, OSError, csv.Error, KeyError, ValueError)
 
 
 def _message(exc: Exception) -> str:
@@ -101,20 +129,61 @@ def _council_list(councils: str | None) -> list[str] | None:
     return [c.strip().upper() for c in councils.split(",") if c.strip()] if councils else None
 
 
-def _sources_path(sources: Path | None, councils: list[str] | None = None) -> Path:
-    """The sources config to use, checked (and the chosen councils in it) before any flow starts."""
+def _sources_path(sources: Path | None) -> Path:
+    """The sources config to use, checked before any flow starts."""
     from normalise.sources import bundled_path, load_sources
 
     if sources is not None and not sources.is_file():
         raise UserError(f"sources config {sources} does not exist")
     path = sources or bundled_path()
-    configured = load_sources(path)
-    unknown = sorted(set(councils or ()) - set(configured))
-    if unknown:
-        raise UserError(
-            f"{', '.join(unknown)} not in the sources config {path} (configured: {', '.join(sorted(configured))})"
-        )
+    load_sources(path)
     return path
+
+
+def _plan(sources: Path | None, councils: str | None, sample: int | None) -> tuple[Path, CrawlPlan]:
+    """The sources config and the councils to crawl, checked before any flow starts."""
+    from crawler.selection import plan_crawl
+
+    path = _sources_path(sources)
+    return path, plan_crawl(path, _council_list(councils), sample)
+
+
+def _chosen(plan: CrawlPlan, councils: str | None, sample: int | None) -> list[str] | None:
+    """The councils to hand the flows: None (all the config covers) unless the user narrowed them."""
+    return plan.codes if councils or sample else None
+
+
+def _print_plan(plan: CrawlPlan, path: Path) -> None:
+    """What a crawl of this plan would do, without a request."""
+    from rich.table import Table
+
+    from crawler.settings import CONCURRENT_REQUESTS_PER_DOMAIN, DOWNLOAD_DELAY, DOWNLOAD_TIMEOUT, USER_AGENT
+    from normalise.councils import councils as registry
+
+    table = Table(title=f"Dry run: {len(plan.codes)} councils from {path}", title_justify="left")
+    for column in ("council", "how", "where"):
+        table.add_column(column, overflow="fold")
+    for code in plan.codes:
+        name = f"{code} {registry()[code].nice_name}"
+        source = plan.configured.get(code)
+        if source is not None:
+            places = [p.url for p in source.landing_pages] + [
+                f"{c.base_url} ({', '.join(c.dataset_ids)})" for c in source.ckan
+            ]
+            table.add_row(name, f"{len(source.landing_pages)} pages, {len(source.ckan)} portals", "\n".join(places))
+        else:
+            fb = plan.fallback
+            where = [
+                f"portal search: {fb.ckan}" if fb and fb.ckan else "",
+                f"directory: {fb.directory}" if fb and fb.directory else "",
+            ]
+            table.add_row(name, "fallback", "\n".join(w for w in where if w))
+    console.print(table)
+    console.print(
+        f"per host: at most {CONCURRENT_REQUESTS_PER_DOMAIN} requests at once, {DOWNLOAD_DELAY:g} s apart or more "
+        f"(AutoThrottle), {DOWNLOAD_TIMEOUT:g} s per request; robots.txt obeyed; User-Agent: {USER_AGENT}",
+        highlight=False,
+    )
 
 
 def _require_crawl(out: Path) -> None:
@@ -132,17 +201,31 @@ def _no_heartbeat() -> AbstractContextManager[object]:
 
 @app.command()
 @friendly
-def crawl(out: Out = Path("data"), sources: Sources = None, councils: Councils = None) -> None:
-    """Crawl the configured councils' pages and download new or changed files (incremental)."""
+def crawl(
+    out: Out = Path("data"),
+    sources: Sources = None,
+    councils: Councils = None,
+    sample: Sample = None,
+    dry_run: DryRun = False,
+    council_retries: CouncilRetries = 2,
+    retry_delay: RetryDelay = 300,
+) -> None:
+    """Crawl the councils' pages and download new or changed files (incremental)."""
     from flows.crawl import crawl_flow
+    from flows.summary import council_lines, summary_table
 
-    chosen = _council_list(councils)
-    path = _sources_path(sources, chosen)
+    path, plan = _plan(sources, councils, sample)
+    if dry_run:
+        _print_plan(plan, path)
+        return
     with _no_heartbeat():
-        record = crawl_flow(out, path, chosen)
+        result = crawl_flow(out, path, _chosen(plan, councils, sample), council_retries, retry_delay)
+    record = result.record
+    console.print(summary_table(council_lines(out, result.run_ids)))
     console.print(
         f"crawl: {record.files_new} new, {record.files_changed} changed, "
-        f"{record.files_unchanged} unchanged, {record.files_failed} failed files -> {out}"
+        f"{record.files_unchanged} unchanged, {record.files_failed} failed files"
+        f"{f', {record.councils_unreachable} councils unreachable' if record.councils_unreachable else ''} -> {out}"
     )
     if record.errors:
         console.print(
@@ -229,6 +312,47 @@ def parse(
     typer.echo(json.dumps(summary, indent=2, default=str))
     if summary.get("status") not in ("ok", "partial"):
         raise typer.Exit(1)
+
+
+@sources_app.command("check")
+@friendly
+def sources_check(
+    out: Out = Path("data"),
+    sources: Sources = None,
+    councils: Councils = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per council.")] = False,
+) -> None:
+    """Per council: what is configured, where its addresses came from, and what the last crawl found."""
+    from rich.table import Table
+
+    from normalise.councils import councils as registry
+    from normalise.coverage import sources_check as check
+
+    path, plan = _plan(sources, councils, None)
+    rows = check(out, plan.configured, plan.unconfigured)
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        return
+    table = Table(title=f"{len(rows)} councils in {path}; last crawls in {out}", title_justify="left")
+    for column in ("council", "configured", "where from", "last crawl", "files", "newest", "failures"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        crawled = (r["last_crawled_at"] or "never")[:10]
+        files = f"{r['files_stored']} of {r['files']}" + (f", {r['files_failed']} failed" if r["files_failed"] else "")
+        failures = ("[red]unreachable[/red]\n" if r["unreachable"] else "") + "\n".join(r["failures"][:3])
+        if len(r["failures"]) > 3:
+            failures += f"\n… {len(r['failures']) - 3} more"
+        table.add_row(
+            f"{r['council_code']} {registry()[r['council_code']].nice_name}",
+            r["configured"] + (f"\n(found via {', '.join(r['found_via'])})" if r["found_via"] else ""),
+            "\n".join(line.split(": ", 1)[-1] for line in r["evidence"]),
+            crawled,
+            files,
+            r["newest_period"] or "–",
+            failures or "–",
+        )
+    console.print(table)
 
 
 @registers_app.command("load")
@@ -380,17 +504,77 @@ def run(
     councils: Councils = None,
     workers: Workers = 2,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Judge compliance as of this date.")] = None,
+    sample: Sample = None,
+    dry_run: DryRun = False,
+    council_retries: CouncilRetries = 2,
+    retry_delay: RetryDelay = 300,
 ) -> None:
     """The national flow: crawl -> normalise -> match -> compliance -> publish."""
     from flows.national import NationalRun, national_flow
+    from flows.summary import council_lines, summary_table
 
-    chosen = _council_list(councils)
+    path, plan = _plan(sources, councils, sample)
+    when = _as_of(as_of)
+    if dry_run:
+        _print_plan(plan, path)
+        console.print(
+            f"then: normalise ({workers} workers), match, compliance as of {when or 'today'}, publish -> {out}"
+        )
+        return
     job = NationalRun(
-        out=out, sources=_sources_path(sources, chosen), councils=chosen, as_of=_as_of(as_of), workers=workers
+        out=out,
+        sources=path,
+        councils=_chosen(plan, councils, sample),
+        as_of=when,
+        workers=workers,
+        council_retries=council_retries,
+        retry_delay=retry_delay,
     )
     with _no_heartbeat():
-        report = national_flow(job)
-    console.print(f"done: report at {report}")
+        result = national_flow(job)
+    console.print(summary_table(council_lines(out, result.crawl.run_ids)))
+    console.print(f"done: report at {result.report}")
+
+
+@app.command()
+@friendly
+def serve(
+    cron: Annotated[
+        str, typer.Option("--cron", help="When to run, as cron (default: Mondays at 02:00).")
+    ] = "0 2 * * 1",
+    out: Out = Path("data"),
+    sources: Sources = None,
+    councils: Councils = None,
+    sample: Sample = None,
+    workers: Workers = 2,
+    council_retries: CouncilRetries = 2,
+    retry_delay: RetryDelay = 300,
+    name: Annotated[str, typer.Option("--name", help="Name of the deployment.")] = "weekly",
+    prefect_port: Annotated[
+        int, typer.Option("--prefect-port", min=0, max=65535, help="Port of the local Prefect server (0: any).")
+    ] = 0,
+) -> None:
+    """Serve the national flow as a scheduled Prefect deployment until interrupted.
+
+    Uses the Prefect server named by PREFECT_API_URL, or starts a local one on 127.0.0.1.
+    """
+    from flows.serve import check_cron
+    from flows.serve import serve as serve_deployment
+
+    check_cron(cron)
+    path, plan = _plan(sources, councils, sample)
+    parameters = {
+        "out": str(out.resolve()),
+        "sources": str(path.resolve()),
+        "councils": _council_list(councils),
+        "sample": sample,
+        "workers": workers,
+        "council_retries": council_retries,
+        "retry_delay": retry_delay,
+    }
+    console.print(f"serving the national flow for {len(plan.codes)} councils on the schedule {cron!r} -> {out}")
+    serve_deployment(name, cron, parameters, prefect_port)
+    console.print("stopped")
 
 
 @app.command()
@@ -398,7 +582,13 @@ def run(
 def mockweb(
     port: Port = 8765,
     councils: Annotated[int, typer.Option(help="How many synthetic councils.")] = 12,
-    faults: Annotated[bool, typer.Option(help="Add hostile cases (broken files, errors, slow responses).")] = False,
+    faults: Annotated[
+        bool,
+        typer.Option(help="Add hostile cases (broken files, dropped connections, 429s, a council whose site is down)."),
+    ] = False,
+    council_hosts: Annotated[
+        bool, typer.Option(help="Serve each council on its own loopback address too (127.0.1.1, ...).")
+    ] = False,
     root: Annotated[Path, typer.Option(help="Where to generate the site.")] = Path("mockweb-site"),
 ) -> None:
     """Serve the mock council web on 127.0.0.1 until interrupted."""
@@ -407,8 +597,9 @@ def mockweb(
 
     site = generate(root, councils=councils, faults=faults)
     try:
-        with MockWeb(site.root, port=port) as web:
-            (root / "sources.yaml").write_text(site.sources_yaml(web.base_url), encoding="utf-8")
+        with MockWeb(site.root, port=port, council_hosts=council_hosts) as web:
+            yaml_text = site.sources_yaml(web.base_url, web.council_base_urls())
+            (root / "sources.yaml").write_text(yaml_text, encoding="utf-8")
             console.print(
                 f"mock council web for {len(site.council_codes)} councils at {web.base_url}/ "
                 f"(sources config: {root / 'sources.yaml'}); Ctrl-C stops it"

@@ -1,7 +1,11 @@
-"""Crawl flow: run the Scrapy crawl in a subprocess; it stores the files and merges the manifest.
+"""Crawl flow: run the Scrapy crawl in a subprocess, then retry the councils whose sites did not answer.
 
 Scrapy's Twisted reactor cannot be restarted inside one process, so every crawl runs as
-``python -m crawler.run`` (NOTES.md: "Scrapy inside Prefect").
+``python -m crawler.run`` (NOTES.md: "Scrapy inside Prefect"); it stores the files and merges the
+manifest and the pages table. A council none of whose entry pages could be read is crawled again
+after ``retry_delay`` seconds, with the others still unreachable and no one else, up to
+``council_retries`` times (each a crawler task of its own); the others are not fetched twice.
+Progress is shown while the crawler runs.
 """
 
 from __future__ import annotations
@@ -9,16 +13,30 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
+from flows.progress import CrawlProgress
 from flows.runs import RunRecord, append_run
 from normalise.store.layout import Layout
+
+#: Seconds between looks at the crawler's output while it runs.
+POLL_SECONDS = 0.5
 
 
 class CrawlFailed(RuntimeError):
     """The crawler process could not run (bad config, crash)."""
+
+
+@dataclass(frozen=True)
+class CrawlResult:
+    """A crawl's figures (the row it added to runs.parquet) and the crawler runs it took."""
+
+    record: RunRecord
+    run_ids: tuple[str, ...]
 
 
 @task
@@ -26,48 +44,76 @@ def run_crawler(sources: Path, out: Path, run_id: str, councils: list[str] | Non
     """Run one crawl in a subprocess and return its stats (the last line it prints, as JSON)."""
     log_file = Layout(out).crawl_run(run_id) / "crawl.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        sys.executable,
-        "-m",
-        "crawler.run",
-        "--sources",
-        str(sources),
-        "--out",
-        str(out),
-        "--run-id",
-        run_id,
-        "--log-file",
-        str(log_file),
-    ]
+    cmd = [sys.executable, "-m", "crawler.run", "--sources", str(sources), "--out", str(out)]
+    cmd += ["--run-id", run_id, "--log-file", str(log_file)]
     if councils:
         cmd += ["--councils", ",".join(councils)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    with CrawlProgress(Layout(out).crawl_run(run_id), councils) as progress:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        while proc.poll() is None:
+            progress.update()
+            time.sleep(POLL_SECONDS)
+        stdout, stderr = proc.communicate()
+        progress.update()
     if proc.returncode != 0:
-        message = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+        message = (stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
         raise CrawlFailed(f"crawl failed: {message} (log: {log_file})")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 @flow(name="crawl")
-def crawl_flow(out: Path, sources: Path, councils: list[str] | None = None) -> RunRecord:
-    """Crawl the configured councils into ``out`` and record the run."""
+def crawl_flow(
+    out: Path,
+    sources: Path,
+    councils: list[str] | None = None,
+    council_retries: int = 2,
+    retry_delay: float = 300,
+) -> CrawlResult:
+    """Crawl the councils into ``out``, retry the unreachable ones, and record the run."""
     logger = get_run_logger()
     record = RunRecord(flow="crawl")
-    stats = run_crawler(Path(sources), Path(out), record.run_id, councils)
-    update = stats["manifest"]
-    record.requests = int(stats.get("requests", 0))
-    record.bytes_downloaded = int(stats.get("bytes", 0))
-    record.errors = int(stats.get("errors", 0))
-    record.files_new, record.files_changed = update["new"], update["changed"]
-    record.files_unchanged, record.files_failed = update["unchanged"], update["failed"]
+    stats = [run_crawler(Path(sources), Path(out), record.run_id, councils)]
+    unreachable = sorted(stats[0]["pages"]["unreachable"])
+    for _ in range(council_retries):
+        if not unreachable:
+            break
+        logger.info(
+            "%d councils unreachable (%s); crawling them again in %.0f s",
+            len(unreachable),
+            ", ".join(unreachable),
+            retry_delay,
+        )
+        time.sleep(retry_delay)
+        stats.append(run_crawler(Path(sources), Path(out), RunRecord(flow="crawl").run_id, unreachable))
+        unreachable = sorted(stats[-1]["pages"]["unreachable"])
+    if unreachable:
+        logger.warning("still unreachable after %d retries: %s", council_retries, ", ".join(unreachable))
+    _count(record, stats, set(unreachable))
     append_run(Path(out), record)
     logger.info(
-        "crawl %s: %d requests, %d new, %d changed, %d unchanged, %d failed files",
+        "crawl %s: %d requests, %d new, %d changed, %d unchanged, %d failed files, %d councils unreachable",
         record.run_id,
         record.requests,
         record.files_new,
         record.files_changed,
         record.files_unchanged,
         record.files_failed,
+        record.councils_unreachable,
     )
-    return record
+    return CrawlResult(record, tuple(s["run_id"] for s in stats))
+
+
+def _count(record: RunRecord, runs: list[dict], unreachable: set[str]) -> None:
+    """The figures of the crawl (and its retries) in the run record."""
+    for stats in runs:
+        update = stats["manifest"]
+        record.requests += int(stats.get("requests", 0))
+        record.bytes_downloaded += int(stats.get("bytes", 0))
+        record.errors += int(stats.get("errors", 0))
+        record.files_new += update["new"]
+        record.files_changed += update["changed"]
+        record.files_unchanged += update["unchanged"]
+        record.files_failed += update["failed"]  # a retried council had no files in the attempt before
+        record.pages_failed += int(stats["pages"]["failed"])
+    record.councils = int(runs[0].get("councils", 0))
+    record.councils_unreachable = len(unreachable)

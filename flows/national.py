@@ -8,9 +8,10 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows.crawl import crawl_flow
+from flows.crawl import CrawlResult, crawl_flow
 from flows.match import match_flow, registers_flow
 from flows.normalise_files import normalise_flow
+from flows.progress import stage
 from flows.publish import compliance_flow, publish_flow
 from normalise.store.layout import Layout
 
@@ -42,18 +43,31 @@ class NationalRun:
     workers: int = 2
     overrides: Path | None = None
     reload_registers: bool = False
+    council_retries: int = 2  # crawls of a council whose site did not answer, after the first
+    retry_delay: float = 300  # seconds before each of them
+
+
+@dataclass(frozen=True)
+class NationalResult:
+    """Where the report is, and what the crawl did."""
+
+    report: Path
+    crawl: CrawlResult
 
 
 @flow(name="national")
-def national_flow(run: NationalRun) -> Path:
-    """Run every stage in order; returns the compliance report's index page."""
-    crawl_flow(run.out, run.sources, run.councils)
+def national_flow(run: NationalRun) -> NationalResult:
+    """Run every stage in order; the crawl and the parse show their own progress, the others a spinner."""
+    crawled = crawl_flow(run.out, run.sources, run.councils, run.council_retries, run.retry_delay)
     normalise_flow(run.out, run.sources, run.workers)
     loaded = any(Layout(run.out).registers.glob("*.parquet"))
     if run.registers.any() and (run.reload_registers or not loaded):
         r = run.registers
         registers_flow(run.out, r.companies, r.charities, r.oscr, r.ccni, r.mutuals, r.links)
-    match_flow(run.out, run.overrides)
-    report = compliance_flow(run.out, run.as_of, run.councils)
-    publish_flow(run.out)
-    return report
+    with stage("match suppliers"):
+        match_flow(run.out, run.overrides)
+    with stage("compliance and report"):
+        report = compliance_flow(run.out, run.as_of, run.councils)
+    with stage("publish"):
+        publish_flow(run.out)
+    return NationalResult(report, crawled)

@@ -10,6 +10,7 @@ from prefect import flow, get_run_logger
 from flows.runs import RunRecord, append_run
 from normalise.compliance.report import write_report
 from normalise.compliance.rules import compute_compliance, monthly_spend
+from normalise.coverage import crawled_councils
 from normalise.publish.package import write_data_dictionary, write_datapackage, write_duckdb
 from normalise.publish.release import write_release
 from normalise.store.layout import Layout
@@ -22,7 +23,8 @@ def compliance_flow(out: Path, as_of: date | None = None, councils: list[str] | 
     out, as_of = Path(out), as_of or date.today()
     record = RunRecord(flow="compliance")
     layout = Layout(out)
-    codes = councils or sorted(set(read_table(layout.manifest, "files").column("council_code").to_pylist()))
+    found = set(read_table(layout.manifest, "files").column("council_code").to_pylist())
+    codes = councils or sorted(found | crawled_councils(out))
     monthly = monthly_spend(out, codes)  # one scan of spend serves the table and the report
     table = compute_compliance(out, as_of=as_of, councils=codes, monthly=monthly)
     write_table(table, layout.table("compliance"), schema_of="compliance")

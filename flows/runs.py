@@ -35,6 +35,9 @@ class RunRecord:
     files_unchanged: int = 0
     files_failed: int = 0
     errors: int = 0
+    councils: int = 0
+    pages_failed: int = 0
+    councils_unreachable: int = 0
 
     def __post_init__(self) -> None:
         self.run_id = self.run_id or new_run_id(self.flow)

@@ -11,7 +11,10 @@ Written by :func:`mockweb.generate.generate` under ``<root>/answers/`` as CSV, r
   ``expected_status`` ok (footer totals only) | partial (a row with a bad value) | failed |
   not_machine_readable | not_spend, empty for links that never answer 200 (``http_status`` 404/500);
   ``republishes`` the file whose transactions this one repeats (same rows, another format);
-  ``columns`` the canonical spend columns the file provides (';'-joined); ``fault`` names a hostile case.
+  ``columns`` the canonical spend columns the file provides (';'-joined); ``fault`` names a hostile case;
+  ``expected_error`` is part of the error a careful crawler records for a link it must not or cannot
+  fetch (``connection dropped``, ``timed out``, ``redirect loop``, ``off-site``, ``too large``, ``HTTP 429``,
+  ``asked to retry after``), with ``http_status`` the status it records (0: no response to record).
 ``suppliers``: each council's supplier names as written in machine-readable transaction rows, with the
   true ``org_id`` (empty for redacted names, sole traders, NHS bodies and card merchants), ``org_type``
   (``unmatched`` for card merchants no register holds), ``size_band`` (the organisation's true size,
@@ -22,10 +25,15 @@ Written by :func:`mockweb.generate.generate` under ``<root>/answers/`` as CSV, r
 ``disallowed``: links robots.txt forbids; a polite crawler never fetches them.
 ``documents``: papers listed beside the data (guides, field definitions, budget books, contract
   registers, policies): served, linked, and never spend data; a crawler never fetches them.
+``pages``: pages a crawler must record as unreadable (``url_path``, ``kind``, ``expected_error``): the
+  entry pages of a council whose site is down, whose quarters are all ``site_unreachable``.
+``ignored``: links that are not web addresses (``mailto:``, ``javascript:``, ``ftp:``, ``file:``,
+  ``data:``); a crawler neither requests nor records them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -53,6 +61,7 @@ FILE_COLUMNS = [
     "http_status",
     "fault",
     "redirect_to",
+    "expected_error",
 ]
 DOCUMENT_COLUMNS = ["council_code", "url_path", "link_text", "kind"]
 
@@ -66,6 +75,8 @@ class AnswerKey:
     compliance: pd.DataFrame
     disallowed: pd.DataFrame  # links robots.txt forbids (a polite crawler never fetches them)
     documents: pd.DataFrame  # papers beside the data, never spend data
+    pages: pd.DataFrame  # pages a crawler must record as unreadable (a council whose site is down)
+    ignored: pd.DataFrame  # non-web links, never requested nor recorded
 
 
 class AnswerKeyError(FileNotFoundError):
@@ -95,6 +106,8 @@ def load_answer_key(root: Path) -> AnswerKey:
         compliance=compliance,
         disallowed=read("disallowed.csv"),
         documents=read("documents.csv"),
+        pages=read("pages.csv"),
+        ignored=read("ignored.csv"),
     )
 
 
@@ -137,7 +150,11 @@ def quarters_between(first: date, as_of: date) -> list[str]:
 
 
 def compute_compliance(
-    files: pd.DataFrame, row_months: dict[str, set[tuple[int, int]]], outside_england: set[str], as_of: date
+    files: pd.DataFrame,
+    row_months: dict[str, set[tuple[int, int]]],
+    outside_england: set[str],
+    as_of: date,
+    unreachable: Collection[str] = (),
 ) -> pd.DataFrame:
     """Every council's compliance state per quarter and duty, by the rules of COMPLIANCE_RULES.md.
 
@@ -145,10 +162,12 @@ def compute_compliance(
     provides); ``row_months`` gives, per council, the (year, month)s with spend_over_500 rows.
     Files never served (HTTP errors) do not count as published. Two duties: spending over £500
     (months counted) and contracts over £5,000 (a register each quarter, months not counted).
+    ``unreachable`` councils' sites are down: nothing of theirs can be read, so every quarter of
+    every duty is ``site_unreachable``.
     """
     served = files[files["http_status"] == 200]
     spend = served[served["dataset"] == "spend_over_500"]
-    councils = sorted(files["council_code"].unique())
+    councils = sorted(set(files["council_code"].unique()) | set(unreachable))
     quarters = quarters_between(min(spend["period_start"]), as_of)
     records = []
     duties = (("spend_over_500", None), ("contracts", CONTRACT_CODE_FIELDS))
@@ -157,7 +176,9 @@ def compute_compliance(
         for code in councils:
             own = published[published["council_code"] == code]
             for label in quarters:
-                records.append(_judge(code, label, own, row_months, outside_england, dataset, fields))
+                records.append(
+                    _judge(code, label, own, row_months, outside_england, dataset, fields, code in unreachable)
+                )
     return pd.DataFrame.from_records(records)
 
 
@@ -169,6 +190,7 @@ def _judge(
     outside_england: set[str],
     dataset: str,
     fields: dict[str, tuple[str, ...]] | None,
+    unreachable: bool = False,
 ) -> dict:
     start, end = quarter_bounds(label)
     deadline = quarter_deadline(label)
@@ -183,6 +205,7 @@ def _judge(
     on_time = None if evidence is None else evidence <= datetime.combine(deadline, time.max, UTC)
     ladder = (  # the first that holds (COMPLIANCE_RULES.md)
         ("not_applicable", code in outside_england),
+        ("site_unreachable", covering.empty and unreachable),
         ("missing", covering.empty),
         ("not_machine_readable", readable.empty),
         ("incomplete", bool(missing) or (counted and months < 3)),

@@ -9,7 +9,8 @@ import hashlib
 import json
 import random
 import shutil
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from email.utils import format_datetime
@@ -22,6 +23,8 @@ import yaml
 from mockweb import files as fmt
 from mockweb.answers import DOCUMENT_COLUMNS, FILE_COLUMNS, compute_compliance
 from mockweb.economy import Economy, build_economy
+from mockweb.hostile import NonWebLink, add_down_council, add_hostile_cases, landing_links
+from mockweb.national import DIRECTORY, TEMPLATED, add_national_services
 from mockweb.plan import (
     AS_OF,
     Ledger,
@@ -45,7 +48,7 @@ from mockweb.site import (
 )
 from normalise.councils import councils as all_councils
 
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5  # 5: hostile network cases, council hosts, portal search, directory and hubs
 META = "mockweb.json"
 REGISTER_FILLER = 5000
 MONTH_NAMES = (
@@ -120,6 +123,8 @@ class FileSpec:
     redirect_to: str = ""
     delay: float = 0.0
     content_type: str = ""
+    route: dict = field(default_factory=dict)  # how the server misbehaves for it (mockweb.hostile)
+    expected_error: str = ""  # part of the error a crawl records for it (mockweb.hostile)
 
     @property
     def total(self) -> Decimal:
@@ -136,21 +141,38 @@ class MockSite:
     council_codes: list[str]
     seed: int
     faults: bool
+    down_councils: tuple[str, ...] = ()  # configured councils whose site is down (--faults)
 
     @property
     def registers_dir(self) -> Path:
         """Register bulk files (served under /registers/)."""
         return self.root / "registers"
 
-    def sources_yaml(self, base_url: str) -> str:
-        """A sources config (normalise/sources.py format) pointing at the site served at ``base_url``."""
+    def sources_yaml(
+        self, base_url: str, council_urls: Mapping[str, str] | None = None, unconfigured: Collection[str] = ()
+    ) -> str:
+        """A sources config (normalise/sources.py format) pointing at the site served at ``base_url``.
+
+        ``council_urls`` gives councils their own base URL (``MockWeb.council_base_urls``).
+        Councils in ``unconfigured`` get no entry; the config's ``fallback:`` section then points
+        the crawler at the mock portal search and council directory to find them.
+        """
         meta = json.loads((self.root / META).read_text(encoding="utf-8"))
         base = base_url.rstrip("/")
         councils = {}
         for code, entry in meta["sources"].items():
-            entry = json.loads(json.dumps(entry).replace("{base}", base))
-            councils[code] = entry
-        return yaml.safe_dump({"councils": councils}, sort_keys=False, allow_unicode=True)
+            if code in unconfigured:
+                continue
+            own = (council_urls or {}).get(code, base).rstrip("/")
+            councils[code] = json.loads(json.dumps(entry).replace("{base}", own))
+        document: dict = {"councils": councils}
+        if unconfigured:
+            document["fallback"] = {
+                "ckan": f"{base}/dgu",
+                "directory": f"{base}{DIRECTORY}",
+                "councils": sorted(unconfigured),
+            }
+        return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
 
 
 def _http_date(moment: datetime) -> str:
@@ -173,6 +195,11 @@ class _Builder:
         self.sources: dict[str, dict] = {}
         self.disallowed: list[dict] = []
         self.doc_ids = iter(range(4101, 10_000_000, 7))
+        self.chosen = chosen
+        self.extra_routes: dict[str, dict] = {}  # route -> route entry, for routes without a spec
+        self.non_web_links: list[NonWebLink] = []
+        self.unreadable_pages: list[dict] = []
+        self.down: list[str] = []  # councils whose site is down
 
     # -------------------------------------------------------------- files
 
@@ -509,6 +536,7 @@ class _Builder:
             links += [
                 Link(d["url_path"], d["link_text"], _fy(AS_OF)) for d in self.disallowed if d["council_code"] == p.code
             ]
+            links += landing_links(self, p.code, _fy(AS_OF))
             inline, beside = self.documents_of(p)
             links.append(inline)
             for key, html in landing_pages(
@@ -579,6 +607,11 @@ class _Builder:
             )
             for s in sorted(spend, key=lambda s: (s.period_start, s.format))
         ]
+        resources += [
+            Resource(f"nonweb{i}", n.text, n.href, "CSV", datetime(2025, 2, 20, 9), 0, "text/csv")
+            for i, n in enumerate(self.non_web_links)
+            if n.council_code == p.code and n.where == "ckan_resource"
+        ]
         self.ckan_packages.append(
             ckan_package(
                 f"{p.slug}-spend", f"{p.council.official_name}: payments over £500", p.council.official_name, resources
@@ -594,6 +627,7 @@ class _Builder:
             self.council_files(p)
         if self.faults:
             self.add_faults(self.profiles[0])
+            add_hostile_cases(self, self.profiles[0])
         first = self.profiles[0]  # a draft file robots.txt forbids: a polite crawler never fetches it
         self.disallowed.append(
             {
@@ -604,6 +638,9 @@ class _Builder:
         )
         for p in self.profiles:
             self.council_pages(p)
+        if self.faults:
+            self.down.append(add_down_council(self, self.chosen).code)
+        add_national_services(self)
         for key, body in ckan_routes(self.ckan_packages).items():
             self.pages[key] = (
                 body,
@@ -697,15 +734,19 @@ def _write(root: Path, b: _Builder) -> None:
         }
 
     for route, (body, ctype, modified) in b.pages.items():
-        put(route, body, ctype, modified, **({"template": True} if route.startswith("/ckan/api/") else {}))
+        put(route, body, ctype, modified, **({"template": True} if route.startswith(TEMPLATED) else {}))
     for s in b.specs:
         if s.http_status == 404:
             continue
         if s.http_status == 500:
             routes[route_key(s.url_path)] = {"status": 500}
             continue
+        if s.route.get("status", 200) != 200:  # a redirect or a refusal: no body
+            routes[route_key(s.url_path)] = dict(s.route)
+            continue
         target = s.redirect_to or s.url_path
-        put(route_key(target), s.body, b.content_type(s), s.published_at, **({"delay": s.delay} if s.delay else {}))
+        delay = {"delay": s.delay} if s.delay else {}
+        put(route_key(target), s.body, b.content_type(s), s.published_at, **delay, **s.route)
         if s.redirect_to:
             routes[route_key(s.url_path)] = {"status": 301, "location": s.redirect_to}
     for d in b.documents:
@@ -715,6 +756,7 @@ def _write(root: Path, b: _Builder) -> None:
             CONTENT_TYPES[d["format"]].format(charset="utf-8"),
             datetime(2026, 9, 1, 9),
         )
+    routes.update(b.extra_routes)
     reg_dir = root / "registers"
     for path in sorted(reg_dir.glob("*")):
         routes[f"/registers/{path.name}"] = {
@@ -751,6 +793,7 @@ def _answers(root: Path, b: _Builder) -> None:
                 "http_status": s.http_status,
                 "fault": s.fault,
                 "redirect_to": s.redirect_to,
+                "expected_error": s.expected_error,
             }
         )
     files = pd.DataFrame.from_records(rows, columns=FILE_COLUMNS)
@@ -784,11 +827,18 @@ def _answers(root: Path, b: _Builder) -> None:
         columns=["council_code", "supplier_name", "org_id", "org_type", "size_band", "sector"],
     ).to_csv(folder / "suppliers.csv", index=False)
     outside = {p.code for p in b.profiles if p.council.nation != "England"}
-    compute_compliance(files, row_months, outside, AS_OF).to_csv(folder / "compliance.csv", index=False)
+    compliance = compute_compliance(files, row_months, outside, AS_OF, unreachable=set(b.down))
+    compliance.to_csv(folder / "compliance.csv", index=False)
     pd.DataFrame.from_records(b.disallowed, columns=["council_code", "url_path", "link_text"]).to_csv(
         folder / "disallowed.csv", index=False
     )
     pd.DataFrame.from_records(b.documents, columns=DOCUMENT_COLUMNS).to_csv(folder / "documents.csv", index=False)
+    pd.DataFrame.from_records(
+        b.unreadable_pages, columns=["council_code", "url_path", "kind", "expected_error"]
+    ).to_csv(folder / "pages.csv", index=False)
+    pd.DataFrame.from_records(
+        [asdict(n) for n in b.non_web_links], columns=["council_code", "href", "text", "where"]
+    ).to_csv(folder / "ignored.csv", index=False)
 
 
 def _registers(root: Path, b: _Builder) -> bool:
@@ -830,6 +880,7 @@ def generate(root: Path, *, councils: int = 12, seed: int = 2026, faults: bool =
         "council_codes": [p.code for p in builder.profiles],
         "registers": registers,
         "sources": builder.sources,
+        "down_councils": builder.down,
     }
     (work / META).write_text(json.dumps(meta, indent=1, sort_keys=True), encoding="utf-8")
     if root.exists():
@@ -845,4 +896,5 @@ def _site(root: Path, meta: dict) -> MockSite:
         council_codes=list(meta["council_codes"]),
         seed=meta["args"]["seed"],
         faults=meta["args"]["faults"],
+        down_councils=tuple(meta.get("down_councils", ())),
     )

@@ -3,6 +3,14 @@
 Serves the pre-rendered routes of ``<root>/routes.json`` from memory with asyncio (keep-alive,
 GET and HEAD, ETag/Last-Modified revalidation, redirects, slow and failing routes). Run it in a
 background thread (``with MockWeb(root) as web: ...``) or in the foreground (``serve_forever``).
+
+Hostile routes (``--faults``, see ``mockweb.hostile``) carry a ``fault``: ``drop`` (the
+connection is cut half way through the body), ``drip`` (the body comes a few bytes at a time),
+``endless`` (a body with no end, or a ``Content-Length`` far beyond it), ``hangup`` (no answer at
+all) and ``rate_limited`` (429 with ``Retry-After`` to the first requests). With ``council_hosts`` every council is also served on its own loopback address
+(127.0.1.1, 127.0.1.2, ...: Linux routes all of 127/8 to this machine), so a crawler's per-host
+limits apply per council as they would on the real web; ``max_in_flight`` and ``log`` show what
+a crawler did to each host.
 """
 
 from __future__ import annotations
@@ -11,22 +19,30 @@ import asyncio
 import contextlib
 import json
 import threading
+import time
+from collections import Counter
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
-from urllib.parse import unquote
+from typing import NamedTuple
+from urllib.parse import parse_qsl, unquote, urlencode
 
-from mockweb.site import BASE_URL_PLACEHOLDER
+from mockweb.site import BASE_URL_PLACEHOLDER, PORT_PLACEHOLDER
 
 MAX_HEADER_BYTES = 16 * 1024
 IDLE_SECONDS = 15.0
+#: An endless body stops here even if nobody hangs up (the crawler should have long before).
+ENDLESS_LIMIT = 4 * 1024**3
 REASONS = {
     200: "OK",
     301: "Moved Permanently",
+    302: "Found",
     304: "Not Modified",
     400: "Bad Request",
     404: "Not Found",
     405: "Method Not Allowed",
+    429: "Too Many Requests",
     500: "Internal Server Error",
+    503: "Service Unavailable",
 }
 NOT_FOUND_PAGE = (
     b"<!DOCTYPE html><html><head><title>Page not found</title></head><body><h1>Page not found</h1></body></html>\n"
@@ -57,12 +73,22 @@ class _Routes:
         self.root = root
         self.table: dict[str, dict] = json.loads(index.read_text(encoding="utf-8"))
         self.bodies: dict[str, bytes] = {}
+        # query parameters that select a route, per path (``id`` of package_show, ``fq`` of a search)
+        self.selectors: dict[str, set[str]] = {}
+        for route in self.table:
+            path, _, query = route.partition("?")
+            if query:
+                self.selectors.setdefault(path, set()).update(name for name, _ in parse_qsl(query))
 
     def find(self, target: str) -> tuple[str, dict | None]:
         path, _, query = target.partition("?")
         path = unquote(path)
         full = f"{path}?{query}" if query else path
-        return path, self.table.get(full) or self.table.get(path)
+        found = self.table.get(full)
+        if found is None and query and path in self.selectors:
+            wanted = [(k, v) for k, v in parse_qsl(query) if k in self.selectors[path]]
+            found = self.table.get(f"{path}?{urlencode(wanted, safe=':')}") if wanted else None
+        return path, found or self.table.get(path)
 
     def body(self, route: dict) -> bytes:
         name = route["file"]
@@ -84,12 +110,28 @@ def _not_modified(route: dict, headers: dict[str, str]) -> bool:
     return False
 
 
+class Hit(NamedTuple):
+    """One request as the server saw it: when, on which local address, for what, answered how."""
+
+    at: float
+    host: str
+    target: str
+    status: int
+    method: str = "GET"
+
+
 class _Handler:
-    def __init__(self, routes: _Routes, base_url: str):
+    def __init__(self, routes: _Routes, base_url: str, latency: float = 0.0, record: bool = False):
         self.routes, self.base_url = routes, base_url
+        self.latency, self.record = latency, record
         self.requests = 0
+        self.in_flight: Counter[str] = Counter()
+        self.max_in_flight: Counter[str] = Counter()
+        self.log: list[Hit] = []
+        self.answered: Counter[str] = Counter()  # per rate-limited route: requests seen
 
     async def connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        local = (writer.get_extra_info("sockname") or ("?",))[0]
         try:
             while True:
                 try:
@@ -99,8 +141,15 @@ class _Handler:
                 except asyncio.LimitOverrunError:
                     await self.send(writer, 400, {}, b"", head_only=False, keep_alive=False)
                     return
-                keep_alive = await self.respond(head, writer)
-                await writer.drain()
+                self.in_flight[local] += 1
+                self.max_in_flight[local] = max(self.max_in_flight[local], self.in_flight[local])
+                try:
+                    if self.latency:
+                        await asyncio.sleep(self.latency)
+                    keep_alive = await self.respond(head, writer, local)
+                    await writer.drain()
+                finally:
+                    self.in_flight[local] -= 1
                 if not keep_alive:
                     return
         except (ConnectionError, asyncio.CancelledError):
@@ -109,7 +158,7 @@ class _Handler:
             with contextlib.suppress(Exception):
                 writer.close()
 
-    async def respond(self, head: bytes, writer: asyncio.StreamWriter) -> bool:
+    async def respond(self, head: bytes, writer: asyncio.StreamWriter, local: str = "?") -> bool:
         lines = head.decode("latin-1").split("\r\n")
         try:
             method, target, version = lines[0].split(" ", 2)
@@ -129,6 +178,14 @@ class _Handler:
             await self.send(writer, 405, {"Allow": "GET, HEAD"}, b"", head_only, keep_alive)
             return keep_alive
         path, route = self.routes.find(target)
+        if self.record:
+            status = route["status"] if route else 404
+            if route and route.get("fault") == "rate_limited" and self.answered[path] < route["times"]:
+                status = 429
+            self.log.append(Hit(time.monotonic(), local, target, status, method))
+        if route is not None and route.get("fault") == "hangup":  # a dead server: no answer at all
+            writer.transport.abort()
+            return False
         if route is None:
             if path.startswith("/ckan/api/"):
                 await self.send(
@@ -140,13 +197,18 @@ class _Handler:
                 )
             return keep_alive
         status = route["status"]
-        if status == 301:
-            await self.send(writer, 301, {"Location": route["location"]}, b"", head_only, keep_alive)
+        if status in (301, 302):
+            location = route["location"].replace(PORT_PLACEHOLDER, str(self.base_url.rsplit(":", 1)[-1]))
+            await self.send(writer, status, {"Location": location}, b"", head_only, keep_alive)
             return keep_alive
+        if route.get("fault") == "rate_limited":
+            self.answered[path] += 1
+            if self.answered[path] <= route["times"]:
+                status = 429
         if status != 200:
-            await self.send(
-                writer, status, {"Content-Type": "text/html; charset=utf-8"}, ERROR_PAGE, head_only, keep_alive
-            )
+            extra = {"Retry-After": str(route["retry_after"])} if "retry_after" in route else {}
+            page = {"Content-Type": "text/html; charset=utf-8", **extra}
+            await self.send(writer, status, page, ERROR_PAGE, head_only, keep_alive)
             return keep_alive
         if route.get("delay"):
             await asyncio.sleep(route["delay"])
@@ -159,8 +221,43 @@ class _Handler:
             host = headers.get("host")
             base = f"http://{host}" if host else self.base_url
             body = body.replace(BASE_URL_PLACEHOLDER.encode(), base.encode())
+        fault = route.get("fault")
+        if fault in ("drop", "drip", "endless") and not head_only:
+            await self.misbehave(writer, route, body)
+            return False
         await self.send(writer, 200, {"Content-Type": route["type"], **validators}, body, head_only, keep_alive)
         return keep_alive
+
+    async def misbehave(self, writer: asyncio.StreamWriter, route: dict, body: bytes) -> None:
+        """A 200 whose body never arrives whole: cut off, dripped, or without end."""
+        head = [
+            "HTTP/1.1 200 OK",
+            f"Date: {formatdate(usegmt=True)}",
+            "Server: councilspend-mockweb",
+            "Connection: close",
+            f"Content-Type: {route['type']}",
+        ]
+        fault = route["fault"]
+        length = route.get("claims", len(body)) if fault != "endless" or "claims" in route else None
+        if length is not None:
+            head.append(f"Content-Length: {length}")
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+        if fault == "drop":
+            writer.write(body[: len(body) // 2])
+            await writer.drain()
+            writer.transport.abort()
+        elif fault == "drip":
+            for i in range(0, len(body), route["chunk"]):
+                writer.write(body[i : i + route["chunk"]])
+                await writer.drain()
+                await asyncio.sleep(route["every"])
+        else:
+            chunk = (body or b"0") * max(1, 65536 // max(1, len(body) or 1))
+            sent = 0
+            while sent < ENDLESS_LIMIT:
+                writer.write(chunk)
+                await writer.drain()
+                sent += len(chunk)
 
     async def send(
         self,
@@ -185,14 +282,41 @@ class _Handler:
             writer.write(body)
 
 
-class MockWeb:
-    """The mock council web served on ``host:port`` (port 0 picks a free one)."""
+def council_address(index: int) -> str:
+    """The loopback address of the ``index``-th council (0-based) when councils have their own hosts.
 
-    def __init__(self, root: Path, port: int = 0, host: str = "127.0.0.1"):
+    >>> council_address(0), council_address(249), council_address(250)
+    ('127.0.1.1', '127.0.1.250', '127.0.2.1')
+    """
+    return f"127.0.{1 + index // 250}.{1 + index % 250}"
+
+
+class MockWeb:
+    """The mock council web served on ``host:port`` (port 0 picks a free one).
+
+    ``council_hosts`` also serves it on one loopback address per council of the generated web
+    (:meth:`council_base_urls`); ``latency`` delays every answer, as a real server's would;
+    ``record`` keeps a :class:`Hit` per request in ``log``.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        *,
+        council_hosts: bool = False,
+        latency: float = 0.0,
+        record: bool = False,
+    ):
         self.root, self.host, self.port = Path(root), host, port
         self.routes = _Routes(self.root)
+        self.latency, self.record = latency, record
+        meta = json.loads((self.root / "mockweb.json").read_text(encoding="utf-8")) if council_hosts else {}
+        codes = [*meta.get("council_codes", []), *meta.get("down_councils", [])]
+        self.council_hosts = {code: council_address(i) for i, code in enumerate(codes)}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: asyncio.base_events.Server | None = None
+        self._servers: list[asyncio.base_events.Server] = []
         self._thread: threading.Thread | None = None
         self._handler: _Handler | None = None
 
@@ -200,19 +324,43 @@ class MockWeb:
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    def council_base_urls(self) -> dict[str, str]:
+        """Each council's own base URL (its loopback address), when served with ``council_hosts``."""
+        return {code: f"http://{host}:{self.port}" for code, host in self.council_hosts.items()}
+
     @property
     def requests_served(self) -> int:
         return self._handler.requests if self._handler else 0
 
+    @property
+    def max_in_flight(self) -> Counter[str]:
+        """The most requests in progress at once, per local address served."""
+        return self._handler.max_in_flight if self._handler else Counter()
+
+    @property
+    def log(self) -> list[Hit]:
+        """Every request, when recording."""
+        return self._handler.log if self._handler else []
+
     async def _start(self) -> None:
-        self._handler = _Handler(self.routes, "")
+        self._handler = _Handler(self.routes, "", self.latency, self.record)
+        hosts = [self.host, *(h for h in self.council_hosts.values() if h != self.host)]
         try:
-            self._server = await asyncio.start_server(
-                self._handler.connection, self.host, self.port, limit=MAX_HEADER_BYTES, backlog=512
+            first = await asyncio.start_server(
+                self._handler.connection, hosts[0], self.port, limit=MAX_HEADER_BYTES, backlog=512
             )
+            self._servers.append(first)
+            self.port = first.sockets[0].getsockname()[1]
+            if hosts[1:]:
+                self._servers.append(
+                    await asyncio.start_server(
+                        self._handler.connection, hosts[1:], self.port, limit=MAX_HEADER_BYTES, backlog=512
+                    )
+                )
         except OSError as exc:
+            for server in self._servers:
+                server.close()
             raise MockWebError(f"cannot serve the mock web on {self.host}:{self.port}: {exc.strerror}") from None
-        self.port = self._server.sockets[0].getsockname()[1]
         self._handler.base_url = self.base_url
 
     def __enter__(self) -> MockWeb:
@@ -232,12 +380,14 @@ class MockWeb:
                 return
             ready.set()
             loop.run_forever()
-            self._server.close()
+            for server in self._servers:
+                server.close()
             pending = asyncio.all_tasks(loop)
             for task in pending:
                 task.cancel()
             loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.run_until_complete(self._server.wait_closed())
+            for server in self._servers:
+                loop.run_until_complete(server.wait_closed())
             loop.close()
 
         self._thread = threading.Thread(target=run, name="mockweb", daemon=True)
@@ -261,8 +411,7 @@ class MockWeb:
 
         async def main() -> None:
             await self._start()
-            async with self._server:
-                await self._server.serve_forever()
+            await asyncio.gather(*(server.serve_forever() for server in self._servers))
 
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(main())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +12,8 @@ from html import escape
 
 #: Stands for the scheme, host and port in portal JSON; the server fills it in per request.
 BASE_URL_PLACEHOLDER = "__MOCKWEB_BASE_URL__"
+#: Stands for the server's port in a redirect's Location; the server fills it in.
+PORT_PLACEHOLDER = "__MOCKWEB_PORT__"
 PAGE_SIZE = 10
 
 
@@ -27,14 +30,17 @@ class Link:
 
 
 def href(page_path: str, target: str, relative: bool) -> str:
-    """The href a page writes for ``target``: root-relative, or relative to the page.
+    """The href a page writes for ``target``: root-relative, or relative to the page (an address with
+    a scheme, ``mailto:`` or ``http://``, as it is).
 
     >>> href("/leeds/spending", "/leeds/files/a.csv", True)
     'files/a.csv'
     >>> href("/leeds/spending-2024-25", "/leeds/files/a.csv", False)
     '/leeds/files/a.csv'
+    >>> href("/leeds/spending", "mailto:foi@leeds.gov.uk", True)
+    'mailto:foi@leeds.gov.uk'
     """
-    if not relative:
+    if not relative or not target.startswith("/"):
         return target
     return posixpath.relpath(target, posixpath.dirname(page_path))
 
@@ -265,6 +271,15 @@ class Resource:
     mimetype: str
 
 
+def organisation_name(official_name: str) -> str:
+    """How a national portal (data.gov.uk) names a council as a publisher: the slug of its official name.
+
+    >>> organisation_name("Armagh City, Banbridge and Craigavon Borough Council")
+    'armagh-city-banbridge-and-craigavon-borough-council'
+    """
+    return re.sub(r"[^a-z0-9]+", "-", official_name.lower()).strip("-")
+
+
 def ckan_package(dataset_id: str, title: str, org_name: str, resources: list[Resource]) -> dict:
     """A package dict as CKAN's action API returns it (``package_show`` result)."""
     modified = max((r.last_modified for r in resources), default=datetime(2024, 1, 1))
@@ -278,14 +293,14 @@ def ckan_package(dataset_id: str, title: str, org_name: str, resources: list[Res
         "license_title": "UK Open Government Licence (OGL)",
         "metadata_modified": modified.isoformat(),
         "num_resources": len(resources),
-        "organization": {"name": org_name.lower().replace(" ", "-"), "title": org_name},
+        "organization": {"name": organisation_name(org_name), "title": org_name},
         "resources": [
             {
                 "id": r.id,
                 "package_id": dataset_id,
                 "name": r.name,
                 "format": r.format,
-                "url": BASE_URL_PLACEHOLDER + r.url_path,
+                "url": BASE_URL_PLACEHOLDER + r.url_path if r.url_path.startswith("/") else r.url_path,
                 "mimetype": r.mimetype,
                 "size": r.size,
                 "last_modified": r.last_modified.isoformat(),

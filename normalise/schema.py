@@ -44,6 +44,7 @@ COMPLIANCE_STATUSES = (
     "incomplete",
     "not_machine_readable",
     "unknown",
+    "site_unreachable",  # nothing found, and our last crawl could not read the council's pages
     "not_applicable",  # outside England: the Transparency Code's duty does not apply
 )
 
@@ -200,6 +201,32 @@ FILES = [
     _c("parser_version", INT, "Version of the parser that read the file (normalise.parsing.version.PARSER_VERSION)."),
 ]
 
+PAGES = [
+    _c("council_code", S, "Council the page was read for.", True),
+    _c("url", S, "Address asked for (before any redirect).", True),
+    _c(
+        "kind",
+        S,
+        "landing | subpage | ckan_package | ckan_search | directory | well_known: a configured landing page, a page "
+        "found on one, a portal dataset, a portal search or council-directory lookup, a well-known path tried.",
+    ),
+    _c(
+        "entry",
+        B,
+        "A way in to the council's files (configured page or dataset, fallback lookup), not a page found on one.",
+    ),
+    _c("dataset", S, "Dataset the page is configured for, where it is."),
+    _c("first_seen_at", TS, "When the page was first asked for."),
+    _c("checked_at", TS, "When the page was last asked for."),
+    _c("last_ok_at", TS, "When the page was last read successfully."),
+    _c("http_status", INT, "HTTP status of the last attempt (null when no response came)."),
+    _c("final_url", S, "Where the last successful read ended after same-site redirects, when elsewhere."),
+    _c("error", S, "Why the last attempt failed (DNS, refused, timed out, HTTP 5xx, robots.txt, ...); null when read."),
+    _c("failures_in_a_row", INT, "Consecutive crawls on which the page could not be read (0 when last read)."),
+    _c("files_found", INT, "File links found on the page the last time it was read."),
+    _c("run_id", S, "The crawl run that last asked for the page."),
+]
+
 RUNS = [
     _c("run_id", S, "Id of the run.", True),
     _c("flow", S, "crawl | normalise | registers | match | compliance | publish.", True),
@@ -212,6 +239,9 @@ RUNS = [
     _c("files_unchanged", INT, "Files revalidated unchanged."),
     _c("files_failed", INT, "Files that could not be fetched (crawl) or read as transactions (normalise)."),
     _c("errors", INT, "Errors logged."),
+    _c("councils", INT, "Councils the run covered."),
+    _c("pages_failed", INT, "Page reads (landing pages, portal calls, lookups) that failed, retries included (crawl)."),
+    _c("councils_unreachable", INT, "Councils none of whose entry pages could be read, after retries (crawl)."),
 ]
 
 SUPPLIERS = [
@@ -317,7 +347,8 @@ COMPLIANCE = [
     _c(
         "status",
         S,
-        "compliant | late | missing | incomplete | not_machine_readable | unknown | not_applicable (outside England: no statutory duty).",
+        "compliant | late | missing | incomplete | not_machine_readable | unknown | site_unreachable (nothing found, "
+        "and our last crawl could not read the council's pages) | not_applicable (outside England: no statutory duty).",
         True,
     ),
 ]
@@ -327,6 +358,7 @@ TABLES: dict[str, list[Column]] = {
     "contracts": CONTRACTS,
     "rejects": REJECTS,
     "files": FILES,
+    "pages": PAGES,
     "runs": RUNS,
     "suppliers": SUPPLIERS,
     "compliance": COMPLIANCE,

@@ -118,6 +118,8 @@ class ManifestPipeline:
             self.stream.close()
 
     def process_item(self, item: FileItem) -> FileItem:
+        if not hasattr(item, "outcome"):  # a page item: the pages pipeline records it
+            return item
         previous = self.known.get(item.url)
         item.outcome = classify(item, previous)
         if item.http_status == 304 and previous:

@@ -49,8 +49,9 @@ class StoreOriginalPipeline:
         return cls(Path(crawler.settings["COUNCILSPEND_OUT"]))
 
     def process_item(self, item: FileItem) -> FileItem:
-        if item.body is not None:
-            item.sha256, item.format, _ = store_original(self.out_dir, item.body)
-            item.size = len(item.body)
+        body = getattr(item, "body", None)  # page items carry none
+        if body is not None:
+            item.sha256, item.format, _ = store_original(self.out_dir, body)
+            item.size = len(body)
             item.body = None
         return item

@@ -430,3 +430,38 @@ def test_period_of_a_file_whose_rows_were_all_kept_from_another(tmp_path: Path) 
     q3 = row(table, "BST", "2025-Q3")
     assert q3["published"] is True and q3["on_time"] is True and q3["rows"] == 3  # covered by the year file
     assert [r["period"] for r in spend_rows(table)] == ["2025-Q2", "2025-Q3"]
+
+
+def test_a_council_whose_pages_could_not_be_read_is_unreachable_not_missing(tmp_path: Path) -> None:
+    o = scenario(tmp_path)
+    out = o.write()
+
+    def page(council: str, url: str, run: str, error: str | None, dataset: str | None = "spend_over_500") -> dict:
+        when = datetime(2025, 11, 27 if run == "new" else 20, 9, tzinfo=UTC)
+        return {
+            "council_code": council,
+            "url": f"https://{council.lower()}.example.gov.uk/{url}",
+            "kind": "landing",
+            "entry": True,
+            "dataset": dataset,
+            "checked_at": when,
+            "error": error,
+            "run_id": run,
+        }
+
+    pages = [
+        page("NEW", "spend", "new", "connection failed: connection refused"),  # never reached: no files at all
+        page("BIR", "spend", "new", "HTTP 503 after 2 retries"),  # down now; its earlier files still count
+        page("MAN", "spend", "new", None),
+        page("MAN", "cards", "new", "timed out", dataset="purchase_card"),  # another dataset's page
+        page("KEN", "spend", "old", "timed out"),  # failed once, read on its last crawl
+        page("KEN", "spend-2", "new", None),
+    ]
+    write_table(pa.Table.from_pylist(pages, schema=arrow_schema("pages")), out / "pages.parquet")
+    table = compute_compliance(out, as_of=AS_OF)
+    statuses = {(r["council_code"], r["period"]): r["status"] for r in spend_rows(table)}
+    assert {statuses[("NEW", q)] for q in ("2025-Q1", "2025-Q2", "2025-Q3")} == {"site_unreachable"}
+    assert statuses[("BIR", "2025-Q1")] == "site_unreachable"  # nothing covers it, and we could not look
+    assert statuses[("BIR", "2025-Q2")] == "compliant" and statuses[("BIR", "2025-Q3")] == "late"
+    assert statuses[("MAN", "2025-Q3")] == "missing"  # its spend page was read: nothing there
+    assert "site_unreachable" not in {s for (c, _), s in statuses.items() if c == "KEN"}

@@ -23,6 +23,17 @@ from normalise.parsing.sniff import sniff_format
 from normalise.sources import parse_sources
 
 COUNCILS = 7  # enough for every compliance story (late, skipped, PDF-only, missing field, outside England)
+#: The hostile links (mockweb/hostile.py) a crawl must record as failed.
+FAILING_LINKS = {
+    "dropped",
+    "drip",
+    "redirect_loop",
+    "offsite_redirect",
+    "oversized",
+    "endless",
+    "rate_limited_always",
+    "retry_after_too_long",
+}
 
 
 @pytest.fixture(scope="module")
@@ -215,8 +226,10 @@ def test_registers_hold_the_paid_organisations(site, key):
 
 def test_sources_yaml_points_at_the_server(site, web):
     sources = parse_sources(yaml.safe_load(site.sources_yaml(web.base_url)))
-    assert set(sources) == set(site.council_codes)
+    assert set(sources) == set(site.council_codes) | set(site.down_councils) and len(site.down_councils) == 1
     for source in sources.values():
+        if source.council_code in site.down_councils:
+            continue  # its site is down
         for landing in source.landing_pages:
             response, body = _get(web, landing.url.removeprefix(web.base_url))
             assert response.status == 200 and b"<a " in body
@@ -282,6 +295,8 @@ def test_fault_cases(web, key):
         "summary",
         "redirect",
         "slow",
+        "rate_limited",
+        *FAILING_LINKS,
     }
     response, body = _get(web, faults.loc["html_as_csv", "url_path"])
     assert (
@@ -299,10 +314,40 @@ def test_fault_cases(web, key):
         pd.read_excel(io.BytesIO(_get(web, faults.loc["corrupt_xlsx", "url_path"])[1]), engine="calamine")
 
 
-def test_faults_do_not_change_compliance(tmp_path, key):
+def test_faults_do_not_change_compliance(tmp_path, site, key):
     plain = load_answer_key(generate(tmp_path / "plain", councils=COUNCILS, seed=7).root)
-    assert plain.compliance.equals(key.compliance)
-    assert (plain.files["fault"] == "").all()
+    mine = key.compliance[~key.compliance["council_code"].isin(site.down_councils)].reset_index(drop=True)
+    assert plain.compliance.equals(mine)
+    assert (plain.files["fault"] == "").all() and plain.pages.empty and plain.ignored.empty
+    down = key.compliance[key.compliance["council_code"].isin(site.down_councils)]
+    assert len(down) and set(down["status"]) == {"site_unreachable"}
+
+
+def test_hostile_network_cases(web, key):
+    """Each misbehaviour of mockweb/hostile.py, as a client sees it."""
+    faults = key.files[key.files["fault"] != ""].set_index("fault")
+    once = faults.loc["rate_limited", "url_path"]
+    refused, _ = _get(web, once)
+    assert refused.status == 429 and refused.getheader("Retry-After") == "1"
+    assert _get(web, once)[0].status == 200  # then the file
+    storm = _get(web, faults.loc["rate_limited_always", "url_path"])[0]
+    assert storm.status == 429 and storm.getheader("Retry-After") == "1"
+    busy = _get(web, faults.loc["retry_after_too_long", "url_path"])[0]
+    assert busy.status == 503 and busy.getheader("Retry-After") == "86400"
+    loop = faults.loc["redirect_loop", "url_path"]
+    first = _get(web, loop)[0]
+    second = _get(web, first.getheader("Location"))[0]
+    assert first.status == second.status == 302 and second.getheader("Location") == loop
+    away = _get(web, faults.loc["offsite_redirect", "url_path"])[0].getheader("Location")
+    assert away.startswith(f"http://127.0.0.254:{web.port}/")
+    with pytest.raises(http.client.IncompleteRead):
+        _get(web, faults.loc["dropped", "url_path"])
+    conn = http.client.HTTPConnection(web.host, web.port, timeout=10)
+    conn.request("GET", faults.loc["oversized", "url_path"])
+    response = conn.getresponse()
+    assert int(response.getheader("Content-Length")) > 2**31 and len(response.read(100_000)) == 100_000
+    conn.close()
+    assert set(key.files.loc[key.files["expected_error"] != "", "fault"]) == FAILING_LINKS
 
 
 def test_missing_site_is_a_clear_error(tmp_path):
@@ -327,7 +372,7 @@ def test_landing_pages_come_in_every_shape(site, web):
         _get(web, lp.url.removeprefix(web.base_url))[1]
         for s in sources.values()
         for lp in s.landing_pages
-        if lp.dataset == "spend_over_500"
+        if lp.dataset == "spend_over_500" and s.council_code not in site.down_councils
     )
     for marker in (
         b'<table class="downloads">',
@@ -350,7 +395,10 @@ def test_bare_links_leave_the_period_to_their_row_or_heading(site, web, key):
     assert all(read_clue(text) is None for text in bare["link_text"])  # the link names no period at all
     sources = parse_sources(yaml.safe_load(site.sources_yaml(web.base_url)))
     pages = b"".join(
-        _get(web, lp.url.removeprefix(web.base_url))[1] for s in sources.values() for lp in s.landing_pages
+        _get(web, lp.url.removeprefix(web.base_url))[1]
+        for s in sources.values()
+        for lp in s.landing_pages
+        if s.council_code not in site.down_councils  # its site is down
     )
     assert b'<table class="files">' in pages and b"<td>April 2024</td>" in pages  # a row per period
 
@@ -376,7 +424,8 @@ def test_ckan_pages_lead_from_resource_pages_to_the_files(web, key):
                 r'class="btn btn-primary resource-url-analytics" href="([^"]+)"', _get(web, resource_page)[1].decode()
             )
         )
-    assert downloads == set(
+    not_web = set(key.ignored["href"])  # a hostile resource (--faults) offers file:///etc/passwd
+    assert downloads - not_web == set(
         key.files.loc[key.files["url_path"].str.startswith(f"/ckan/dataset/{dataset}/"), "url_path"]
     )
 

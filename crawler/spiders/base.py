@@ -5,6 +5,10 @@ Rules for spiders (the pipelines do the rest):
 * a spider finds file links and fetches them; it yields one :class:`~crawler.items.FileItem`
   per file link, whatever happened (a 404, a timeout or a robots.txt refusal is an
   item with ``error`` set, so the manifest records it and the crawl goes on);
+* it yields one :class:`~crawler.items.PageItem` per page it asks for (landing pages,
+  sub-pages, portal calls, fallback lookups: requests whose meta comes from
+  :meth:`BaseCouncilSpider.page_meta`), read or not, so a site that is down is on record,
+  not only in the log;
 * it never writes files, hashes content or reads the manifest: the pipelines store
   and record, :mod:`crawler.middlewares` revalidates.
 
@@ -19,14 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import scrapy
-from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from scrapy import exceptions as scrapy_errors
 from scrapy.http import Response
 from twisted.internet import error as net_error
 from twisted.python.failure import Failure
 
 from crawler.discovery import DiscoveredLink, format_from_headers, with_headers
-from crawler.items import FileItem
-from crawler.middlewares import FILE_REQUEST
+from crawler.items import FileItem, PageItem
+from crawler.middlewares import FAILURE_REASON, FILE_REQUEST, Refused
 from normalise.sources import CouncilSource, SourcesError, load_sources
 
 #: Statuses handed to ``parse_file`` rather than dropped: 304 and every error.
@@ -194,7 +198,7 @@ class BaseCouncilSpider(scrapy.Spider):
         if 200 <= response.status < 300:
             item.body = response.body
         elif response.status >= 400:
-            item.error = f"HTTP {response.status}"
+            item.error = response.meta.get(FAILURE_REASON) or f"HTTP {response.status}"
         yield item
 
     def file_failed(self, failure: Failure) -> Iterator[FileItem]:
@@ -205,33 +209,104 @@ class BaseCouncilSpider(scrapy.Spider):
         self.logger.warning("%s: %s (%s)", item.council_code, item.error, item.url)
         yield item
 
-    def page_failed(self, failure: Failure) -> None:
-        """Log a page (landing page, portal API) that could not be read; the crawl goes on."""
+    @staticmethod
+    def page_meta(council_code: str, kind: str, entry: bool, dataset: str | None = None) -> dict:
+        """The meta of a request for a page, so that reading it or not ends as a :class:`PageItem`.
+
+        ``kind`` is one of :data:`crawler.items.PAGE_KINDS`; ``entry`` says the page is a way in
+        to the council's files (configured, or a fallback lookup) rather than one found on another.
+        """
+        return {"council_code": council_code, "page_kind": kind, "page_entry": entry, "dataset_hint": dataset}
+
+    def lookup_request(
+        self, council_code: str, url: str, callback: Any, *, kind: str, meta: dict | None = None, errback: Any = None
+    ) -> scrapy.Request:
+        """A request for an entry page that is not a landing page (a portal call, a fallback lookup).
+
+        A custom ``errback`` must yield from :meth:`page_failed` to record the failure.
+        """
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=errback or self.page_failed,
+            meta={**self.page_meta(council_code, kind, True), **(meta or {})},
+        )
+
+    def page_read(self, response: Response, files_found: int, error: str | None = None) -> PageItem:
+        """The record of a page that answered (``error`` when its content was unusable)."""
+        meta = response.meta
+        self.crawler.stats.inc_value("councilspend/pages_read" if error is None else "councilspend/pages_failed")
+        if error:
+            self.logger.error("%s: %s: %s", meta["council_code"], response.url, error)
+        first = (meta.get("redirect_urls") or [response.url])[0]
+        return PageItem(
+            council_code=meta["council_code"],
+            url=first,
+            kind=meta["page_kind"],
+            entry=meta["page_entry"],
+            dataset=meta.get("dataset_hint"),
+            checked_at=now(),
+            http_status=response.status,
+            final_url=response.url if response.url != first else None,
+            error=error,
+            files_found=files_found,
+        )
+
+    def page_failed(self, failure: Failure) -> Iterator[PageItem]:
+        """The record of a page that could not be read; logged too, and the crawl goes on."""
         request = failure.request  # type: ignore[attr-defined]
-        code = request.meta.get("council_code", "?")
+        meta = request.meta
+        reason = describe_failure(failure)
+        response = getattr(failure.value, "response", None)
         self.crawler.stats.inc_value("councilspend/pages_failed")
-        self.logger.error("%s: could not read %s: %s", code, request.url, describe_failure(failure))
+        self.logger.error("%s: could not read %s: %s", meta.get("council_code", "?"), request.url, reason)
+        yield PageItem(
+            council_code=meta["council_code"],
+            url=(meta.get("redirect_urls") or [request.url])[0],
+            kind=meta["page_kind"],
+            entry=meta["page_entry"],
+            dataset=meta.get("dataset_hint"),
+            checked_at=now(),
+            http_status=response.status if response is not None else None,
+            error=reason,
+        )
 
 
 def describe_failure(failure: Failure) -> str:
-    """A one-line reason for a failed request.
+    """A one-line reason for a failed request, the same words whatever Scrapy raised.
 
     >>> from twisted.python.failure import Failure
-    >>> describe_failure(Failure(IgnoreRequest("Forbidden by robots.txt")))
+    >>> describe_failure(Failure(scrapy_errors.IgnoreRequest("Forbidden by robots.txt")))
     'forbidden by robots.txt'
+    >>> describe_failure(Failure(scrapy_errors.DownloadTimeoutError("Getting x took longer than 5 seconds.")))
+    'timed out'
     """
     error = failure.value
+    request = getattr(failure, "request", None)
+    reason = request.meta.get(FAILURE_REASON) if request is not None else None
     response = getattr(error, "response", None)
     if response is not None:
-        return f"HTTP {response.status}"
-    if isinstance(error, IgnoreRequest):
+        return reason or f"HTTP {response.status}"
+    if isinstance(error, Refused):
+        return str(error)
+    if isinstance(error, scrapy_errors.IgnoreRequest):
         return "forbidden by robots.txt" if "robots" in str(error).lower() else f"ignored: {error}"
-    if isinstance(error, DownloadCancelledError) and "max size" in str(error):
-        return f"too large: {error}"
-    if isinstance(error, (net_error.TimeoutError, net_error.TCPTimedOutError)):
+    if isinstance(error, scrapy_errors.DownloadCancelledError):  # only the size limits cancel a download
+        return f"too large: {error}" if str(error) else "too large: cancelled at the download size limit"
+    if isinstance(error, (scrapy_errors.DownloadTimeoutError, net_error.TimeoutError, net_error.TCPTimedOutError)):
         return "timed out"
-    if isinstance(error, (net_error.DNSLookupError, net_error.ConnectionRefusedError)):
-        return f"connection failed: {type(error).__name__}"
+    if isinstance(error, (scrapy_errors.CannotResolveHostError, net_error.DNSLookupError)):
+        return "connection failed: host not found"
+    if isinstance(error, (scrapy_errors.DownloadConnectionRefusedError, net_error.ConnectionRefusedError)):
+        return "connection failed: connection refused"
+    if isinstance(error, scrapy_errors.ResponseDataLossError) or "dataloss" in str(error).lower():
+        return "connection dropped before the end of the body"
+    if isinstance(error, scrapy_errors.UnsupportedURLSchemeError | scrapy_errors.NotSupported):
+        return f"not a web address: {error}"
+    if "ResponseNeverReceived" in repr(error) or "ConnectionDone" in str(error):
+        return "connection closed before any response"
+    if isinstance(error, (net_error.ConnectionLost, net_error.ConnectionDone, scrapy_errors.DownloadFailedError)):
+        return f"connection dropped: {error}".rstrip(": ")
     return f"{type(error).__name__}: {error}".rstrip(": ")
 
 

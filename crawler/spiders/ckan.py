@@ -10,6 +10,7 @@ import scrapy
 from scrapy.http import Response
 
 from crawler.discovery import FORMATS, DiscoveredLink, Evidence, guess_dataset, guess_format, guess_period, is_web_url
+from crawler.items import PageItem
 from crawler.spiders.base import BaseCouncilSpider
 
 
@@ -31,29 +32,29 @@ class CkanSpider(BaseCouncilSpider):
             for portal in source.ckan:
                 base = portal.base_url.rstrip("/")
                 for dataset_id in portal.dataset_ids:
-                    yield scrapy.Request(
+                    yield self.lookup_request(
+                        code,
                         f"{base}{self.package_show_path}?id={quote(dataset_id)}",
-                        callback=self.parse_package,
-                        errback=self.page_failed,
-                        meta={"council_code": code, "dataset_page": f"{base}/dataset/{quote(dataset_id)}"},
+                        self.parse_package,
+                        kind="ckan_package",
+                        meta={"dataset_page": f"{base}/dataset/{quote(dataset_id)}"},
                     )
 
-    def parse_package(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_package(self, response: Response) -> Iterator[scrapy.Request | PageItem]:
         code = response.meta["council_code"]
         try:
             answer = json.loads(response.body)
         except ValueError:
             answer = None
         if not isinstance(answer, dict) or not answer.get("success") or not isinstance(answer.get("result"), dict):
-            self.crawler.stats.inc_value("councilspend/pages_failed")
-            self.logger.error("%s: %s is not a successful CKAN package_show answer", code, response.url)
+            yield self.page_read(response, 0, error="not a successful CKAN package_show answer")
             return
         package = answer["result"]
         hint = guess_dataset(" ".join(filter(None, [package.get("title"), package.get("name")])))
-        for resource in package.get("resources") or []:
-            link = resource_link(resource, response.url, hint)
-            if link:
-                yield self.link_request(code, link, landing_url=response.meta["dataset_page"])
+        links = [link for r in package.get("resources") or [] if (link := resource_link(r, response.url, hint))]
+        yield self.page_read(response, len(links))
+        for link in links:
+            yield self.link_request(code, link, landing_url=response.meta["dataset_page"])
 
 
 def resource_link(resource: dict, api_url: str, dataset_hint: str | None) -> DiscoveredLink | None:
@@ -65,7 +66,7 @@ def resource_link(resource: dict, api_url: str, dataset_hint: str | None) -> Dis
     >>> resource_link({"url": "file:///etc/passwd", "format": "CSV"}, "http://p/api", None) is None
     True
     """
-    if not isinstance(resource.get("url"), str) or not resource["url"].strip():
+    if not isinstance(resource, dict) or not isinstance(resource.get("url"), str) or not resource["url"].strip():
         return None
     try:
         url = urljoin(api_url, resource["url"].strip())

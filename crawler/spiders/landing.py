@@ -8,6 +8,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from crawler.discovery import DiscoveredLink, decode_html, read_links
+from crawler.items import PageItem
 from crawler.spiders.base import BaseCouncilSpider, now
 
 
@@ -43,19 +44,22 @@ class LandingPageSpider(BaseCouncilSpider):
         pages: int,
         context: str = "",
         seen_at: str | None = None,
+        entry: bool = True,
     ) -> scrapy.Request:
         """A request for a page; ``context`` is what the page that linked it said about it.
 
         ``seen_at`` is set for a page standing for a file (a CKAN resource page): the file was
         first seen when the link to that page was, so copies keep the order their listing gives.
+        A landing page (``depth`` and ``pages`` 0) is an entry page unless ``entry`` says it was
+        found rather than configured; reading it or not ends as a page item either way.
         """
+        top = depth == 0 and pages == 0
         return scrapy.Request(
             url,
             callback=self.parse_page,
             errback=self.page_failed,
             meta={
-                "council_code": council_code,
-                "dataset_hint": dataset,
+                **self.page_meta(council_code, "landing" if top else "subpage", top and entry, dataset),
                 "page_depth": depth,
                 "page_count": pages,
                 "page_context": context,
@@ -63,11 +67,12 @@ class LandingPageSpider(BaseCouncilSpider):
             },
         )
 
-    def parse_page(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_page(self, response: Response) -> Iterator[scrapy.Request | PageItem]:
         code = response.meta["council_code"]
         source = self.councils[code]
         if not isinstance(response, TextResponse):
-            self.logger.error("%s: %s is not a web page (%s)", code, response.url, response.headers.get("Content-Type"))
+            content_type = (response.headers.get(b"Content-Type") or b"?").decode("latin-1")
+            yield self.page_read(response, 0, error=f"not a web page ({content_type})")
             return
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         hint, context = response.meta["dataset_hint"], response.meta.get("page_context") or ""
@@ -81,6 +86,7 @@ class LandingPageSpider(BaseCouncilSpider):
         )
         depth, pages = response.meta["page_depth"], response.meta["page_count"]
         seen_at = response.meta.get("link_seen_at")
+        yield self.page_read(response, len(found.files))
         for link in found.files:
             yield self.link_request(code, link, response.url, meta=self._page_meta(response), seen_at=seen_at)
         for sub in found.follow:

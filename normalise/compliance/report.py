@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from normalise.compliance import periods
 from normalise.compliance.rules import DATASET, MonthTotal, monthly_spend, parse_http_date
 from normalise.councils import councils as council_registry
+from normalise.coverage import latest_pages
 from normalise.schema import SHARE_GROUPS
 from normalise.store.atomic import write_text
 from normalise.store.layout import Layout
@@ -65,6 +66,13 @@ STATUSES = [
         "Published only as PDF or another format that cannot be read as data.",
     ),
     Status("missing", "Missing", "Missing", "No spending file covering the quarter was found."),
+    Status(
+        "site_unreachable",
+        "Site unreachable",
+        "Unreachable",
+        "No spending file found, and on our last visit none of the council's spending pages could be "
+        "read (site down, page gone, or access refused), so we cannot say it was not published.",
+    ),
     Status("not_applicable", "Not applicable", "n/a", "Outside England: the Transparency Code does not apply."),
 ]
 STATUS_BY_KEY = {s.key: s for s in STATUSES}
@@ -108,6 +116,7 @@ def write_report(
     suppliers = _supplier_summaries(layout.table("suppliers"), codes)
     shares = _shares_views(layout.table("supplier_shares"), codes)
     files = _files_by_council(out_dir, codes)
+    unreadable = _unreadable_pages(out_dir)
     context = {
         "as_of": as_of,
         "statuses": STATUSES,
@@ -126,7 +135,13 @@ def write_report(
         stale.unlink()  # a council no longer in the run
     for code in codes:
         page = _council_page(
-            code, by_council[code], by_month.get(code, []), suppliers.get(code), files.get(code, []), contracts[code]
+            code,
+            by_council[code],
+            by_month.get(code, []),
+            suppliers.get(code),
+            files.get(code, []),
+            contracts[code],
+            unreadable.get(code, []),
         )
         council_page = env.get_template("council.html").render(**context, page=page, shares=shares.get(code))
         write_text(report_dir / f"{code}.html", council_page)
@@ -424,6 +439,7 @@ class CouncilPage:
     quarters: list[dict]
     counts: list[tuple[Status, int]]
     files: list[dict]
+    unreadable: list[dict]  # pages the last crawl could not read
     spend_chart: Chart | None
     spend_months: list[tuple[date, Decimal]]
     suppliers: SupplierSummary | None
@@ -439,6 +455,7 @@ def _council_page(
     suppliers: SupplierSummary | None,
     files: list[dict],
     contracts: list[dict],
+    unreadable: list[dict],
 ) -> CouncilPage:
     council = council_registry().get(code)
     counts = Counter(r["status"] for r in rows)
@@ -451,6 +468,7 @@ def _council_page(
         quarters=sorted(rows, key=lambda r: r["period"], reverse=True),
         counts=[(s, counts[s.key]) for s in STATUSES if counts[s.key]],
         files=files,
+        unreadable=unreadable,
         spend_chart=_spend_chart(months),
         spend_months=months,
         suppliers=suppliers,
@@ -518,6 +536,15 @@ def _supplier_summaries(path: Path, codes: Sequence[str]) -> dict[str, SupplierS
             total=total,
         )
     return summaries
+
+
+def _unreadable_pages(out_dir: Path) -> dict[str, list[dict]]:
+    """Per council, the pages its last crawl could not read, entry pages first."""
+    pages = read_table(Layout(out_dir).table("pages"), "pages").to_pylist()
+    return {
+        code: sorted((r for r in rows if r["error"] is not None), key=lambda r: (not r["entry"], r["url"]))
+        for code, rows in latest_pages(pages).items()
+    }
 
 
 def _files_by_council(out_dir: Path, codes: Sequence[str]) -> dict[str, list[dict]]:

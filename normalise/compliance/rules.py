@@ -17,9 +17,12 @@ with the mock web's answer key) are, for each:
   covering files; on time when it is on or before the deadline day (UTC). When that evidence is a
   ``first_seen_at`` after the deadline from our first crawl of the council, nobody can tell
   whether the file was there before we looked, so ``on_time`` is null;
-* status: not_applicable (outside England), missing, not_machine_readable, incomplete (a field
-  missing, or for spend fewer than three months with rows), late, unknown, compliant: the first
-  that holds.
+* *site unreachable*: no covering file, and the council's last crawl could read none of the
+  pages where the duty's files are looked for (``normalise.coverage``): we could not look, so
+  the quarter is not called missing;
+* status: not_applicable (outside England), site_unreachable, missing, not_machine_readable,
+  incomplete (a field missing, or for spend fewer than three months with rows), late, unknown,
+  compliant: the first that holds.
 
 Spend is aggregated by DuckDB straight from the Parquet partitions of the councils asked about
 (streaming; only one row per council, month and date precision comes back to Python). That
@@ -42,6 +45,7 @@ import pyarrow as pa
 
 from normalise.compliance import periods
 from normalise.councils import councils as council_registry
+from normalise.coverage import crawled_councils, unreachable_councils
 from normalise.schema import arrow_schema
 from normalise.store.layout import Layout
 from normalise.store.parquet_io import read_table
@@ -153,7 +157,7 @@ def compute_compliance(
     """
     out_dir = Path(out_dir)
     manifest = read_table(Layout(out_dir).manifest, "files").to_pylist()
-    codes = _run_councils(manifest, councils)
+    codes = _run_councils(manifest, councils, crawled_councils(out_dir))
     files = {duty.dataset: _source_files(manifest, codes, out_dir, duty.dataset) for duty in DUTIES}
     quarters = _quarters(files[DATASET], since, as_of)
     spend = SpendSummary()
@@ -162,6 +166,7 @@ def compute_compliance(
             spend.add(month)
     first_crawl_ends = _first_crawl_ends(manifest, read_table(Layout(out_dir).table("runs"), "runs").to_pylist())
     registry = council_registry()
+    unreachable = {duty.dataset: unreachable_councils(out_dir, duty.dataset) for duty in DUTIES}
     rows = [
         _assess(
             duty,
@@ -171,6 +176,7 @@ def compute_compliance(
             spend,
             first_crawl_ends.get(code),
             registry[code].in_england,
+            code in unreachable[duty.dataset],
         )
         for duty in DUTIES
         for code in codes
@@ -179,11 +185,11 @@ def compute_compliance(
     return pa.Table.from_pylist(rows, schema=arrow_schema("compliance"))
 
 
-def _run_councils(manifest: list[dict], councils: Sequence[str] | None) -> list[str]:
+def _run_councils(manifest: list[dict], councils: Sequence[str] | None, crawled: set[str]) -> list[str]:
     codes = sorted(
         {c.strip().upper() for c in councils}
         if councils is not None
-        else {f["council_code"] for f in manifest if f["council_code"]}
+        else {f["council_code"] for f in manifest if f["council_code"]} | crawled
     )
     unknown = [c for c in codes if c not in council_registry()]
     if unknown:
@@ -385,6 +391,7 @@ def _assess(
     spend: SpendSummary,
     first_crawl_end: datetime | None,
     in_england: bool,
+    unreachable: bool,
 ) -> dict:
     covering = [f for f in files if periods.overlaps(f.start, f.end, quarter)]
     readable = [f for f in covering if f.machine_readable]
@@ -395,6 +402,8 @@ def _assess(
     on_time = _on_time(covering, quarter, first_crawl_end) if covering else None
     if not in_england:
         status = "not_applicable"
+    elif not published and unreachable:
+        status = "site_unreachable"
     elif not published:
         status = "missing"
     elif not machine_readable:

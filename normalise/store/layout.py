@@ -4,8 +4,8 @@ Published tables sit at the top of the folder, where researchers read them; the 
 working state sits under ``_work/`` and ``_crawl/``, which no published reader looks at.
 
     raw/ab/abcdef….csv                 originals, content-addressed, never modified
-    files.parquet, runs.parquet, rejects.parquet, suppliers.parquet, supplier_shares.parquet,
-    compliance.parquet
+    files.parquet, pages.parquet, runs.parquet, rejects.parquet, suppliers.parquet,
+    supplier_shares.parquet, compliance.parquet
     spend/council=BIR/year=2025/…      the spend dataset (hive partitions)
     contracts/council=BIR/year=2025/…  contracts over £5,000 (hive partitions, by start year)
     registers/*.parquet                loaded registers
@@ -36,6 +36,7 @@ from normalise.store.atomic import temporary_name
 #: Published table name -> file name at the top of the folder (spend is a folder of partitions).
 TABLE_FILES = {
     "files": "files.parquet",
+    "pages": "pages.parquet",
     "runs": "runs.parquet",
     "rejects": "rejects.parquet",
     "suppliers": "suppliers.parquet",
@@ -78,8 +79,8 @@ class Layout:
     # --- published -------------------------------------------------------------------------
 
     def table(self, name: str) -> Path:
-        """A published single-file table (``files``, ``runs``, ``rejects``, ``suppliers``, ``supplier_shares``,
-        ``compliance``)."""
+        """A published single-file table (``files``, ``pages``, ``runs``, ``rejects``, ``suppliers``,
+        ``supplier_shares``, ``compliance``)."""
         return self.root / TABLE_FILES[name]
 
     @property
@@ -209,7 +210,7 @@ class Layout:
         return self.council_rejects_dir / f"{council_code}.parquet"
 
     def crawl_run(self, run_id: str) -> Path:
-        """A crawl run's folder: ``items.jsonl``, ``stats.json``, ``crawl.log``."""
+        """A crawl run's folder: ``items.jsonl`` (files), ``pages.jsonl``, ``stats.json``, ``crawl.log``."""
         return self.root / "_crawl" / run_id
 
     @property
