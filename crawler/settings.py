@@ -103,8 +103,17 @@ DOWNLOADER_MIDDLEWARES = {
     # before Scrapy's RedirectMiddleware (600) follows a redirect
     "crawler.middlewares.RedirectGuardMiddleware": 610,
 }
+# Data files stream to disk a chunk at a time instead of sitting whole in memory (crawler/download.py,
+# which uses asyncio, Scrapy's default reactor, named here because it depends on it); pages use Scrapy's handler.
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.download.StreamingDownloadHandler",
+    "https": "crawler.download.StreamingDownloadHandler",
+}
+# Record each file first, then move its bytes into raw/: every stored original is recorded, so a
+# killed crawl's files are revalidated by the next run, not downloaded again.
 ITEM_PIPELINES = {
-    "pipelines.store.StoreOriginalPipeline": 100,
-    "pipelines.manifest.ManifestPipeline": 200,
+    "pipelines.manifest.ManifestPipeline": 100,
+    "pipelines.store.StoreOriginalPipeline": 200,
     "pipelines.pages.PagesPipeline": 300,
 }

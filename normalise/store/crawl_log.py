@@ -1,4 +1,5 @@
-"""A crawl run's log of files: ``_crawl/<run_id>/items.jsonl``, one JSON line per file, as it is stored.
+"""A crawl run's logs: ``_crawl/<run_id>/items.jsonl``, one JSON line per file as it is stored (and
+``pages.jsonl``, one per page read or not).
 
 The line is written (and flushed) before the file's original is moved into ``raw/``, so every
 stored original has its line: a crawl killed at any point leaves a log that the next run merges
@@ -18,10 +19,10 @@ from normalise.store.layout import Layout
 
 
 class CrawlLog:
-    """Appends one crawl run's file items, each flushed as soon as it is written."""
+    """Appends a crawl run's items (files to ``items.jsonl``, pages to ``pages.jsonl``), each flushed as written."""
 
-    def __init__(self, layout: Layout, run_id: str):
-        self.path = layout.crawl_items(run_id)
+    def __init__(self, path: Path):
+        self.path = path
         self._stream: TextIO | None = None
 
     def open(self) -> None:
@@ -69,11 +70,12 @@ def read_items(path: Path) -> list[dict]:
 
 
 def interrupted_runs(layout: Layout) -> list[str]:
-    """Crawl runs with a log but no ``stats.json`` (never merged), oldest first."""
+    """Crawl runs with a log (of files or pages) but no ``stats.json`` (never merged), oldest first."""
     if not layout.crawl_runs.is_dir():
         return []
     return sorted(
         run.name
         for run in layout.crawl_runs.iterdir()
-        if layout.crawl_items(run.name).is_file() and not layout.crawl_stats(run.name).exists()
+        if (layout.crawl_items(run.name).is_file() or layout.crawl_pages(run.name).is_file())
+        and not layout.crawl_stats(run.name).exists()
     )

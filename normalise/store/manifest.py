@@ -2,7 +2,7 @@
 
 Two stages change it, each in one commit:
 
-* the crawl merges its run's log (:func:`merge_crawl`): upsert by URL, ``first_seen_at`` kept,
+* the crawl merges its run's log (:func:`merge_crawl`, with the pages it read into ``pages.parquet``): upsert by URL, ``first_seen_at`` kept,
   ``last_seen_at`` and the fetch columns updated; a file whose content changed loses its parse
   results so the normaliser reads it again; a failed fetch keeps the content of the last good one.
   The run's ``stats.json`` is committed with it, which marks the log as merged; a log without one
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
 import pyarrow as pa
@@ -27,6 +27,7 @@ from normalise.store.atomic import write_json
 from normalise.store.commit import Transaction
 from normalise.store.crawl_log import interrupted_runs, read_items
 from normalise.store.layout import Layout
+from normalise.store.pages import PagesUpdate, merged_pages, read_pages
 from normalise.store.parquet_io import read_table, write_table
 
 logger = logging.getLogger(__name__)
@@ -81,8 +82,8 @@ def run_items(layout: Layout, run_id: str) -> list[dict]:
     return list(by_url.values())
 
 
-def merge_crawl(layout: Layout, run_id: str, stats: dict | None = None) -> ManifestUpdate:
-    """Merge a crawl run's log into ``files.parquet`` and commit it with the run's ``stats.json``."""
+def merge_crawl(layout: Layout, run_id: str, stats: dict | None = None) -> tuple[ManifestUpdate, PagesUpdate]:
+    """Merge a crawl run's logs into ``files.parquet`` and ``pages.parquet``; commit them with its ``stats.json``."""
     items = run_items(layout, run_id)
     rows = {row["url"]: row for row in read_table(layout.manifest, "files").to_pylist()}
     counts = dict.fromkeys(OUTCOMES, 0)
@@ -100,17 +101,20 @@ def merge_crawl(layout: Layout, run_id: str, stats: dict | None = None) -> Manif
         bytes=int(stats.get("bytes", 0)),
     )
     table = pa.Table.from_pylist(list(rows.values()), schema=arrow_schema("files"))
+    pages, pages_update = merged_pages(layout, run_id, read_pages(layout))
     with Transaction(layout, "crawl") as tx:
         write_table(conform(table, "files"), tx.file(layout.manifest))
-        write_json(tx.file(layout.crawl_stats(run_id)), stats | {"manifest": update.__dict__})
-    return update
+        write_table(pages, tx.file(layout.table("pages")))
+        recorded = stats | {"manifest": asdict(update), "pages": asdict(pages_update)}
+        write_json(tx.file(layout.crawl_stats(run_id)), recorded)
+    return update, pages_update
 
 
 def merge_interrupted_crawls(layout: Layout) -> list[str]:
     """Merge the logs of crawls killed before they merged them (under the lock), oldest first."""
     merged = interrupted_runs(layout)
     for run_id in merged:
-        update = merge_crawl(layout, run_id, {"interrupted": True})
+        update, _ = merge_crawl(layout, run_id, {"interrupted": True})
         logger.warning(
             "recorded %d files stored by the interrupted crawl %s",
             update.new + update.changed + update.unchanged,
