@@ -158,21 +158,28 @@ def _merged_row(existing: dict | None, item: dict) -> dict:
     return row
 
 
-def with_parse_results(files: pa.Table, results: Mapping[tuple[str, str], Mapping[str, object]]) -> pa.Table:
-    """``files`` with the parse columns of each (council, sha256) in ``results`` replaced.
+@dataclass(frozen=True)
+class ParseRecord:
+    """What the normaliser records of one (council, sha256): ``columns`` replace, ``fills`` fill only empty cells."""
 
-    A result holds the :data:`PARSE_COLUMNS` plus ``dataset``, ``period_start`` and ``period_end``,
-    which fill the manifest's own only where it has none (the link said nothing).
+    columns: Mapping[str, object]
+    fills: Mapping[str, object]
+
+
+def with_parse_results(files: pa.Table, results: Mapping[tuple[str, str], ParseRecord]) -> pa.Table:
+    """``files`` with the parse results of each (council, sha256) in ``results``.
+
+    The parse columns are replaced; what the link already said (dataset, period) is filled in
+    only where it said nothing, unless the record replaces it.
     """
     rows = files.to_pylist()
     for row in rows:
         result = results.get((row["council_code"], row["sha256"])) if row["sha256"] else None
         if result is None:
             continue
-        for name in PARSE_COLUMNS:
-            row[name] = result.get(name)
-        for name in ("dataset", "period_start", "period_end"):
-            row[name] = row[name] or result.get(name)
+        row.update(result.columns)
+        for name, value in result.fills.items():
+            row[name] = row[name] or value
     return pa.Table.from_pylist(rows, schema=files.schema)
 
 

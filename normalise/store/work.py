@@ -1,10 +1,11 @@
 """The normaliser's work area: each file's parse, and what each council was last built from.
 
 ``_work/parsed/<COUNCIL>/<sha256>.json`` is a file's parse summary and its commit point: it is
-written (atomically) after the rows it names, ``<sha256>-<token>.parquet`` and
-``<sha256>-<token>.rejects.parquet``, so a summary always describes whole outputs, and a parse
-killed half-way leaves no summary (the file is parsed again) and at worst unreferenced outputs.
-Each summary records the parser version that read the file and a digest of its outputs.
+written (atomically) after the rows it names — ``<sha256>-<token>.parquet`` (spend), and where the
+parser wrote them ``.contracts.parquet`` and ``.rejects.parquet`` beside it — so a summary always
+describes whole outputs, and a parse killed half-way leaves no summary (the file is parsed again)
+and at worst unreferenced outputs. Each summary records the parser version that read the file
+and a digest of its outputs.
 
 ``_work/builds/<COUNCIL>.json`` says which parses (sha256 and digest, in preference order) the
 council's published partitions were built from, and the rows each file put in spend and in
@@ -22,11 +23,12 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from normalise.parsing.parse import contracts_path, rejects_path
 from normalise.store.atomic import write_json
 from normalise.store.layout import Layout
 
-SPEND_SUFFIX = ".parquet"
-REJECTS_SUFFIX = ".rejects.parquet"
+#: The tables a parse can write, in the order its digest reads them.
+TABLES = ("spend", "contracts", "rejects")
 
 
 def read_json(path: Path) -> dict | None:
@@ -66,13 +68,16 @@ class Parse:
     def status(self) -> str | None:
         return self.summary.get("status")
 
-    def outputs(self, layout: Layout) -> tuple[Path, Path]:
-        """The parse's spend rows and rejected rows."""
-        token = self.summary["outputs"]
-        return (
-            layout.parsed(self.council_code, f"{self.sha256}-{token}", SPEND_SUFFIX),
-            layout.parsed(self.council_code, f"{self.sha256}-{token}", REJECTS_SUFFIX),
-        )
+    def outputs(self, layout: Layout) -> dict[str, Path]:
+        """The parse's files by table: spend always; contracts and rejects when it wrote them."""
+        paths = output_paths(layout, self.council_code, self.sha256, self.summary["outputs"])
+        return {table: paths[table] for table in self.summary.get("tables", ["spend"])}
+
+
+def output_paths(layout: Layout, council_code: str, sha256: str, token: str) -> dict[str, Path]:
+    """Where a parse (``token``) writes each table: the spend file, the others beside it."""
+    spend = layout.parsed(council_code, f"{sha256}-{token}", ".parquet")
+    return {"spend": spend, "contracts": contracts_path(spend), "rejects": rejects_path(spend)}
 
 
 def load_parse(layout: Layout, council_code: str, sha256: str) -> Parse | None:
@@ -81,18 +86,13 @@ def load_parse(layout: Layout, council_code: str, sha256: str) -> Parse | None:
     if summary is None or not isinstance(summary.get("outputs"), str) or not summary.get("digest"):
         return None
     parse = Parse(council_code, sha256, summary)
-    spend, rejects = parse.outputs(layout)
-    return parse if spend.is_file() and rejects.is_file() else None
+    return parse if all(path.is_file() for path in parse.outputs(layout).values()) else None
 
 
-def new_outputs(layout: Layout, council_code: str, sha256: str) -> tuple[str, Path, Path]:
-    """A fresh token and the two paths a new parse writes (beside, never over, the last parse's)."""
+def new_outputs(layout: Layout, council_code: str, sha256: str) -> tuple[str, Path]:
+    """A fresh token and the spend path a new parse writes (beside, never over, the last parse's)."""
     token = uuid.uuid4().hex[:12]
-    return (
-        token,
-        layout.parsed(council_code, f"{sha256}-{token}", SPEND_SUFFIX),
-        layout.parsed(council_code, f"{sha256}-{token}", REJECTS_SUFFIX),
-    )
+    return token, output_paths(layout, council_code, sha256, token)["spend"]
 
 
 def discard_outputs(layout: Layout, council_code: str, sha256: str, token: str) -> None:
@@ -101,31 +101,34 @@ def discard_outputs(layout: Layout, council_code: str, sha256: str, token: str) 
         path.unlink(missing_ok=True)
 
 
-def file_digest(*paths: Path) -> str:
-    """sha256 over the bytes of ``paths``, in order: the same rows written the same way, the same digest."""
+def file_digest(outputs: dict[str, Path]) -> str:
+    """sha256 over each table's name and bytes, in :data:`TABLES` order: the same rows written the same way, the same digest."""
     digest = hashlib.sha256()
-    for path in paths:
-        with open(path, "rb") as stream:
-            while chunk := stream.read(1 << 20):
-                digest.update(chunk)
+    for table in TABLES:
+        if table in outputs:
+            digest.update(table.encode())
+            with open(outputs[table], "rb") as stream:
+                while chunk := stream.read(1 << 20):
+                    digest.update(chunk)
     return digest.hexdigest()
 
 
 def save_parse(layout: Layout, council_code: str, sha256: str, token: str, summary: dict, version: int) -> Parse:
     """Commit a parse whose outputs (``token``) are written: write its summary, then drop the previous outputs."""
     previous = load_parse(layout, council_code, sha256)
-    spend = layout.parsed(council_code, f"{sha256}-{token}", SPEND_SUFFIX)
-    rejects = layout.parsed(council_code, f"{sha256}-{token}", REJECTS_SUFFIX)
+    written = {t: p for t, p in output_paths(layout, council_code, sha256, token).items() if p.is_file()}
+    tables = [table for table in TABLES if table in written]
     recorded = summary | {
         "council_code": council_code,
         "sha256": sha256,
         "parser_version": version,
         "outputs": token,
-        "digest": file_digest(spend, rejects),
+        "tables": tables,
+        "digest": file_digest(written),
     }
     write_json(layout.parsed(council_code, sha256, ".json"), recorded)
     if previous is not None and previous.summary["outputs"] != token:
-        for path in previous.outputs(layout):
+        for path in previous.outputs(layout).values():
             path.unlink(missing_ok=True)
     return Parse(council_code, sha256, recorded)
 
