@@ -230,3 +230,12 @@ def test_journal_names_each_replacement_once(tmp_path):
     assert not layout.journal_dir.exists() or not any(layout.journal_dir.iterdir())
     assert json.dumps(leftovers(layout)) == "[]"
     assert os.listdir(tmp_path) in ([], ["_work"])
+
+
+def test_a_journal_cut_short_while_written_is_swept_away(tmp_path):
+    layout = Layout(tmp_path)
+    publish_version(layout, "old")
+    layout.journal_dir.mkdir(parents=True, exist_ok=True)
+    (layout.journal_dir / ".20261205-test-1-ab.json.99-cd.tmp").write_text('{"id": "20261205-te')
+    recover(layout)
+    assert leftovers(layout) == [] and set(versions(layout).values()) == {"old"}

@@ -38,7 +38,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
-from normalise.store.atomic import fsync_dir, fsync_tree, write_json
+from normalise.store.atomic import TMP_SUFFIX, fsync_dir, fsync_tree, write_json
 from normalise.store.errors import naming
 from normalise.store.layout import Layout
 
@@ -272,6 +272,8 @@ def recover(layout: Layout) -> Recovered:
             continue
         _finish(layout, entry["id"], replacements)
         finished.append(entry["id"])
+    for leftover in layout.journal_dir.glob(f".*{TMP_SUFFIX}") if layout.journal_dir.is_dir() else []:
+        leftover.unlink()  # a journal whose writing was interrupted: its commit never began
     discarded = []
     for root in (layout.staging_root, layout.trash_root):
         for leftover in sorted(root.iterdir()) if root.is_dir() else []:
