@@ -81,12 +81,24 @@ class UserError(Exception):
 
 def _user_errors() -> tuple[type[Exception], ...]:
     from flows.crawl import CrawlFailed
+    from flows.normalise_files import ParsingIncomplete
     from flows.serve import ServeError
     from normalise.sources import SourcesError
     from normalise.store.lock import FolderLocked
 
     # ReleaseError and RegisterFileError are ValueErrors: a taken release name or a bad file is one line.
-    return (UserError, SourcesError, CrawlFailed, ServeError, FolderLocked, OSError, csv.Error, KeyError, ValueError)
+    return (
+        UserError,
+        SourcesError,
+        CrawlFailed,
+        ServeError,
+        ParsingIncomplete,
+        FolderLocked,
+        OSError,
+        csv.Error,
+        KeyError,
+        ValueError,
+    )
 
 
 def _message(exc: Exception) -> str:

@@ -7,7 +7,8 @@ partitions were built from (:mod:`normalise.store.work`). A run:
    chosen for a re-read (``councilspend normalise --reparse [--council CODES] [--status S]``);
 2. parses them on a process pool, each parse committing its own summary. A failure of the machine
    (full disk, exhausted memory, a parser process killed) leaves the file to be parsed by the next
-   run, never recorded as ``failed``;
+   run, never recorded as ``failed``; the stage commits the rest, then fails with
+   :class:`ParsingIncomplete` so the run does not end as if all were well;
 3. rebuilds every council whose parses differ from what it was last built from (compared by
    digest: a new parser version that changes nothing in a council rebuilds nothing there);
 4. commits all of it in one step (:mod:`normalise.store.commit`): the council partitions
@@ -55,6 +56,12 @@ from normalise.store.parquet_io import read_table, write_table
 from normalise.store.work import Build, Parse, discard_outputs, load_build, load_parse, new_outputs, save_parse
 
 PARSED_OK = ("ok", "partial")
+
+
+class ParsingIncomplete(RuntimeError):
+    """Some files met a failure of the machine (full disk, memory); the rest of the stage is committed."""
+
+
 _NEVER = datetime.max.replace(tzinfo=UTC)
 
 
@@ -100,8 +107,17 @@ class ParseJob:
     encoding: str | None
 
 
+Parses = dict[tuple[str, str], Parse | None]
+
+
+def load_parses(layout: Layout, files: list[dict], keys: set[tuple[str, str]] | None = None) -> Parses:
+    """The last complete parse of each (council, sha256) of ``files`` (of ``keys`` only, when given)."""
+    wanted = {(f["council_code"], f["sha256"]) for f in files if f["sha256"]} if keys is None else keys
+    return {key: load_parse(layout, *key) for key in wanted}
+
+
 def pending_jobs(
-    layout: Layout, files: list[dict], sources: dict[str, CouncilSource], selection: Selection
+    layout: Layout, files: list[dict], parses: Parses, sources: dict[str, CouncilSource], selection: Selection
 ) -> list[ParseJob]:
     """Stored files to parse now (one job per council and content)."""
     jobs: dict[tuple[str, str], ParseJob] = {}
@@ -110,7 +126,7 @@ def pending_jobs(
         if not f["sha256"] or key in jobs:
             continue
         path = layout.raw_file(f["sha256"], f["format"] or "unknown")
-        if not path.exists() or not selection.wants(f["council_code"], load_parse(layout, *key)):
+        if not path.exists() or not selection.wants(f["council_code"], parses.get(key)):
             continue
         source = sources.get(f["council_code"])
         jobs[key] = ParseJob(
@@ -184,11 +200,11 @@ def _preference_key(f: dict, parse: Parse) -> tuple:
     return (span, f["first_seen_at"] or _NEVER, f["url"])
 
 
-def current_parses(layout: Layout, files: list[dict]) -> dict[str, list[Parse]]:
+def current_parses(files: list[dict], parses: Parses) -> dict[str, list[Parse]]:
     """Each council's parsed files, one per content, in preference order."""
     by_council: dict[str, list[tuple[tuple, Parse]]] = defaultdict(list)
     for f in files:
-        parse = load_parse(layout, f["council_code"], f["sha256"]) if f["sha256"] else None
+        parse = parses.get((f["council_code"], f["sha256"]))
         if parse is not None:
             by_council[f["council_code"]].append((_preference_key(f, parse), parse))
     ordered: dict[str, list[Parse]] = {}
@@ -314,10 +330,12 @@ def normalise_flow(
     with open_folder(out, "normalise") as layout:
         files = read_table(layout.manifest, "files")
         rows = files.to_pylist()
-        jobs = pending_jobs(layout, rows, load_sources(sources) if sources else {}, selection)
+        parses = load_parses(layout, rows)
+        jobs = pending_jobs(layout, rows, parses, load_sources(sources) if sources else {}, selection)
         outcomes = parse_files(jobs, layout.root, workers)
         retry = [o for o in outcomes if "retry" in o]
-        by_council = current_parses(layout, rows)
+        parses |= load_parses(layout, rows, {(job.council_code, job.sha256) for job in jobs})
+        by_council = current_parses(rows, parses)
         builds = {c: b for c in by_council if (b := load_build(layout, c)) is not None}
         stale = [c for c in sorted(by_council) if needs_rebuild(layout, c, by_council[c], builds.get(c))]
         with Transaction(layout, "normalise") as tx:
@@ -336,10 +354,8 @@ def normalise_flow(
             record.files_failed = sum(1 for o in outcomes if "status" in o and o["status"] not in PARSED_OK)
             append_run(layout.root, record, tx)
     logger.info("normalised %d files, rebuilt %d councils", record.files_new, len(stale))
-    if retry:
-        logger.warning(
-            "%d files could not be parsed now and will be tried again next run (first: %s)",
-            len(retry),
-            retry[0]["retry"],
+    if retry:  # what was parsed is committed; the run still fails, so an operator sees why
+        raise ParsingIncomplete(
+            f"{len(retry)} files could not be parsed now ({retry[0]['retry']}); the next run parses them"
         )
     return record

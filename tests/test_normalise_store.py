@@ -95,7 +95,7 @@ def test_a_stage_that_dies_before_its_commit_records_nothing_and_the_next_run_fi
     assert {row["rows"] for row in manifest(out).values()} == {5}
 
 
-def test_a_transient_failure_leaves_the_file_to_be_parsed_again(out, monkeypatch, caplog):
+def test_a_transient_failure_leaves_the_file_to_be_parsed_again(out, monkeypatch):
     real = normalise_files.parse_to_parquet
     victim = f"{manifest(out)['http://127.0.0.1:9/MAN/spend-2025-02.csv']['sha256']}"
 
@@ -105,10 +105,11 @@ def test_a_transient_failure_leaves_the_file_to_be_parsed_again(out, monkeypatch
         return real(path, out_path, **kwargs)
 
     monkeypatch.setattr(normalise_files, "parse_to_parquet", disk_full_for_one)
-    with caplog.at_level("WARNING"):
-        record = normalise_flow(out, workers=1)
-    assert record.files_new == 5 and record.files_failed == 0
-    assert "1 files could not be parsed now" in caplog.text and "No space left on device" in caplog.text
+    with pytest.raises(normalise_files.ParsingIncomplete) as incomplete:
+        normalise_flow(out, workers=1)
+    assert "1 files could not be parsed now" in str(incomplete.value) and "No space left" in str(incomplete.value)
+    runs = pq.read_table(Layout(out).table("runs")).to_pylist()
+    assert (runs[-1]["files_new"], runs[-1]["files_failed"]) == (5, 0)  # the rest was committed
     row = manifest(out)["http://127.0.0.1:9/MAN/spend-2025-02.csv"]
     assert row["parse_status"] is None and row["error"] is None  # not a permanent "failed"
     assert spend_rows(out) == {"BIR": 15, "MAN": 10}
