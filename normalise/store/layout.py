@@ -197,6 +197,15 @@ class Layout:
     def csv_table(self, name: str) -> Path:
         return self.csv / f"{name}.csv"
 
+    @property
+    def csv_datapackage(self) -> Path:
+        """The descriptor of the CSV exports."""
+        return self.csv / "datapackage.json"
+
+    def csv_schema(self, table: str) -> Path:
+        """The Table Schema a CSV export's resources share."""
+        return self.csv / "schemas" / f"{table}.json"
+
     # --- originals -------------------------------------------------------------------------
 
     @property
