@@ -41,7 +41,7 @@ from mockweb.generate import generate
 from mockweb.server import MockWeb
 from normalise.publish.package import connect
 from normalise.store.crawl_log import read_items
-from normalise.store.layout import Layout
+from normalise.store.layout import PARTITIONED, Layout
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +51,7 @@ CHAINS = 4
 COUNCILS = 2
 #: Columns of files.parquet that record when something happened, or how (a 304 revalidates a 200).
 TIMES = ("first_seen_at", "last_seen_at", "fetched_at", "http_status")
-PARTITION_FILE = re.compile(r"spend/council=[A-Z]{3}/year=(\d{4}|unknown)/part-0\.parquet$")
+PARTITION_FILE = re.compile(r"(spend|contracts)/council=[A-Z]{3}/year=(\d{4}|unknown)/part-0\.parquet$")
 MARKER = re.compile(r"for flow '(\w+)'")
 
 
@@ -182,6 +182,8 @@ def published(out: Path) -> dict:
     """What a researcher sees: read through the DuckDB views."""
     with connect(out) as con:
         row_ids = {r for (r,) in con.sql("SELECT row_id FROM spend").fetchall()}
+        views = {v for (v,) in con.sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+        contracts = sorted(con.sql("SELECT row_id FROM contracts").fetchall()) if "contracts" in views else []
         totals = dict(con.sql("SELECT council_code, sum(amount) FROM spend GROUP BY 1").fetchall())
         files = {row["url"]: row for row in con.sql("SELECT * FROM files").to_arrow_table().to_pylist()}
         rejects = con.sql("SELECT count(*) FROM rejects").fetchall()[0][0]
@@ -195,6 +197,7 @@ def published(out: Path) -> dict:
         row["rows_read"] = (row.pop("rows") or 0) + (row.pop("rows_rejected") or 0)
     return {
         "row_ids": row_ids,
+        "contracts": contracts,
         "totals": {k: Decimal(v) for k, v in totals.items()},
         "files": files,
         "rejects": rejects,
@@ -219,11 +222,14 @@ def baseline(web, env, tmp_path_factory):
 def check_killed_folder(out: Path) -> None:
     """What readers see in a killed run's folder: no staging file, no status without its data."""
     layout = Layout(out)
-    if layout.spend.exists():
+    for table in PARTITIONED:
+        if not layout.partitioned(table).exists():
+            continue
         with duckdb.connect() as con:
-            names = con.sql(f"SELECT DISTINCT filename FROM read_parquet('{layout.spend}/**/*.parquet', filename=true)")
-            for (name,) in names.fetchall():
-                assert PARTITION_FILE.search(name), f"a reader of spend/** sees {name}"
+            glob = f"{layout.partitioned(table)}/**/*.parquet"
+            names = con.sql(f"SELECT DISTINCT filename FROM read_parquet('{glob}', filename=true)").fetchall()
+        for (name,) in names:
+            assert PARTITION_FILE.search(name), f"a reader of {table}/** sees {name}"
     committing = layout.journal_dir.is_dir() and any(layout.journal_dir.iterdir())
     if layout.manifest.exists() and not committing:
         files = pq.read_table(layout.manifest).to_pylist()
@@ -231,8 +237,11 @@ def check_killed_folder(out: Path) -> None:
             claimed = sum(
                 f["rows"] or 0 for f in {(f["sha256"]): f for f in files if f["council_code"] == council}.values()
             )
-            present = sum(pq.read_metadata(p).num_rows for p in layout.spend_files(council))
-            assert claimed == present, f"{council}: files.parquet claims {claimed} rows, spend holds {present}"
+            published = [p for table in PARTITIONED for p in layout.partition_files(table, council)]
+            present = sum(pq.read_metadata(p).num_rows for p in published)
+            assert claimed == present, (
+                f"{council}: files.parquet claims {claimed} rows, spend and contracts hold {present}"
+            )
     if layout.duckdb.exists():
         with connect(out) as con:
             con.sql("SELECT count(*) FROM files").fetchall()  # the views are all there
@@ -292,7 +301,7 @@ def test_killed_anywhere_the_national_flow_ends_as_if_it_never_was(web, env, bas
             for url, row in got["files"].items()
         }
         assert {url: diff for url, diff in differences.items() if diff} == {}
-        for key in ("rejects", "compliance", "suppliers"):
+        for key in ("contracts", "rejects", "compliance", "suppliers"):
             assert got[key] == expected[key], key
         layout = Layout(out)
         for leftover in (layout.staging_root, layout.journal_dir, layout.trash_root, layout.incoming):
