@@ -130,6 +130,8 @@ class StreamingDownloadHandler(BaseDownloadHandler):
                 if maxsize and declared.isdigit() and int(declared) > maxsize:
                     raise DownloadCancelledError(_too_large(int(declared), maxsize, request, expected=True))
                 request.meta[SPOOLED] = await self._spool(reply, request, maxsize)
+            else:
+                await _drain(reply)
         cls = responsetypes.from_args(headers=received, url=request.url)
         return cls(url=request.url, status=reply.status_code, headers=received, body=b"", protocol=reply.http_version)
 
@@ -204,6 +206,16 @@ class Decoder:
     def finish(self) -> bytes:
         """What the decoder still holds once the body has ended (nothing, for a whole stream)."""
         return self._inflate.flush() if self._inflate is not None else b""
+
+
+async def _drain(reply: httpx.Response) -> None:
+    """Read a short body nobody keeps (a 304's, an error page's) so its connection serves the next request;
+    a long one is dropped with its connection instead."""
+    received = 0
+    async for chunk in reply.aiter_raw(_CHUNK):
+        received += len(chunk)
+        if received > _CHUNK:
+            break
 
 
 def _causes(exc: BaseException) -> list[BaseException]:

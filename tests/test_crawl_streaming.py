@@ -42,7 +42,24 @@ def big_digest() -> str:
 
 
 class Bodies(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as real servers: connections can be reused
+    connections = 0
+
+    def setup(self) -> None:
+        super().setup()
+        type(self).connections += 1
+
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        if self.path.startswith("/many/f"):  # small files that revalidate: 304 when the ETag matches
+            if self.headers.get("If-None-Match") == '"v1"':
+                self.send_response(304)
+                self.send_header("ETag", '"v1"')
+                self.end_headers()
+                return None
+            return self._send(200, HEADER + LINE, "text/csv", {"ETag": '"v1"'})
+        if self.path == "/many/":
+            links = "".join(f'<a href="/many/f{n}.csv">Spend {n} 2025 (CSV)</a>' for n in range(40))
+            return self._send(200, f"<html><body>{links}</body></html>".encode(), "text/html")
         if self.path in PAGES:
             links = "".join(f'<a href="/spend/{n}">Spend {n} 2025 (CSV)</a>' for n in PAGES[self.path])
             return self._send(200, f"<html><body>{links}</body></html>".encode(), "text/html")
@@ -176,3 +193,12 @@ def test_without_streaming_the_same_crawl_holds_the_whole_file(server, tmp_path)
     files, growth = growth_mib(server, tmp_path, stock=True)
     assert files["big.csv"]["sha256"] == big_digest()
     assert growth > 150, f"crawling the 160 MB file took only {growth:.0f} MiB more"
+
+
+def test_revalidated_files_reuse_their_connections(server, tmp_path):
+    """A 304 (or an error page) is read to its end, so its connection serves the next request."""
+    crawl(server, tmp_path / "many", "/many/", LIMIT)
+    before = Bodies.connections
+    files, _ = crawl(server, tmp_path / "many", "/many/", LIMIT)
+    assert sum(1 for row in files.values() if row["http_status"] == 304) == 40
+    assert Bodies.connections - before < 20, f"{Bodies.connections - before} connections for 40 revalidations"

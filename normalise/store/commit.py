@@ -156,12 +156,8 @@ class Transaction:
         """The output a path inside this commit's staging folder (or a temporary file beside one) belongs to."""
         for relative in self._replacements:
             staged = self.staging / relative
-            if (
-                path == staged
-                or staged in path.parents
-                or path.parent == staged.parent
-                and path.name.startswith(f".{staged.name}.")
-            ):
+            beside = path.parent == staged.parent and path.name.startswith(f".{staged.name}.")
+            if path == staged or staged in path.parents or beside:
                 return self.layout.root / relative
         return None
 
