@@ -106,7 +106,7 @@ class StreamingDownloadHandler(BaseDownloadHandler):
         try:
             async with asyncio.timeout(timeout):
                 return await self._stream(request)
-        except TimeoutError:
+        except (TimeoutError, httpx.TimeoutException):
             raise DownloadTimeoutError(f"Getting {request.url} took longer than {timeout} seconds.") from None
         except httpx.ConnectError as exc:
             if any(isinstance(cause, socket.gaierror) for cause in _causes(exc)):
