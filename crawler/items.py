@@ -11,7 +11,7 @@ pipeline pages.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 
 from normalise.store.raw import Spooled

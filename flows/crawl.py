@@ -56,7 +56,7 @@ def run_crawler(sources: Path, out: Path, run_id: str, councils: list[str] | Non
     if councils:
         cmd += ["--councils", ",".join(councils)]
     handover, fds = inheritance(layout)
-    with CrawlProgress(layout.crawl_run(run_id), councils) as progress:
+    with CrawlProgress(layout, run_id, councils) as progress:
         proc = subprocess.Popen(
             cmd,
             stdout=subprocess.PIPE,

@@ -53,7 +53,7 @@ def rows(out: Path) -> dict[str, dict]:
 
 
 def update_manifest(out: Path, run_id: str):
-    return merge_crawl(Layout(out), run_id)
+    return merge_crawl(Layout(out), run_id)[0]
 
 
 def test_store_original_once_by_content(tmp_path):

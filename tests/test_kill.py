@@ -67,7 +67,7 @@ class Web:
 def web(tmp_path_factory):
     root = tmp_path_factory.mktemp("web")
     site = generate(root, councils=COUNCILS, seed=7)
-    with MockWeb(site.root) as server:
+    with MockWeb(site.root, record=True) as server:
         sources = root / "sources.yaml"
         sources.write_text(site.sources_yaml(server.base_url), encoding="utf-8")
         registers = register_urls(site.registers_dir, server.base_url)
@@ -270,10 +270,10 @@ def test_killed_anywhere_the_national_flow_ends_as_if_it_never_was(web, env, bas
         for stage in (*STAGES, None):  # ... then a run left alone
             for attempt in range(3):
                 delay = rng.uniform(0, max(seconds[stage], 0.05)) if stage and attempt == 0 else 0.0
-                before = len(web.server.served)
+                before = len(web.server.log)
                 outcome = national(out, web, env, kill_in=stage, delay=delay)
                 base = web.server.base_url
-                bodies = {base + s.path for s in web.server.served[before:] if s.status == 200 and s.body_bytes}
+                bodies = {base + h.target for h in web.server.log[before:] if h.status == 200 and h.method == "GET"}
                 assert not bodies & stored, f"downloaded again: {sorted(bodies & stored)[:5]}"
                 stored = set()
                 report.append((chain, stage, round(delay, 3), outcome.killed_in, outcome.returncode))
