@@ -320,7 +320,7 @@ def normalise(
     ] = None,
 ) -> None:
     """Parse every fetched file not yet parsed (or read by an older parser) and rebuild the councils it changes."""
-    from flows.normalise_files import Selection, normalise_flow
+    from flows.normalise_files import normalise_flow
     from normalise.schema import PARSE_STATUSES
 
     unknown = sorted(set(status or ()) - set(PARSE_STATUSES))
@@ -328,15 +328,9 @@ def normalise(
         raise UserError(f"--status {', '.join(unknown)}: not a parse status (one of {', '.join(PARSE_STATUSES)})")
     if status and not reparse:
         raise UserError("--status chooses which parsed files to read again: use it with --reparse")
-    chosen = _council_list(council)
-    selection = Selection(
-        reparse=reparse,
-        councils=frozenset(chosen) if chosen else None,
-        statuses=frozenset(status) if status else None,
-    )
     _require_crawl(out)
     with _holding(out), _no_heartbeat():
-        record = normalise_flow(out, _sources_path(sources), workers, selection)
+        record = normalise_flow(out, _sources_path(sources), workers, reparse, _council_list(council), status)
     console.print(f"normalise: {record.files_new} files parsed, {record.files_failed} not usable -> {out}")
 
 

@@ -321,11 +321,21 @@ def gather_rejects(layout: Layout, tx: Transaction, councils: list[str]) -> int:
 # (Prefect's default thread pool has no bound).
 @flow(name="normalise", task_runner=ThreadPoolTaskRunner(max_workers=2))  # type: ignore[arg-type]
 def normalise_flow(
-    out: Path, sources: Path | None = None, workers: int = 2, selection: Selection | None = None
+    out: Path,
+    sources: Path | None = None,
+    workers: int = 2,
+    reparse: bool = False,
+    councils: list[str] | None = None,
+    statuses: list[str] | None = None,
 ) -> RunRecord:
-    """Parse the files that need it and rebuild the councils whose parses changed."""
+    """Parse the files that need it and rebuild the councils whose parses changed.
+
+    ``councils`` limits the run to those councils; ``reparse`` reads their files again (those whose
+    last parse ended with one of ``statuses``, when given) even where the parser has not changed.
+    """
     logger = get_run_logger()
-    selection = selection or Selection()
+    out = Path(out)  # also keeps Path in the globals of a flow pickled by value (a served deployment)
+    selection = Selection(reparse, frozenset(councils) if councils else None, frozenset(statuses) if statuses else None)
     record = RunRecord(flow="normalise")
     with open_folder(out, "normalise") as layout:
         files = read_table(layout.manifest, "files")

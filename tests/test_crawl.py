@@ -265,7 +265,7 @@ def test_second_crawl_downloads_nothing_and_a_changed_file_is_parsed_again(site,
     assert stats["files"]["changed"] == 1 and stats["files"]["unchanged"] == len(fetched) - 1
 
     # merging a run again changes nothing
-    again = merge_crawl(Layout(out), "run3", stats)
+    again, _ = merge_crawl(Layout(out), "run3", stats)
     assert (again.changed, again.unchanged) == (1, len(fetched) - 1)
     assert manifest(out) == third
 

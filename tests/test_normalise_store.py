@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import flows.normalise_files as normalise_files
-from flows.normalise_files import Selection, normalise_flow
+from flows.normalise_files import normalise_flow
 from normalise.schema import arrow_schema
 from normalise.store.layout import Layout
 from normalise.store.raw import put_bytes
@@ -134,7 +134,7 @@ def test_reparse_of_failed_files_recovers_them(out, monkeypatch):
     monkeypatch.undo()
     assert normalise_flow(out, workers=1).files_new == 0  # nothing to do without --reparse
     before = partition_inodes(out)
-    record = normalise_flow(out, workers=1, selection=Selection(reparse=True, statuses=frozenset({"failed"})))
+    record = normalise_flow(out, workers=1, reparse=True, statuses=["failed"])
     assert record.files_new == 3  # only BIR's failed files
     assert {r["parse_status"] for r in manifest(out).values()} == {"ok"}
     assert partition_inodes(out)["MAN"] == before["MAN"]  # untouched council not rebuilt
@@ -178,5 +178,5 @@ def test_a_truncated_parse_summary_is_parsed_again_not_an_error(out):
 
 def test_council_option_limits_the_reparse(out):
     normalise_flow(out, workers=1)
-    record = normalise_flow(out, workers=1, selection=Selection(reparse=True, councils=frozenset({"MAN"})))
+    record = normalise_flow(out, workers=1, reparse=True, councils=["MAN"])
     assert record.files_new == 3
