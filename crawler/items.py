@@ -3,14 +3,18 @@
 Spiders collect; pipelines check and store. A spider yields one :class:`FileItem`
 per file link it found and tried to fetch, successful or not, and one :class:`PageItem`
 per page it read or failed to read (landing pages, their sub-pages, portal API calls).
-The store pipeline turns a file's ``body`` into a content-addressed original and clears
-it; the manifest pipeline records files, the pages pipeline pages.
+A fetched file's bytes arrive as ``spooled`` (streamed to disk by :mod:`crawler.download`),
+or as ``body`` when Scrapy's own handler fetched them. The manifest pipeline records files
+(then the store pipeline moves their bytes into the raw store and clears them), the pages
+pipeline pages.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
+
+from normalise.store.raw import Spooled
 
 
 @dataclass
@@ -37,11 +41,11 @@ class FileItem:
     error: str | None = None
     outcome: str | None = None
     body: bytes | None = field(default=None, repr=False)
+    spooled: Spooled | None = field(default=None, repr=False)
 
     def record(self) -> dict:
-        """The item as a JSON-ready dict, without the body."""
-        data = asdict(self)
-        del data["body"]
+        """The item as a JSON-ready dict, without the bytes."""
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("body", "spooled")}
         for key in ("period_start", "period_end"):
             if data[key] is not None:
                 data[key] = data[key].isoformat()

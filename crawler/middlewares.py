@@ -28,7 +28,7 @@ from scrapy.http import Response
 from scrapy.utils.asyncio import CallLaterResult, call_later
 
 from normalise.store.layout import Layout
-from pipelines.manifest import KnownFile, known_files
+from normalise.store.manifest import KnownFile, known_files
 
 #: Request meta key marking a request for a data file (not a page).
 FILE_REQUEST = "councilspend_file"
@@ -52,8 +52,8 @@ class ConditionalGetMiddleware:
     """
 
     def __init__(self, out_dir: Path):
-        self.out_dir = out_dir
-        self.known: dict[str, KnownFile] = known_files(out_dir)
+        self.layout = Layout(out_dir)
+        self.known: dict[str, KnownFile] = known_files(self.layout)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalGetMiddleware:
@@ -66,7 +66,7 @@ class ConditionalGetMiddleware:
         if (
             known is None
             or not known.sha256
-            or not Layout(self.out_dir).raw_file(known.sha256, known.format or "unknown").exists()
+            or not self.layout.raw_file(known.sha256, known.format or "unknown").exists()
         ):
             return None
         if known.etag:

@@ -4,18 +4,24 @@
 
 Twisted's reactor cannot be restarted, so callers that crawl more than once per
 process (the Prefect flows) run this module with ``sys.executable -m crawler.run``.
-Outputs, under ``<out>``: originals in ``raw/``, the run's items, pages and
-``stats.json`` in ``_crawl/<run_id>/``, the merged manifest ``files.parquet`` and the
-pages table ``pages.parquet``.
+Outputs, under ``<out>``: originals in ``raw/``, the run's items (as they are stored), pages and
+``stats.json`` in ``_crawl/<run_id>/``, the merged manifest ``files.parquet`` and the pages table
+``pages.parquet`` (committed together).
+
+The crawl holds the folder's run lock (or the one its parent hands down, see
+:mod:`normalise.store.lock`); first it records what an interrupted crawl had stored, so those
+files are revalidated, not downloaded again.
 
 Exit status: 0 when the crawl ran (failed files are recorded, not fatal), 2 when
-it could not start (bad sources config, unknown council, bad run id).
+it could not start (bad sources config, unknown council, bad run id, folder in use by
+another run), 1 when the output folder could not take more (a full disk).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import re
 import sys
 import time
@@ -27,16 +33,17 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from twisted.internet.defer import Deferred
 
+from crawler.download import BODY_BYTES, STORE_ERROR
 from crawler.selection import CrawlPlan, plan_crawl
 from crawler.spiders.ckan import CkanSpider
 from crawler.spiders.fallback import FallbackSpider
 from crawler.spiders.landing import LandingPageSpider
 from normalise.fallback import FallbackError
 from normalise.sources import SourcesError
-from normalise.store.atomic import write_json
-from normalise.store.layout import Layout
-from pipelines.manifest import update_manifest
-from pipelines.pages import update_pages
+from normalise.store.errors import naming
+from normalise.store.folder import open_folder
+from normalise.store.lock import FolderLocked
+from normalise.store.manifest import merge_crawl
 
 SPIDERS = (LandingPageSpider, CkanSpider)  # configured councils; FallbackSpider finds the others
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -44,6 +51,10 @@ _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
 class CrawlConfigError(ValueError):
     """The crawl cannot start: its configuration is wrong."""
+
+
+class StoreFull(OSError):
+    """The output folder could not take more files; what was stored is recorded by the next run."""
 
 
 def run_crawl(
@@ -65,10 +76,29 @@ def run_crawl(
     plan = _plan(sources, councils)
     out = Path(out)
     scrapy_settings = _scrapy_settings(out, run_id, log_file, settings or {})
-    Layout(out).crawl_run(run_id).mkdir(parents=True, exist_ok=True)
-    if log_file:
-        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
-    process = CrawlerProcess(scrapy_settings)
+    with open_folder(out) as layout:
+        layout.crawl_run(run_id).mkdir(parents=True, exist_ok=True)
+        if log_file:
+            Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        try:
+            per_spider = _crawl(scrapy_settings, sources, plan)
+        except OSError as exc:  # Scrapy's own writes (its log file) fail without naming the file
+            raise naming(exc, log_file or out) from None
+        stats = crawl_stats(per_spider, time.monotonic() - started)
+        stats["councils"] = len(plan.codes)
+        stats["run_id"] = run_id
+        store_error = next((s[STORE_ERROR] for s in per_spider if s.get(STORE_ERROR)), None)
+        if store_error:
+            raise StoreFull(f"crawl stopped: {store_error} (what was stored is recorded by the next run)")
+        files, pages = merge_crawl(layout, run_id, stats)
+        stats["manifest"], stats["pages"] = asdict(files), asdict(pages)
+    return stats
+
+
+def _crawl(settings: Settings, sources: Path | None, plan: CrawlPlan) -> list[dict]:
+    """Run the spiders that have something to crawl, one after another; returns each one's Scrapy stats."""
+    process = CrawlerProcess(settings)
     where = str(sources) if sources else None
     jobs = [
         (spider, list(plan.configured))
@@ -80,15 +110,8 @@ def run_crawl(
     _crawl_in_turn(
         process, [(crawler, {"sources": where, "councils": codes}) for crawler, (_, codes) in zip(crawlers, jobs)]
     )
-    started = time.monotonic()
     process.start()
-    stats = crawl_stats([crawler.stats.get_stats() for crawler in crawlers], time.monotonic() - started)
-    stats["councils"] = len(plan.codes)
-    stats["run_id"] = run_id
-    write_json(Layout(out).crawl_run(run_id) / "stats.json", stats)
-    stats["manifest"] = asdict(update_manifest(out, run_id))
-    stats["pages"] = asdict(update_pages(out, run_id))
-    return stats
+    return [crawler.stats.get_stats() for crawler in crawlers]
 
 
 def _crawl_in_turn(process: CrawlerProcess, jobs: list[tuple[Crawler, dict]]) -> None:
@@ -155,7 +178,7 @@ def crawl_stats(per_spider: list[dict], elapsed: float) -> dict:
     outcome_prefix = "councilspend/files/"
     return {
         "requests": int(total["downloader/request_count"]),
-        "bytes": int(total["downloader/response_bytes"]),
+        "bytes": int(total["downloader/response_bytes"] + total[BODY_BYTES]),
         "responses": int(total["downloader/response_count"]),
         "responses_by_status": {
             k[len(status_prefix) :]: int(v) for k, v in sorted(total.items()) if k.startswith(status_prefix)
@@ -176,12 +199,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--councils", help="comma-separated council codes (default: every configured council)")
     parser.add_argument("--log-file", type=Path, help="write Scrapy's log here instead of stderr")
     args = parser.parse_args(argv)
+    # A log file on a full disk must not bury the one-line error under a traceback per log line.
+    logging.raiseExceptions = False
     councils = [c for c in args.councils.split(",") if c.strip()] if args.councils else None
     try:
         stats = run_crawl(args.sources, args.out, args.run_id, councils, args.log_file)
-    except CrawlConfigError as exc:
+    except (CrawlConfigError, FolderLocked) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"error: {exc.filename}: {exc.strerror}" if exc.filename else f"error: {exc}", file=sys.stderr)
+        return 1
     print(json.dumps(stats))
     return 0
 

@@ -82,8 +82,6 @@ COUNCILSPEND_RETRY_AFTER_DEFAULT = 5.0
 COUNCILSPEND_HOST_REFUSALS_MAX = 8
 # A council file is at most a couple of redirects away; loops are caught earlier (RedirectGuardMiddleware).
 REDIRECT_MAX_TIMES = 5
-# Only the web: a link or redirect to file://, ftp://, s3:// or data: is never fetched.
-DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
 
 # Every file's outcome is recorded in the manifest; pages are re-read on each run
 # to find new links, and files are revalidated with conditional GETs instead.
@@ -103,8 +101,22 @@ DOWNLOADER_MIDDLEWARES = {
     # before Scrapy's RedirectMiddleware (600) follows a redirect
     "crawler.middlewares.RedirectGuardMiddleware": 610,
 }
+# Data files stream to disk a chunk at a time instead of sitting whole in memory (crawler/download.py,
+# which uses asyncio, Scrapy's default reactor, named here because it depends on it); pages use Scrapy's
+# handler. Only the web: a link or redirect to file://, ftp://, s3:// or data: is never fetched.
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+DOWNLOAD_HANDLERS: dict[str, str | None] = {
+    "http": "crawler.download.StreamingDownloadHandler",
+    "https": "crawler.download.StreamingDownloadHandler",
+    "file": None,
+    "ftp": None,
+    "s3": None,
+    "data": None,
+}
+# Record each file first, then move its bytes into raw/: every stored original is recorded, so a
+# killed crawl's files are revalidated by the next run, not downloaded again.
 ITEM_PIPELINES = {
-    "pipelines.store.StoreOriginalPipeline": 100,
-    "pipelines.manifest.ManifestPipeline": 200,
+    "pipelines.manifest.ManifestPipeline": 100,
+    "pipelines.store.StoreOriginalPipeline": 200,
     "pipelines.pages.PagesPipeline": 300,
 }

@@ -46,6 +46,8 @@ Sources = Annotated[
 ]
 Workers = Annotated[int, typer.Option("--workers", envvar="COUNCILSPEND_WORKERS", min=1, help="Parser processes.")]
 Port = Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")]
+#: Where ``match-names`` finds registers by default: those of the default output folder.
+DEFAULT_REGISTERS = Layout(Path("data")).registers
 Councils = Annotated[
     str | None,
     typer.Option("--councils", help="Comma-separated council codes (default: all the sources config covers)."),
@@ -79,11 +81,24 @@ class UserError(Exception):
 
 def _user_errors() -> tuple[type[Exception], ...]:
     from flows.crawl import CrawlFailed
+    from flows.normalise_files import ParsingIncomplete
     from flows.serve import ServeError
     from normalise.sources import SourcesError
+    from normalise.store.lock import FolderLocked
 
     # ReleaseError and RegisterFileError are ValueErrors: a taken release name or a bad file is one line.
-    return (UserError, SourcesError, CrawlFailed, ServeError, OSError, csv.Error, KeyError, ValueError)
+    return (
+        UserError,
+        SourcesError,
+        CrawlFailed,
+        ServeError,
+        ParsingIncomplete,
+        FolderLocked,
+        OSError,
+        csv.Error,
+        KeyError,
+        ValueError,
+    )
 
 
 def _message(exc: Exception) -> str:
@@ -192,6 +207,13 @@ def _require_crawl(out: Path) -> None:
         raise UserError(f"nothing crawled in {out}: run `councilspend crawl --out {out}` first")
 
 
+def _holding(out: Path) -> AbstractContextManager[Layout]:
+    """Hold the output folder for the command: a second run on it stops here, before any work."""
+    from normalise.store.folder import open_folder
+
+    return open_folder(out)
+
+
 def _no_heartbeat() -> AbstractContextManager[object]:
     """Prefect's per-run heartbeat thread costs ~1 s a run and tells us nothing locally (NOTES.md)."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
@@ -218,7 +240,7 @@ def crawl(
     if dry_run:
         _print_plan(plan, path)
         return
-    with _no_heartbeat():
+    with _holding(out), _no_heartbeat():
         result = crawl_flow(out, path, _chosen(plan, councils, sample), council_retries, retry_delay)
     record = result.record
     console.print(summary_table(council_lines(out, result.run_ids)))
@@ -229,7 +251,7 @@ def crawl(
     )
     if record.errors:
         console.print(
-            f"[yellow]{record.errors} errors while crawling[/yellow]: see {Layout(out).crawl_run(record.run_id) / 'crawl.log'}"
+            f"[yellow]{record.errors} errors while crawling[/yellow]: see {Layout(out).crawl_log(record.run_id)}"
         )
     files_seen = record.files_new + record.files_changed + record.files_unchanged + record.files_failed
     if record.errors and not files_seen:
@@ -282,13 +304,33 @@ def discover(
 
 @app.command()
 @friendly
-def normalise(out: Out = Path("data"), sources: Sources = None, workers: Workers = 2) -> None:
-    """Parse every fetched file not yet parsed and rebuild the spend dataset."""
+def normalise(
+    out: Out = Path("data"),
+    sources: Sources = None,
+    workers: Workers = 2,
+    reparse: Annotated[
+        bool, typer.Option("--reparse", help="Read the chosen files again, even if the parser has not changed.")
+    ] = False,
+    council: Annotated[
+        str | None, typer.Option("--council", help="Comma-separated council codes: only their files.")
+    ] = None,
+    status: Annotated[
+        list[str] | None,
+        typer.Option("--status", help="With --reparse: only files whose last parse ended so (e.g. failed)."),
+    ] = None,
+) -> None:
+    """Parse every fetched file not yet parsed (or read by an older parser) and rebuild the councils it changes."""
     from flows.normalise_files import normalise_flow
+    from normalise.schema import PARSE_STATUSES
 
+    unknown = sorted(set(status or ()) - set(PARSE_STATUSES))
+    if unknown:
+        raise UserError(f"--status {', '.join(unknown)}: not a parse status (one of {', '.join(PARSE_STATUSES)})")
+    if status and not reparse:
+        raise UserError("--status chooses which parsed files to read again: use it with --reparse")
     _require_crawl(out)
-    with _no_heartbeat():
-        record = normalise_flow(out, _sources_path(sources), workers)
+    with _holding(out), _no_heartbeat():
+        record = normalise_flow(out, _sources_path(sources), workers, reparse, _council_list(council), status)
     console.print(f"normalise: {record.files_new} files parsed, {record.files_failed} not usable -> {out}")
 
 
@@ -387,7 +429,7 @@ def registers_load(
     for given in given_files:
         if not given.startswith(("http://", "https://")) and not Path(given).exists():
             raise UserError(f"{given} does not exist")
-    with _no_heartbeat():
+    with _holding(out), _no_heartbeat():
         counts = registers_flow(
             out, companies or (), charities or (), oscr or (), ccni or (), mutuals or (), links or (), same_name_links
         )
@@ -407,7 +449,7 @@ def match(
     from flows.match import match_flow
 
     _require_crawl(out)
-    with _no_heartbeat():
+    with _holding(out), _no_heartbeat():
         match_flow(out, overrides)
     console.print(f"suppliers -> {Layout(out).table('suppliers')}")
 
@@ -416,7 +458,7 @@ def match(
 @friendly
 def match_names(
     names: Annotated[Path, typer.Argument(help="CSV of names: a column 'name', or the first column.")],
-    registers: Annotated[Path, typer.Option(help="Folder of loaded registers.")] = Path("data/registers"),
+    registers: Annotated[Path, typer.Option(help="Folder of loaded registers.")] = DEFAULT_REGISTERS,
     out: Annotated[Path | None, typer.Option(help="Write results here (CSV); default: standard output.")] = None,
     overrides: Annotated[Path | None, typer.Option(help="CSV supplier_name,org_id of corrections.")] = None,
 ) -> None:
@@ -463,7 +505,7 @@ def compliance(
 
     when = _as_of(as_of)
     _require_crawl(out)
-    with _no_heartbeat():
+    with _holding(out), _no_heartbeat():
         index = compliance_flow(out, when)
     console.print(f"compliance report: {index}")
 
@@ -490,7 +532,7 @@ def publish(
     from flows.publish import publish_flow
 
     _require_crawl(out)
-    with _no_heartbeat():
+    with _holding(out), _no_heartbeat():
         paths = publish_flow(out, release)
     for name, path in paths.items():
         console.print(f"{name}: {path}")
@@ -530,7 +572,7 @@ def run(
         council_retries=council_retries,
         retry_delay=retry_delay,
     )
-    with _no_heartbeat():
+    with _holding(out), _no_heartbeat():
         result = national_flow(job)
     console.print(summary_table(council_lines(out, result.crawl.run_ids)))
     console.print(f"done: report at {result.report}")
@@ -624,7 +666,8 @@ def demo(
     from mockweb.server import MockWebError
 
     try:
-        run_demo(out, councils=councils, port=port, workers=workers, console=console)
+        with _holding(out):
+            run_demo(out, councils=councils, port=port, workers=workers, console=console)
     except MockWebError as exc:
         raise UserError(f"{exc} (choose another with --port)") from None
 

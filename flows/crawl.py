@@ -11,6 +11,7 @@ Progress is shown while the crawler runs.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -21,7 +22,9 @@ from prefect import flow, get_run_logger, task
 
 from flows.progress import CrawlProgress
 from flows.runs import RunRecord, append_run
+from normalise.store.folder import open_folder
 from normalise.store.layout import Layout
+from normalise.store.lock import inheritance
 
 #: Seconds between looks at the crawler's output while it runs.
 POLL_SECONDS = 0.5
@@ -41,15 +44,27 @@ class CrawlResult:
 
 @task
 def run_crawler(sources: Path, out: Path, run_id: str, councils: list[str] | None) -> dict:
-    """Run one crawl in a subprocess and return its stats (the last line it prints, as JSON)."""
-    log_file = Layout(out).crawl_run(run_id) / "crawl.log"
+    """Run one crawl in a subprocess and return its stats (the last line it prints, as JSON).
+
+    The subprocess inherits this process's hold on the folder's lock and dies with it.
+    """
+    layout = Layout(out)
+    log_file = layout.crawl_log(run_id)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "crawler.run", "--sources", str(sources), "--out", str(out)]
     cmd += ["--run-id", run_id, "--log-file", str(log_file)]
     if councils:
         cmd += ["--councils", ",".join(councils)]
-    with CrawlProgress(Layout(out).crawl_run(run_id), councils) as progress:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    handover, fds = inheritance(layout)
+    with CrawlProgress(layout, run_id, councils) as progress:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=os.environ | handover,
+            pass_fds=fds,
+        )
         while proc.poll() is None:
             progress.update()
             time.sleep(POLL_SECONDS)
@@ -72,24 +87,25 @@ def crawl_flow(
     """Crawl the councils into ``out``, retry the unreachable ones, and record the run."""
     logger = get_run_logger()
     record = RunRecord(flow="crawl")
-    stats = [run_crawler(Path(sources), Path(out), record.run_id, councils)]
-    unreachable = sorted(stats[0]["pages"]["unreachable"])
-    for _ in range(council_retries):
-        if not unreachable:
-            break
-        logger.info(
-            "%d councils unreachable (%s); crawling them again in %.0f s",
-            len(unreachable),
-            ", ".join(unreachable),
-            retry_delay,
-        )
-        time.sleep(retry_delay)
-        stats.append(run_crawler(Path(sources), Path(out), RunRecord(flow="crawl").run_id, unreachable))
-        unreachable = sorted(stats[-1]["pages"]["unreachable"])
-    if unreachable:
-        logger.warning("still unreachable after %d retries: %s", council_retries, ", ".join(unreachable))
-    _count(record, stats, set(unreachable))
-    append_run(Path(out), record)
+    with open_folder(out, "crawl"):
+        stats = [run_crawler(Path(sources), Path(out), record.run_id, councils)]
+        unreachable = sorted(stats[0]["pages"]["unreachable"])
+        for _ in range(council_retries):
+            if not unreachable:
+                break
+            logger.info(
+                "%d councils unreachable (%s); crawling them again in %.0f s",
+                len(unreachable),
+                ", ".join(unreachable),
+                retry_delay,
+            )
+            time.sleep(retry_delay)
+            stats.append(run_crawler(Path(sources), Path(out), RunRecord(flow="crawl").run_id, unreachable))
+            unreachable = sorted(stats[-1]["pages"]["unreachable"])
+        if unreachable:
+            logger.warning("still unreachable after %d retries: %s", council_retries, ", ".join(unreachable))
+        _count(record, stats, set(unreachable))
+        append_run(Path(out), record)
     logger.info(
         "crawl %s: %d requests, %d new, %d changed, %d unchanged, %d failed files, %d councils unreachable",
         record.run_id,

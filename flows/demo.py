@@ -56,7 +56,7 @@ def run_demo(out: Path, *, councils: int, port: int, workers: int, console: Cons
     for name, value in LOOPBACK_CRAWL_SETTINGS.items():
         os.environ.setdefault(name, value)
     with MockWeb(site.root, port=port, council_hosts=True) as web:
-        sources = Layout(out).demo_web / "sources.yaml"
+        sources = Layout(out).demo_sources
         sources.write_text(site.sources_yaml(web.base_url, web.council_base_urls()), encoding="utf-8")
         console.print(f"mock council web: {len(site.council_codes)} councils at {web.base_url}")
         job = NationalRun(
@@ -103,4 +103,4 @@ def print_summary(out: Path, report: Path, seconds: float, console: Console) -> 
     console.print(f"outputs in {out.resolve()}")
     console.print(f"  report:   {report.resolve()}")
     console.print(f"  DuckDB:   normalise.publish.package.connect({str(out.resolve())!r}) in Python")
-    console.print(f"  Parquet:  {(out / 'spend').resolve()} (hive partitions council=/year=)")
+    console.print(f"  Parquet:  {Layout(out).spend.resolve()} (hive partitions council=/year=)")

@@ -15,6 +15,8 @@ from normalise.matching.matcher import Matcher
 from normalise.matching.shares import supplier_shares
 from normalise.matching.suppliers import supplier_totals
 from normalise.registers import load_registers
+from normalise.store.commit import Transaction
+from normalise.store.folder import open_folder
 from normalise.store.layout import Layout
 from normalise.store.parquet_io import write_table
 
@@ -70,6 +72,23 @@ def registers_flow(
     """Load register bulk files and link tables (paths or URLs) into ``<out>/registers``, with a
     progress bar per register; infer same-name charity–company links unless told not to."""
     record = RunRecord(flow="registers")
+    with open_folder(out, "registers"):
+        counts = _load_with_progress(out, companies, charities, oscr, ccni, mutuals, links, same_name_links)
+        append_run(Path(out), record)
+    get_run_logger().info("registers loaded: %s", counts)
+    return counts
+
+
+def _load_with_progress(
+    out: Path,
+    companies: Sequence[str],
+    charities: Sequence[str],
+    oscr: Sequence[str],
+    ccni: Sequence[str],
+    mutuals: Sequence[str],
+    links: Sequence[str],
+    same_name_links: bool,
+) -> dict[str, int]:
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -95,8 +114,6 @@ def registers_flow(
             same_name_links=same_name_links,
             progress=advance,
         )
-    append_run(Path(out), record)
-    get_run_logger().info("registers loaded: %s", counts)
     return counts
 
 
@@ -105,9 +122,11 @@ def match_flow(out: Path, overrides: Path | None = None) -> RunRecord:
     """Write ``suppliers.parquet`` (every council's suppliers with their register match, size band
     and sector) and ``supplier_shares.parquet`` (who gets the money, per council and year)."""
     record = RunRecord(flow="match")
-    layout = Layout(out)
-    suppliers = match_suppliers(Path(out), overrides)
-    write_table(pa.Table.from_pandas(suppliers, preserve_index=False), layout.table("suppliers"), schema_of="suppliers")
-    write_table(supplier_shares(Path(out)), layout.table("supplier_shares"))
-    append_run(Path(out), record)
+    with open_folder(out, "match") as layout, Transaction(layout, "match") as tx:
+        suppliers = match_suppliers(Path(out), overrides)
+        table = pa.Table.from_pandas(suppliers, preserve_index=False)
+        write_table(table, tx.file(layout.table("suppliers")), schema_of="suppliers")
+        shares = supplier_shares(Path(out), tx.current(layout.table("suppliers")))
+        write_table(shares, tx.file(layout.table("supplier_shares")))
+        append_run(Path(out), record, tx)
     return record

@@ -13,7 +13,7 @@ from flows.match import match_flow, registers_flow
 from flows.normalise_files import normalise_flow
 from flows.progress import stage
 from flows.publish import compliance_flow, publish_flow
-from normalise.store.layout import Layout
+from normalise.store.folder import open_folder
 
 
 @dataclass(frozen=True)
@@ -57,17 +57,19 @@ class NationalResult:
 
 @flow(name="national")
 def national_flow(run: NationalRun) -> NationalResult:
-    """Run every stage in order; the crawl and the parse show their own progress, the others a spinner."""
-    crawled = crawl_flow(run.out, run.sources, run.councils, run.council_retries, run.retry_delay)
-    normalise_flow(run.out, run.sources, run.workers)
-    loaded = any(Layout(run.out).registers.glob("*.parquet"))
-    if run.registers.any() and (run.reload_registers or not loaded):
-        r = run.registers
-        registers_flow(run.out, r.companies, r.charities, r.oscr, r.ccni, r.mutuals, r.links)
-    with stage("match suppliers"):
-        match_flow(run.out, run.overrides)
-    with stage("compliance and report"):
-        report = compliance_flow(run.out, run.as_of, run.councils)
-    with stage("publish"):
-        publish_flow(run.out)
+    """Run every stage in order, holding the folder throughout; the crawl and the parse show their own
+    progress, the others a spinner."""
+    with open_folder(run.out, "national") as layout:
+        crawled = crawl_flow(run.out, run.sources, run.councils, run.council_retries, run.retry_delay)
+        normalise_flow(run.out, run.sources, run.workers)
+        loaded = any(layout.registers.glob("*.parquet"))
+        if run.registers.any() and (run.reload_registers or not loaded):
+            r = run.registers
+            registers_flow(run.out, r.companies, r.charities, r.oscr, r.ccni, r.mutuals, r.links)
+        with stage("match suppliers"):
+            match_flow(run.out, run.overrides)
+        with stage("compliance and report"):
+            report = compliance_flow(run.out, run.as_of, run.councils)
+        with stage("publish"):
+            publish_flow(run.out)
     return NationalResult(report, crawled)

@@ -16,6 +16,8 @@ from types import TracebackType
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from normalise.store.layout import Layout
+
 console = Console(stderr=True)
 
 
@@ -55,8 +57,8 @@ class _Tail:
 class CrawlProgress:
     """The crawl's counts (pages read or not, files by outcome, councils seen) as the crawler writes them."""
 
-    def __init__(self, run_dir: Path, councils: list[str] | None):
-        self.items, self.pages = _Tail(run_dir / "items.jsonl"), _Tail(run_dir / "pages.jsonl")
+    def __init__(self, layout: Layout, run_id: str, councils: list[str] | None):
+        self.items, self.pages = _Tail(layout.crawl_items(run_id)), _Tail(layout.crawl_pages(run_id))
         self.expected = len(councils) if councils else None
         self.files: Counter[str] = Counter()
         self.page_counts: Counter[str] = Counter()
@@ -85,7 +87,7 @@ class CrawlProgress:
     def describe(self) -> str:
         """One line of counts.
 
-        >>> p = CrawlProgress(Path("/nonexistent"), ["BIR", "MAN"])
+        >>> p = CrawlProgress(Layout(Path("/nonexistent")), "r1", ["BIR", "MAN"])
         >>> p.files.update({"new": 3, "failed": 1}); p.page_counts.update({"read": 2}); p.councils.add("BIR")
         >>> p.describe()
         'crawl: 1/2 councils · pages 2 read, 0 failed · files 3 new, 0 changed, 0 unchanged, 1 failed'

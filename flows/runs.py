@@ -10,6 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from normalise.schema import conform
+from normalise.store.commit import Transaction
 from normalise.store.layout import Layout
 from normalise.store.parquet_io import read_table, write_table
 
@@ -43,10 +44,10 @@ class RunRecord:
         self.run_id = self.run_id or new_run_id(self.flow)
 
 
-def append_run(out: Path, record: RunRecord) -> None:
-    """Close ``record`` and append it to ``<out>/runs.parquet``."""
+def append_run(out: Path, record: RunRecord, tx: Transaction | None = None) -> None:
+    """Close ``record`` and append it to ``<out>/runs.parquet`` (in the stage's commit, when given)."""
     record.finished_at = record.finished_at or datetime.now(UTC)
     path = Layout(out).table("runs")
-    existing = read_table(path, "runs")
+    existing = read_table(tx.current(path) if tx else path, "runs")
     row = pa.Table.from_pylist([asdict(record)])
-    write_table(pa.concat_tables([existing, conform(row, "runs")]), path)
+    write_table(pa.concat_tables([existing, conform(row, "runs")]), tx.file(path) if tx else path)

@@ -16,8 +16,9 @@ from rich.table import Table
 
 from normalise.councils import councils as registry
 from normalise.coverage import coverage, found_via
-from pipelines.manifest import read_run_items
-from pipelines.pages import read_run_pages
+from normalise.store.layout import Layout
+from normalise.store.manifest import run_items
+from normalise.store.pages import run_pages
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,8 @@ def council_lines(out: Path, run_ids: Iterable[str]) -> list[CouncilLine]:
     pages: dict[tuple[str, str], dict] = {}
     items: dict[str, dict] = {}
     for run_id in run_ids:
-        pages.update({(p["council_code"], p["url"]): p for p in read_run_pages(out, run_id)})
-        items.update({i["url"]: i for i in read_run_items(out, run_id)})
+        pages.update({(p["council_code"], p["url"]): p for p in run_pages(Layout(out), run_id)})
+        items.update({i["url"]: i for i in run_items(Layout(out), run_id)})
     codes = sorted({code for code, _ in pages} | {i["council_code"] for i in items.values()})
     held = coverage(out, codes)
     lines = []

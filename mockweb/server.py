@@ -178,6 +178,7 @@ class _Handler:
             await self.send(writer, 405, {"Allow": "GET, HEAD"}, b"", head_only, keep_alive)
             return keep_alive
         path, route = self.routes.find(target)
+        logged = len(self.log)  # this request's Hit, corrected below if it is answered 304
         if self.record:
             status = route["status"] if route else 404
             if route and route.get("fault") == "rate_limited" and self.answered[path] < route["times"]:
@@ -214,6 +215,8 @@ class _Handler:
             await asyncio.sleep(route["delay"])
         validators = {"ETag": route["etag"], "Last-Modified": route["last_modified"]}
         if _not_modified(route, headers):
+            if self.record:
+                self.log[logged] = self.log[logged]._replace(status=304)
             await self.send(writer, 304, validators, b"", head_only=True, keep_alive=keep_alive)
             return keep_alive
         body = self.routes.body(route)

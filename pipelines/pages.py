@@ -1,50 +1,28 @@
-"""The pages table: every page read (or not) while looking for councils' files.
+"""Record every page read (or not) while looking for councils' files.
 
-During a crawl, :class:`PagesPipeline` appends one JSON line per page item to
-``<out>/_crawl/<run_id>/pages.jsonl``. After the crawl, :func:`update_pages` merges them into
-``<out>/pages.parquet``, one row per council and page address: when it was first and last asked
-for, the last outcome, and how many crawls in a row it has failed. So "the site was down" is
-data (compliance's ``site_unreachable``, ``councilspend sources check``), not a log line.
-Merging the same run twice gives the same table.
+:class:`PagesPipeline` appends one JSON line per page item to the run's ``pages.jsonl``
+(:class:`normalise.store.crawl_log.CrawlLog`); after the crawl the store merges them into
+``pages.parquet`` with the run's files (:mod:`normalise.store.pages`).
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from crawler.items import PageItem
-from normalise.schema import arrow_schema
+from normalise.store.crawl_log import CrawlLog
 from normalise.store.layout import Layout
-from normalise.store.parquet_io import read_table, write_table
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-
-PAGES_FILE = "pages.jsonl"
-
-
-@dataclass(frozen=True)
-class PagesUpdate:
-    """What one crawl run found of its pages."""
-
-    read: int
-    failed: int
-    councils: int
-    unreachable: tuple[str, ...]  # councils none of whose entry pages could be read
 
 
 class PagesPipeline:
     """Item pipeline: append each page item to the run's pages.jsonl (file items pass through)."""
 
     def __init__(self, out_dir: Path, run_id: str):
-        self.path = Layout(out_dir).crawl_run(run_id) / PAGES_FILE
-        self.stream: TextIO | None = None
+        self.log = CrawlLog(Layout(out_dir).crawl_pages(run_id))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PagesPipeline:
@@ -52,97 +30,12 @@ class PagesPipeline:
         return cls(Path(settings["COUNCILSPEND_OUT"]), settings["COUNCILSPEND_RUN_ID"])
 
     def open_spider(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.stream = self.path.open("a", encoding="utf-8")
+        self.log.open()
 
     def close_spider(self) -> None:
-        if self.stream:
-            self.stream.close()
+        self.log.close()
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, PageItem):
-            assert self.stream is not None, "open_spider opens the stream"
-            self.stream.write(json.dumps(item.record(), ensure_ascii=False) + "\n")
-            self.stream.flush()
+            self.log.append(item.record())
         return item
-
-
-def read_run_pages(out_dir: Path, run_id: str) -> list[dict]:
-    """The run's page items, one per council and address (a successful read wins over a failure)."""
-    path = Layout(out_dir).crawl_run(run_id) / PAGES_FILE
-    if not path.exists():
-        return []
-    by_key: dict[tuple[str, str], dict] = {}
-    with path.open(encoding="utf-8") as stream:
-        for line in stream:
-            if not line.strip():
-                continue
-            page = json.loads(line)
-            key = (page["council_code"], page["url"])
-            earlier = by_key.get(key)
-            if earlier is None or earlier["error"] is not None or page["error"] is None:
-                by_key[key] = {**page, "entry": page["entry"] or bool(earlier and earlier["entry"])}
-    return list(by_key.values())
-
-
-def update_pages(out_dir: Path, run_id: str) -> PagesUpdate:
-    """Merge a crawl run's page items into ``<out>/pages.parquet`` (upsert by council and address)."""
-    path = Layout(out_dir).table("pages")
-    pages = read_run_pages(out_dir, run_id)
-    rows = {(r["council_code"], r["url"]): r for r in read_table(path, "pages").to_pylist()}
-    for page in pages:
-        key = (page["council_code"], page["url"])
-        rows[key] = merged_page(rows.get(key), page, run_id)
-    write_table(pa.Table.from_pylist(list(rows.values()), schema=arrow_schema("pages")), path)
-    reached = {p["council_code"] for p in pages if p["entry"] and p["error"] is None}
-    tried = {p["council_code"] for p in pages if p["entry"]}
-    return PagesUpdate(
-        read=sum(p["error"] is None for p in pages),
-        failed=sum(p["error"] is not None for p in pages),
-        councils=len({p["council_code"] for p in pages}),
-        unreachable=tuple(sorted(tried - reached)),
-    )
-
-
-def merged_page(existing: dict | None, page: dict, run_id: str) -> dict:
-    """One page's row after this run's attempt.
-
-    >>> first = merged_page(None, {"council_code": "BIR", "url": "http://x/spend", "kind": "landing",
-    ...     "entry": True, "checked_at": "2026-11-01T10:00:00+00:00", "error": "timed out"}, "r1")
-    >>> first["failures_in_a_row"], first["last_ok_at"]
-    (1, None)
-    >>> again = merged_page(first, {**first, "checked_at": "2026-11-08T10:00:00+00:00", "error": None,
-    ...     "http_status": 200, "files_found": 12}, "r2")
-    >>> again["failures_in_a_row"], again["last_ok_at"].isoformat(), again["first_seen_at"].isoformat()
-    (0, '2026-11-08T10:00:00+00:00', '2026-11-01T10:00:00+00:00')
-    >>> merged_page(again, {**again, "error": "timed out"}, "r2") == again  # the same run merged again
-    True
-    """
-    if existing is not None and existing.get("run_id") == run_id:
-        return existing
-    checked = page["checked_at"]
-    checked_at = datetime.fromisoformat(checked) if isinstance(checked, str) else checked
-    row: dict[str, Any] = (
-        dict(existing) if existing else {"first_seen_at": checked_at, "failures_in_a_row": 0, "last_ok_at": None}
-    )
-    row.update(
-        council_code=page["council_code"],
-        url=page["url"],
-        kind=page["kind"],
-        entry=bool(page["entry"]),
-        dataset=page.get("dataset"),
-        checked_at=checked_at,
-        http_status=page.get("http_status"),
-        error=page.get("error"),
-        run_id=run_id,
-    )
-    if page.get("error") is None:
-        row.update(
-            last_ok_at=checked_at,
-            failures_in_a_row=0,
-            final_url=page.get("final_url"),
-            files_found=page.get("files_found") or 0,
-        )
-    else:
-        row["failures_in_a_row"] = (row.get("failures_in_a_row") or 0) + 1
-    return row

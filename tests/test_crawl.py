@@ -23,7 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.manifest import update_manifest
+from normalise.store.layout import Layout
+from normalise.store.manifest import merge_crawl
 
 SITE = Path(__file__).parent / "fixtures" / "site"
 REPO = Path(__file__).resolve().parents[1]
@@ -264,7 +265,7 @@ def test_second_crawl_downloads_nothing_and_a_changed_file_is_parsed_again(site,
     assert stats["files"]["changed"] == 1 and stats["files"]["unchanged"] == len(fetched) - 1
 
     # merging a run again changes nothing
-    again = update_manifest(out, "run3")
+    again, _ = merge_crawl(Layout(out), "run3", stats)
     assert (again.changed, again.unchanged) == (1, len(fetched) - 1)
     assert manifest(out) == third
 

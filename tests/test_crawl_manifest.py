@@ -1,4 +1,4 @@
-"""The store and manifest pipelines' pure parts: content addressing and the files.parquet merge."""
+"""The raw store and the manifest: content addressing and the files.parquet merge."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from normalise.schema import arrow_schema
-from pipelines.manifest import known_files, update_manifest
-from pipelines.store import store_original
+from normalise.store.layout import Layout
+from normalise.store.manifest import known_files, merge_crawl
+from normalise.store.raw import put_bytes
 
 URL = "http://127.0.0.1:9/tst/spend-2025-03.csv"
 
@@ -51,16 +52,19 @@ def rows(out: Path) -> dict[str, dict]:
     return {row["url"]: row for row in table.to_pylist()}
 
 
+def update_manifest(out: Path, run_id: str):
+    return merge_crawl(Layout(out), run_id)[0]
+
+
 def test_store_original_once_by_content(tmp_path):
     body = b"Date,Supplier,Amount\r\n01/03/2025,Acme,600.00\r\n"
-    sha, fmt, path = store_original(tmp_path, body)
-    assert sha == hashlib.sha256(body).hexdigest() and fmt == "csv"
+    sha, path = put_bytes(Layout(tmp_path), body, "csv")
+    assert sha == hashlib.sha256(body).hexdigest()
     assert path == tmp_path / "raw" / sha[:2] / f"{sha}.csv" and path.read_bytes() == body
     before = path.stat().st_mtime_ns
-    assert store_original(tmp_path, body)[2] == path
+    assert put_bytes(Layout(tmp_path), body, "csv")[1] == path
     assert path.stat().st_mtime_ns == before  # not written again
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary left behind
-    assert store_original(tmp_path, b"%PDF-1.4 x")[1] == "pdf"
 
 
 def test_failed_fetch_keeps_the_last_good_copy_and_a_later_success_clears_the_error(tmp_path):
@@ -95,7 +99,7 @@ def test_failed_fetch_keeps_the_last_good_copy_and_a_later_success_clears_the_er
     assert row["http_status"] == 503 and row["error"] == "HTTP 503"
     assert str(row["fetched_at"]).startswith("2026-01-01")  # the last successful fetch
     assert str(row["last_seen_at"]).startswith("2026-02-01") and str(row["first_seen_at"]).startswith("2026-01-01")
-    assert known_files(tmp_path)[URL].sha256 == "a" * 64  # still revalidated next time
+    assert known_files(Layout(tmp_path))[URL].sha256 == "a" * 64  # still revalidated next time
 
     write_items(
         tmp_path,

@@ -29,6 +29,7 @@ from twisted.internet import error as net_error
 from twisted.python.failure import Failure
 
 from crawler.discovery import DiscoveredLink, format_from_headers, with_headers
+from crawler.download import SPOOLED
 from crawler.items import FileItem, PageItem
 from crawler.middlewares import FAILURE_REASON, FILE_REQUEST, Refused
 from normalise.sources import CouncilSource, SourcesError, load_sources
@@ -196,7 +197,8 @@ class BaseCouncilSpider(scrapy.Spider):
         item.last_modified = _header(response, b"Last-Modified")
         item.content_type = _header(response, b"Content-Type")
         if 200 <= response.status < 300:
-            item.body = response.body
+            item.spooled = response.meta.get(SPOOLED)
+            item.body = None if item.spooled else response.body
         elif response.status >= 400:
             item.error = response.meta.get(FAILURE_REASON) or f"HTTP {response.status}"
         yield item

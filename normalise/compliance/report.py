@@ -93,16 +93,22 @@ SUPPLIER_GROUP_ORDER = list(dict.fromkeys(SUPPLIER_GROUPS.values()))
 
 
 def write_report(
-    out_dir: Path, compliance: pa.Table, *, as_of: date, monthly: Sequence[MonthTotal] | None = None
+    out_dir: Path,
+    compliance: pa.Table,
+    *,
+    as_of: date,
+    monthly: Sequence[MonthTotal] | None = None,
+    report_dir: Path | None = None,
 ) -> Path:
     """Render ``<out>/report/index.html`` and ``<out>/report/<COUNCIL>.html``; returns the index path.
 
     ``monthly`` is :func:`~normalise.compliance.rules.monthly_spend` of the report's councils when the
     caller already has it (as it does after ``compute_compliance``); otherwise spend is scanned here.
+    ``report_dir`` renders the pages elsewhere (the compliance flow stages a whole new report there).
     """
     out_dir = Path(out_dir)
     layout = Layout(out_dir)
-    report_dir = layout.report
+    report_dir = report_dir or layout.report
     report_dir.mkdir(parents=True, exist_ok=True)
     everything = compliance.to_pylist()
     rows = [r for r in everything if r["dataset"] == DATASET]  # the overview and charts are about spending

@@ -76,13 +76,16 @@ ORDER BY level, council_code NULLS FIRST, financial_year NULLS LAST, dataset
 """
 
 
-def supplier_shares(out: Path) -> pa.Table:
-    """The ``supplier_shares`` table of the output folder ``out`` (spend joined to suppliers)."""
+def supplier_shares(out: Path, suppliers: Path | None = None) -> pa.Table:
+    """The ``supplier_shares`` table of the output folder ``out`` (spend joined to suppliers).
+
+    ``suppliers`` reads the suppliers from elsewhere than ``out`` (a version not yet committed).
+    """
     layout = Layout(out)
     files = layout.spend_files()
     if not files:
         return empty_table("supplier_shares")
-    suppliers = layout.table("suppliers")
+    suppliers = suppliers or layout.table("suppliers")
     params: dict[str, object] = {"spend": [str(f) for f in files]}
     if suppliers.is_file():
         params["suppliers"] = str(suppliers)

@@ -39,6 +39,7 @@ from normalise.parsing.tables import HEAD_BYTES, Grid, UnreadableFile, open_grid
 from normalise.parsing.values import decide_dayfirst, period_in_text
 from normalise.parsing.vocabulary import readings
 from normalise.redaction import redacted_mask
+from normalise.store.errors import is_transient, naming
 
 SUPPLIER_CACHE = 200_000
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"RIFF")
@@ -177,10 +178,11 @@ class ParseRun:
             summary["status"], summary["error"] = exc.status, str(exc)
         except UnreadableFile as exc:
             summary["status"], summary["error"] = "failed", str(exc)
-        except OSError as exc:
-            summary["status"], summary["error"] = "failed", f"cannot read the file: {exc}"
         except Exception as exc:  # a file we did not foresee must be recorded, never crash a crawl
-            summary["status"], summary["error"] = "failed", f"{type(exc).__name__}: {exc}"
+            if is_transient(exc):
+                raise  # a full disk or exhausted memory says nothing about the file: parse it again later
+            reason = f"cannot read the file: {exc}" if isinstance(exc, OSError) else f"{type(exc).__name__}: {exc}"
+            summary["status"], summary["error"] = "failed", reason
         self._finish(summary)
 
     # -------------------------------------------------------------- file level
@@ -529,6 +531,8 @@ def parse_to_parquet(path: Path, out_path: Path, **kwargs: object) -> dict:
             if pending is not None:
                 pending.result()
         except (OSError, pa.ArrowException) as exc:
+            if isinstance(exc, OSError) and is_transient(exc):
+                raise naming(exc, out_path) from None  # a full disk says nothing about the file
             run.summary.update(status="failed", error=f"cannot write {out_path}: {exc}")
         finally:
             for w in writers.values():

@@ -99,7 +99,7 @@ def write_csv_exports(root: Path) -> Path:
             write_csv(csv_ready(conform(pq.read_table(layout.table(name)), name)), target)
             resources.append(_resource(name, name, layout, target))
     for name in sorted({r["councilspend:table"] for r in resources}):
-        write_json(_schema_path(layout, name), table_schema(TABLES[name], "csv"))
+        write_json(layout.csv_schema(name), table_schema(TABLES[name], "csv"))
     package = {
         "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
         "name": "councilspend-csv",
@@ -111,11 +111,7 @@ def write_csv_exports(root: Path) -> Path:
         "sources": SOURCES,
         "resources": resources,
     }
-    return write_text(layout.csv / "datapackage.json", json.dumps(package, indent=2, ensure_ascii=False) + "\n")
-
-
-def _schema_path(layout: Layout, table: str) -> Path:
-    return layout.csv / "schemas" / f"{table}.json"
+    return write_text(layout.csv_datapackage, json.dumps(package, indent=2, ensure_ascii=False) + "\n")
 
 
 def _resource(table: str, name: str, layout: Layout, path: Path) -> dict:
@@ -127,6 +123,6 @@ def _resource(table: str, name: str, layout: Layout, path: Path) -> dict:
         "mediatype": "text/csv",
         "encoding": "utf-8-sig",
         "description": TABLE_DESCRIPTIONS[table],
-        "schema": _schema_path(layout, table).relative_to(layout.csv).as_posix(),
+        "schema": layout.csv_schema(table).relative_to(layout.csv).as_posix(),
         "councilspend:table": table,
     }

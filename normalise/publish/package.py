@@ -33,8 +33,10 @@ The database's ``about`` table repeats these instructions.
 
 from __future__ import annotations
 
+import errno
 import json
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +47,14 @@ import pyarrow.parquet as pq
 from normalise.schema import REGISTER_TABLES, TABLES, Column
 from normalise.store.atomic import replacing, write_json, write_text
 from normalise.store.layout import PARTITIONED, TABLE_FILES, Layout, partition_glob
+
+#: Where to write an output instead of in place: a commit's staging path (``Transaction.file``).
+Stage = Callable[[Path], Path]
+
+
+def _in_place(path: Path) -> Path:
+    return path
+
 
 PRIMARY_KEYS: dict[str, list[str]] = {
     "spend": ["row_id"],
@@ -254,8 +264,11 @@ def readable_type(type_: pa.DataType) -> str:
     return names.get(str(type_), str(type_))
 
 
-def write_datapackage(out_dir: Path, *, version: str | None = None, created: str | None = None) -> Path:
-    """Write ``<out>/datapackage.json``: a Frictionless Data Package of every table present.
+def write_datapackage(
+    out_dir: Path, *, version: str | None = None, created: str | None = None, stage: Stage = _in_place
+) -> Path:
+    """Write ``<out>/datapackage.json`` (and the schema files of partitioned tables): a Frictionless Data
+    Package of every table present. ``stage`` maps each output to the path to write instead (a commit's).
 
     ``version`` and ``created`` (an ISO timestamp) are set for releases; the live folder's package
     carries neither, so rewriting it is byte-identical.
@@ -271,7 +284,7 @@ def write_datapackage(out_dir: Path, *, version: str | None = None, created: str
         }
         schema = table_schema(table.columns, "parquet", PRIMARY_KEYS.get(table.name))
         if table.hive:  # one resource per partition file, sharing one schema file
-            write_json(layout.schema_file(table.name), schema)
+            write_json(stage(layout.schema_file(table.name)), schema)
             for path in table.paths:
                 resources.append(
                     {
@@ -296,7 +309,7 @@ def write_datapackage(out_dir: Path, *, version: str | None = None, created: str
         "sources": SOURCES,
         "resources": resources,
     }
-    return write_text(layout.datapackage, json.dumps(package, indent=2, ensure_ascii=False) + "\n")
+    return write_text(stage(layout.datapackage), json.dumps(package, indent=2, ensure_ascii=False) + "\n")
 
 
 def partition_resource_name(table: str, path: str) -> str:
@@ -309,10 +322,15 @@ def partition_resource_name(table: str, path: str) -> str:
     return _identifier("_".join([table, *values]))
 
 
-def write_duckdb(out_dir: Path) -> Path:
-    """Write ``<out>/councilspend.duckdb``: one view per table present, over folder-relative paths."""
+def write_duckdb(out_dir: Path, *, stage: Stage = _in_place) -> Path:
+    """Write ``<out>/councilspend.duckdb``: one view per table present, over folder-relative paths.
+
+    A database that cannot be written whole (a full disk) is an ``OSError`` naming it, and leaves
+    neither a database without views nor a write-ahead log behind.
+    """
     layout = Layout(Path(out_dir).resolve())
-    with replacing(layout.duckdb) as tmp:
+    database = stage(layout.duckdb)
+    with replacing(database) as tmp:
         try:
             with duckdb.connect(tmp) as con:
                 con.execute("SET file_search_path = ?", [layout.root.as_posix()])
@@ -321,9 +339,17 @@ def write_duckdb(out_dir: Path) -> Path:
                 con.execute("CREATE TABLE about (key VARCHAR, value VARCHAR)")
                 con.executemany("INSERT INTO about VALUES (?, ?)", list(_about_rows()))
                 con.execute("CHECKPOINT")  # fold the write-ahead log into the file before it is renamed
+        except (duckdb.IOException, duckdb.TransactionException) as exc:  # a file or log it could not write
+            raise _write_error(exc, database) from None
         finally:
             tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
-    return layout.duckdb
+    return database
+
+
+def _write_error(exc: duckdb.Error, path: Path) -> OSError:
+    """DuckDB's write failure as the OSError the rest of the store raises (it keeps no errno)."""
+    code = errno.ENOSPC if "No space left on device" in str(exc) else errno.EIO
+    return OSError(code, os.strerror(code), str(path))
 
 
 def view_statements(out_dir: Path) -> list[str]:
@@ -380,7 +406,7 @@ _OPEN_VIEWS_SQL = (
 )
 
 
-def write_data_dictionary(out_dir: Path, *, release: bool = False) -> Path:
+def write_data_dictionary(out_dir: Path, *, release: bool = False, stage: Stage = _in_place) -> Path:
     """Write ``<out>/DATA_DICTIONARY.md`` describing every published table and column."""
     out_dir = Path(out_dir)
     present = {t.name: t for t in published_tables(out_dir)}
@@ -401,7 +427,7 @@ def write_data_dictionary(out_dir: Path, *, release: bool = False) -> Path:
     for table in present.values():
         if table.name.startswith("registers_"):
             lines += _table_section(table.name, table.description, f"`{table.paths[0]}`", table.columns, True)
-    return write_text(Layout(out_dir).dictionary, "\n".join(lines))
+    return write_text(stage(Layout(out_dir).dictionary), "\n".join(lines))
 
 
 def _location(name: str) -> str:

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from normalise.names import supplier_keys
 from normalise.schema import register_schema
+from normalise.store.atomic import fsync_dir, fsync_file, temporary_name
 
 ORGANISATIONS = register_schema("")
 NAMES = register_schema("_names")
@@ -91,9 +92,10 @@ class RegisterWriter:
             kind: register_file(out_dir, register, suffix)
             for kind, suffix in (("orgs", ""), ("names", "_names"), ("links", "_links"))
         }
+        self._partial = {kind: temporary_name(path) for kind, path in self._final.items()}
         self._writers = {
-            kind: pq.ParquetWriter(path.with_suffix(".parquet.partial"), schema, compression="zstd")
-            for (kind, path), schema in zip(self._final.items(), (ORGANISATIONS, NAMES, LINKS))
+            kind: pq.ParquetWriter(self._partial[kind], schema, compression="zstd")
+            for kind, schema in zip(self._final, (ORGANISATIONS, NAMES, LINKS))
         }
 
     def organisations(self, columns: dict[str, pa.Array]) -> None:
@@ -118,10 +120,13 @@ class RegisterWriter:
             self._writers["links"].write_batch(batch)
 
     def close(self, ok: bool = True) -> None:
+        """Keep the register's files (flushed, then renamed over the old ones) or discard them."""
         for kind, writer in self._writers.items():
             writer.close()
-            partial = self._final[kind].with_suffix(".parquet.partial")
+            partial = self._partial[kind]
             if ok:
+                fsync_file(partial)
                 partial.replace(self._final[kind])
+                fsync_dir(partial.parent)
             else:
                 partial.unlink(missing_ok=True)

@@ -2,7 +2,10 @@
 
 Every write goes to a temporary name beside its target (unique to this process and call, so two
 runs never collide), is flushed to disk, then renamed over the target; the folder entry is
-flushed too, so a crash right after the rename cannot bring the old file back.
+flushed too, so a crash right after the rename cannot bring the old file back. An error names
+the file it hit (pyarrow's and ``write()``'s errors do not), so a full disk is one clear line.
+
+Several files that must change together go through a commit instead (:mod:`normalise.store.commit`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from normalise.store.errors import naming
 
 #: Suffix of every temporary file; nothing published ends with it, so readers' globs skip them.
 TMP_SUFFIX = ".tmp"
@@ -42,6 +47,20 @@ def fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
+def fsync_file(path: Path) -> None:
+    """Flush a written file's bytes to disk."""
+    with open(path, "rb+") as stream:
+        os.fsync(stream.fileno())
+
+
+def fsync_tree(root: Path) -> None:
+    """Flush every file and folder entry under ``root`` (files first, then the folders holding them)."""
+    for folder, _, files in os.walk(root, topdown=False):
+        for name in files:
+            fsync_file(Path(folder) / name)
+        fsync_dir(Path(folder))
+
+
 @contextlib.contextmanager
 def replacing(target: Path) -> Iterator[Path]:
     """Yield a temporary path to write; on success it is flushed and renamed over ``target``.
@@ -49,13 +68,18 @@ def replacing(target: Path) -> Iterator[Path]:
     On any error the temporary file is removed and ``target`` is left as it was.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise naming(exc, target.parent) from None
     tmp = temporary_name(target)
     try:
         yield tmp
-        with open(tmp, "rb+") as stream:
-            os.fsync(stream.fileno())
+        fsync_file(tmp)
         os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise naming(exc, target) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -17,13 +17,20 @@ working state sits under ``_work/`` and ``_crawl/``, which no published reader l
         csv/<COUNCIL>/<COUNCIL>-spend-<YEAR>.csv, csv/<COUNCIL>/<COUNCIL>-suppliers.csv,
         csv/<table>.csv, csv/datapackage.json, csv/schemas/spend.json
     releases/.<NAME>.<unique>.tmp/     a release being written (renamed into place when complete)
-    _work/parsed/<COUNCIL>/<sha256>.*  each file's rows as parsed (``.parquet`` spend, ``.contracts.parquet``,
-                                       ``.rejects.parquet``, ``.json`` summary), before the council is rebuilt
+    _work/lock                         the run lock (who holds the folder; see lock.py)
+    _work/parsed/<COUNCIL>/<sha256>*   each file's parse: ``.json`` summary and its rows (``-<token>.parquet``
+                                       spend, ``.contracts.parquet``, ``.rejects.parquet``), before the council is rebuilt
+    _work/builds/<COUNCIL>.json        what a council's published partitions were built from
     _work/rejects/<COUNCIL>.parquet    each council's rejects, gathered into rejects.parquet
-    _crawl/<run_id>/                   a crawl run's items, stats and log
+    _work/incoming/                    bodies being downloaded (renamed into raw/ once whole)
+    _work/staging/<txn>/…              a stage's results before they are committed (commit.py)
+    _work/journal/<txn>.json           a commit under way: finished by the next run if interrupted
+    _work/trash/<txn>/…                what a commit replaced, deleted once it is done
+    _crawl/<run_id>/                   a crawl run's items (as they are stored), stats and log
     _mockweb/                          the demo's generated mock web and its answer key
 
-No other module joins a name onto the output folder: ask the layout.
+No other module joins a name onto the output folder: ask the layout (tests/test_store_paths.py
+checks the sources for it).
 """
 
 from __future__ import annotations
@@ -107,6 +114,11 @@ class Layout:
     def spend_council(self, council_code: str) -> Path:
         return self.council_partition("spend", council_code)
 
+    @staticmethod
+    def partition_file(partition: Path, year: int | None) -> Path:
+        """The file of one year (``year=unknown`` for undated rows) inside a council's partition folder."""
+        return partition / f"year={'unknown' if year is None else year}" / "part-0.parquet"
+
     def spend_files(self, council_code: str | None = None) -> list[Path]:
         """The published spend partition files, of one council or all, sorted."""
         return self.partition_files("spend", council_code)
@@ -118,6 +130,10 @@ class Layout:
     @property
     def report(self) -> Path:
         return self.root / "report"
+
+    @property
+    def report_index(self) -> Path:
+        return self.report / "index.html"
 
     @property
     def datapackage(self) -> Path:
@@ -181,6 +197,15 @@ class Layout:
     def csv_table(self, name: str) -> Path:
         return self.csv / f"{name}.csv"
 
+    @property
+    def csv_datapackage(self) -> Path:
+        """The descriptor of the CSV exports."""
+        return self.csv / "datapackage.json"
+
+    def csv_schema(self, table: str) -> Path:
+        """The Table Schema a CSV export's resources share."""
+        return self.csv / "schemas" / f"{table}.json"
+
     # --- originals -------------------------------------------------------------------------
 
     @property
@@ -192,15 +217,32 @@ class Layout:
         extension = "bin" if fmt in ("unknown", "") else fmt
         return self.raw / sha256[:2] / f"{sha256}.{extension}"
 
+    @property
+    def incoming(self) -> Path:
+        """Bodies being received; each is renamed into ``raw/`` once whole and hashed."""
+        return self.work / "incoming"
+
     # --- working state ---------------------------------------------------------------------
 
     @property
     def work(self) -> Path:
         return self.root / "_work"
 
-    def parsed(self, council_code: str, sha256: str, suffix: str) -> Path:
-        """One parsed file's staged output: ``.parquet`` rows, ``.rejects.parquet``, ``.json`` summary."""
-        return self.work / "parsed" / council_code / f"{sha256}{suffix}"
+    @property
+    def lock(self) -> Path:
+        return self.work / "lock"
+
+    def parsed(self, council_code: str, stem: str, suffix: str) -> Path:
+        """A file's parse: ``<sha256>.json`` summary, ``<sha256>-<token>.parquet`` rows and ``.rejects.parquet``."""
+        return self.work / "parsed" / council_code / f"{stem}{suffix}"
+
+    def build_record(self, council_code: str) -> Path:
+        """What the council's published partitions were built from (files, digests, row counts)."""
+        return self.work / "builds" / f"{council_code}.json"
+
+    @property
+    def builds_dir(self) -> Path:
+        return self.work / "builds"
 
     @property
     def council_rejects_dir(self) -> Path:
@@ -209,14 +251,50 @@ class Layout:
     def council_rejects(self, council_code: str) -> Path:
         return self.council_rejects_dir / f"{council_code}.parquet"
 
+    @property
+    def staging_root(self) -> Path:
+        return self.work / "staging"
+
+    @property
+    def journal_dir(self) -> Path:
+        return self.work / "journal"
+
+    @property
+    def trash_root(self) -> Path:
+        return self.work / "trash"
+
+    @property
+    def crawl_runs(self) -> Path:
+        return self.root / "_crawl"
+
     def crawl_run(self, run_id: str) -> Path:
         """A crawl run's folder: ``items.jsonl`` (files), ``pages.jsonl``, ``stats.json``, ``crawl.log``."""
-        return self.root / "_crawl" / run_id
+        return self.crawl_runs / run_id
+
+    def crawl_items(self, run_id: str) -> Path:
+        """The run's file items, one JSON line each, appended as each file is recorded."""
+        return self.crawl_run(run_id) / "items.jsonl"
+
+    def crawl_pages(self, run_id: str) -> Path:
+        """The run's page items (every page read or not), one JSON line each."""
+        return self.crawl_run(run_id) / "pages.jsonl"
+
+    def crawl_stats(self, run_id: str) -> Path:
+        """The run's totals; present once the run's items are merged into ``files.parquet``."""
+        return self.crawl_run(run_id) / "stats.json"
+
+    def crawl_log(self, run_id: str) -> Path:
+        return self.crawl_run(run_id) / "crawl.log"
 
     @property
     def demo_web(self) -> Path:
         """The mock council web the demo generated here, with its answer key."""
         return self.root / "_mockweb"
+
+    @property
+    def demo_sources(self) -> Path:
+        """The sources config the demo writes for its mock web."""
+        return self.demo_web / "sources.yaml"
 
     def relative(self, path: Path) -> str:
         """``path`` relative to the folder, with forward slashes (how published readers name files)."""

@@ -1,0 +1,182 @@
+"""The normalise stage and the store: status only after data, re-parse, transient failures, parser versions.
+
+Each test starts from a folder as a crawl leaves it: originals in ``raw/`` and their rows in
+``files.parquet`` (two councils, three spend files each), then runs the real normalise flow.
+"""
+
+from __future__ import annotations
+
+import errno
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import flows.normalise_files as normalise_files
+from flows.normalise_files import normalise_flow
+from normalise.schema import arrow_schema
+from normalise.store.layout import Layout
+from normalise.store.raw import put_bytes
+
+COUNCILS = ("BIR", "MAN")
+MONTHS = (1, 2, 3)
+
+
+def spend_csv(council: str, month: int, rows: int = 5) -> bytes:
+    lines = [
+        f"{day:02d}/{month:02d}/2025,{council} Supplier {day} Ltd,{500 + day}.{month:02d}" for day in range(1, rows + 1)
+    ]
+    return ("Date,Supplier,Amount\r\n" + "\r\n".join(lines) + "\r\n").encode()
+
+
+def crawled(out: Path) -> Path:
+    """A folder as the crawl leaves it."""
+    layout = Layout(out)
+    rows = []
+    for council in COUNCILS:
+        for month in MONTHS:
+            sha, _ = put_bytes(layout, spend_csv(council, month), "csv")
+            seen = datetime(2025, 6, 1, tzinfo=UTC)
+            rows.append(
+                {
+                    "council_code": council,
+                    "url": f"http://127.0.0.1:9/{council}/spend-2025-{month:02d}.csv",
+                    "first_seen_at": seen,
+                    "last_seen_at": seen,
+                    "fetched_at": seen,
+                    "http_status": 200,
+                    "sha256": sha,
+                    "format": "csv",
+                    "size": len(spend_csv(council, month)),
+                    "dataset": "spend_over_500",
+                    "period_start": date(2025, month, 1),
+                    "period_end": date(2025, month, 28),
+                }
+            )
+    pq.write_table(pa.Table.from_pylist(rows, schema=arrow_schema("files")), layout.manifest)
+    return out
+
+
+def manifest(out: Path) -> dict[str, dict]:
+    return {row["url"]: row for row in pq.read_table(Layout(out).manifest).to_pylist()}
+
+
+def spend_rows(out: Path) -> dict[str, int]:
+    layout = Layout(out)
+    return {c: sum(pq.read_metadata(f).num_rows for f in layout.spend_files(c)) for c in COUNCILS}
+
+
+def partition_inodes(out: Path) -> dict[str, int]:
+    return {c: Layout(out).spend_council(c).stat().st_ino for c in COUNCILS}
+
+
+@pytest.fixture
+def out(tmp_path: Path, prefect_harness) -> Path:
+    return crawled(tmp_path / "out")
+
+
+def test_a_stage_that_dies_before_its_commit_records_nothing_and_the_next_run_finishes(out, monkeypatch):
+    """The failure of the issue: files were marked parsed before their council was rebuilt."""
+
+    def dies(layout, council_code, parses, partition, rejects_path):
+        raise RuntimeError("killed while rebuilding")
+
+    monkeypatch.setattr(normalise_files.rebuild_council, "fn", dies)
+    with pytest.raises(RuntimeError):
+        normalise_flow(out, workers=1)
+    assert all(row["parse_status"] is None for row in manifest(out).values())  # nothing claimed
+    assert not Layout(out).spend.exists() and not any(Layout(out).staging_root.iterdir())
+    monkeypatch.undo()
+    normalise_flow(out, workers=1)
+    assert spend_rows(out) == {"BIR": 15, "MAN": 15}
+    assert {row["parse_status"] for row in manifest(out).values()} == {"ok"}
+    assert {row["rows"] for row in manifest(out).values()} == {5}
+
+
+def test_a_transient_failure_leaves_the_file_to_be_parsed_again(out, monkeypatch):
+    real = normalise_files.parse_to_parquet
+    victim = f"{manifest(out)['http://127.0.0.1:9/MAN/spend-2025-02.csv']['sha256']}"
+
+    def disk_full_for_one(path, out_path, **kwargs):
+        if kwargs["sha256"] == victim:
+            raise OSError(errno.ENOSPC, "No space left on device", str(out_path))
+        return real(path, out_path, **kwargs)
+
+    monkeypatch.setattr(normalise_files, "parse_to_parquet", disk_full_for_one)
+    with pytest.raises(normalise_files.ParsingIncomplete) as incomplete:
+        normalise_flow(out, workers=1)
+    assert "1 files could not be parsed now" in str(incomplete.value) and "No space left" in str(incomplete.value)
+    runs = pq.read_table(Layout(out).table("runs")).to_pylist()
+    assert (runs[-1]["files_new"], runs[-1]["files_failed"]) == (5, 0)  # the rest was committed
+    row = manifest(out)["http://127.0.0.1:9/MAN/spend-2025-02.csv"]
+    assert row["parse_status"] is None and row["error"] is None  # not a permanent "failed"
+    assert spend_rows(out) == {"BIR": 15, "MAN": 10}
+    monkeypatch.undo()
+    assert normalise_flow(out, workers=1).files_new == 1
+    assert manifest(out)["http://127.0.0.1:9/MAN/spend-2025-02.csv"]["parse_status"] == "ok"
+    assert spend_rows(out) == {"BIR": 15, "MAN": 15}
+
+
+def test_reparse_of_failed_files_recovers_them(out, monkeypatch):
+    real = normalise_files.parse_to_parquet
+
+    def broken_parser(path, out_path, **kwargs):
+        summary = real(path, out_path, **kwargs)
+        if kwargs["council_code"] == "BIR":
+            summary.update(status="failed", error="a parser bug since fixed")
+        return summary
+
+    monkeypatch.setattr(normalise_files, "parse_to_parquet", broken_parser)
+    normalise_flow(out, workers=1)
+    assert {r["parse_status"] for r in manifest(out).values() if r["council_code"] == "BIR"} == {"failed"}
+    monkeypatch.undo()
+    assert normalise_flow(out, workers=1).files_new == 0  # nothing to do without --reparse
+    before = partition_inodes(out)
+    record = normalise_flow(out, workers=1, reparse=True, statuses=["failed"])
+    assert record.files_new == 3  # only BIR's failed files
+    assert {r["parse_status"] for r in manifest(out).values()} == {"ok"}
+    assert partition_inodes(out)["MAN"] == before["MAN"]  # untouched council not rebuilt
+
+
+def test_a_new_parser_version_rereads_everything_and_rebuilds_only_councils_whose_output_changed(out, monkeypatch):
+    normalise_flow(out, workers=1)
+    assert {r["parser_version"] for r in manifest(out).values()} == {normalise_files.PARSER_VERSION}
+    before = partition_inodes(out)
+    monkeypatch.setattr(normalise_files, "PARSER_VERSION", normalise_files.PARSER_VERSION + 1)
+    assert normalise_flow(out, workers=1).files_new == 6
+    assert {r["parser_version"] for r in manifest(out).values()} == {normalise_files.PARSER_VERSION}
+    assert partition_inodes(out) == before  # same output: nothing rebuilt
+
+    real = normalise_files.parse_to_parquet
+
+    def drops_a_row_in_man(path, out_path, **kwargs):  # a parser change that matters for one council
+        summary = real(path, out_path, **kwargs)
+        if kwargs["council_code"] == "MAN":
+            table = pq.read_table(out_path)
+            pq.write_table(table.slice(1), out_path)
+        return summary
+
+    monkeypatch.setattr(normalise_files, "PARSER_VERSION", normalise_files.PARSER_VERSION + 1)
+    monkeypatch.setattr(normalise_files, "parse_to_parquet", drops_a_row_in_man)
+    normalise_flow(out, workers=1)
+    after = partition_inodes(out)
+    assert after["BIR"] == before["BIR"] and after["MAN"] != before["MAN"]
+    assert spend_rows(out) == {"BIR": 15, "MAN": 12}
+
+
+def test_a_truncated_parse_summary_is_parsed_again_not_an_error(out):
+    normalise_flow(out, workers=1)
+    sha = manifest(out)["http://127.0.0.1:9/BIR/spend-2025-01.csv"]["sha256"]
+    summary = Layout(out).parsed("BIR", sha, ".json")
+    summary.write_text(summary.read_text()[:25])  # a summary cut short (an old run's non-atomic write)
+    before = partition_inodes(out)
+    assert normalise_flow(out, workers=1).files_new == 1
+    assert partition_inodes(out) == before and spend_rows(out) == {"BIR": 15, "MAN": 15}
+
+
+def test_council_option_limits_the_reparse(out):
+    normalise_flow(out, workers=1)
+    record = normalise_flow(out, workers=1, reparse=True, councils=["MAN"])
+    assert record.files_new == 3
