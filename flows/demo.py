@@ -102,5 +102,5 @@ def print_summary(out: Path, report: Path, seconds: float, console: Console) -> 
     console.print(table)
     console.print(f"outputs in {out.resolve()}")
     console.print(f"  report:   {report.resolve()}")
-    console.print(f"  DuckDB:   normalise.publish.package.connect({str(out.resolve())!r}) in Python")
+    console.print(f"  DuckDB:   normalise.publish.connect({str(out.resolve())!r}) in Python")
     console.print(f"  Parquet:  {Layout(out).spend.resolve()} (hive partitions council=/year=)")

@@ -397,7 +397,7 @@ _OPEN_DATABASE = (
     "`councilspend.duckdb` has one view per table, reading the Parquet files by paths relative to this "
     "folder, so the folder can be moved or copied whole. Open it from this folder (`duckdb councilspend.duckdb`), "
     "or from elsewhere with `duckdb -cmd \"SET file_search_path='<this folder>'\" <this folder>/councilspend.duckdb`, "
-    "or in Python with `normalise.publish.package.connect('<this folder>')`."
+    "or in Python with `normalise.publish.connect('<this folder>')`."
 )
 _OPEN_VIEWS_SQL = (
     "`views.sql` creates one DuckDB view per table over the Parquet files, by paths relative to this folder: "
