@@ -23,6 +23,7 @@ class FileItem:
 
     council_code: str
     url: str
+    final_url: str | None = None
     landing_url: str | None = None
     link_text: str | None = None
     format_guess: str | None = None

@@ -1,11 +1,11 @@
-"""Downloader middlewares: revalidate what we hold, wait when a site asks, never wander off a site.
+"""Downloader middlewares: revalidate what we hold, wait when a site asks, never be led off the web.
 
 * :class:`ConditionalGetMiddleware` asks for files already in the manifest with
   ``If-None-Match`` / ``If-Modified-Since``, so an unchanged file costs a 304;
 * :class:`RetryAfterMiddleware` answers a 429 or 503 by pausing every request to that host for
   as long as its ``Retry-After`` asks (within a cap), then retrying, a bounded number of times;
 * :class:`RedirectGuardMiddleware` stops redirect loops early and refuses redirects that leave
-  the site of the link or the web (``file:``, ``ftp:``), recording why.
+  the web (``file:``, ``ftp:``) or lead from a public address to a private one, recording why.
 
 A request these refuse fails with :class:`Refused`, whose message is what the manifest records.
 """
@@ -165,11 +165,13 @@ class RetryAfterMiddleware:
 
 
 class RedirectGuardMiddleware:
-    """Follow a redirect only within the site of the link, on the web, and never round in a loop.
+    """Follow a redirect only on the web, never from a public address into a private network, never in a loop.
 
-    Refused redirects fail the request with the reason (``redirect loop``, ``redirected
-    off-site to …``, ``redirected to a non-web address …``) instead of being followed, so a
-    moved page or a trap is recorded for a person to judge.
+    Redirects to other sites are followed: councils move to new domains (reorganisations,
+    rebrands) and serve files from storage or CDN hosts, and the manifest keeps the address asked
+    for beside the ``final_url``. Refused redirects fail the request with the reason (``redirect
+    loop``, ``redirected to a private address …``, ``redirected to a non-web address …``) so a
+    trap is recorded for a person to judge.
     """
 
     redirects = (301, 302, 303, 307, 308)
@@ -188,8 +190,8 @@ class RedirectGuardMiddleware:
             raise Refused(f"redirected to a non-web address {target[:200]} (HTTP {response.status})")
         if target in chain:
             raise Refused(f"redirect loop after {len(chain)} requests (HTTP {response.status} to {target})")
-        if site_of(_host(chain[0])) != site_of(_host(target)):
-            raise Refused(f"redirected off-site to {target[:200]} (HTTP {response.status})")
+        if is_private(_host(target)) and not is_private(_host(chain[0])):
+            raise Refused(f"redirected to a private address {target[:200]} (HTTP {response.status})")
         return response
 
 
@@ -216,26 +218,27 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
-#: Second-level labels under a country code that are public suffixes (``leeds.gov.uk`` is one site).
-_SECOND_LEVEL = {"gov", "org", "co", "ac", "nhs", "police", "ltd", "plc", "net", "sch", "mod", "me", "com"}
+#: Host names that never name a machine on the public web.
+_PRIVATE_NAMES = ("localhost", ".localhost", ".local", ".internal", ".lan", ".home.arpa")
 
 
-def site_of(host: str) -> str:
-    """The site a host belongs to: an IP address itself, else its registrable domain.
+def is_private(host: str) -> bool:
+    """Whether a host is off the public web: a loopback, private, link-local or reserved address, or a local name.
 
-    >>> site_of("www.leeds.gov.uk"), site_of("democracy.leeds.gov.uk"), site_of("data.gov.uk")
-    ('leeds.gov.uk', 'leeds.gov.uk', 'data.gov.uk')
-    >>> site_of("files.example.com"), site_of("127.0.0.2"), site_of("localhost")
-    ('example.com', '127.0.0.2', 'localhost')
+    >>> is_private("www.leeds.gov.uk"), is_private("8.8.8.8"), is_private("[2a00:1450::1]")
+    (False, False, False)
+    >>> is_private("127.0.0.2"), is_private("10.1.2.3"), is_private("169.254.169.254"), is_private("[::1]")
+    (True, True, True, True)
+    >>> is_private("localhost"), is_private("printer.local"), is_private("")
+    (True, True, True)
     """
-    host = host.lower().rstrip(".")
+    host = host.lower().rstrip(".").strip("[]")
+    if not host:
+        return True
     try:
-        return str(ipaddress.ip_address(host.strip("[]")))
+        return not ipaddress.ip_address(host).is_global
     except ValueError:
-        pass
-    labels = host.split(".")
-    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL else 2
-    return ".".join(labels[-keep:])
+        return host == "localhost" or host.endswith(_PRIVATE_NAMES)
 
 
 def _host(url: str) -> str:

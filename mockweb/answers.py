@@ -13,7 +13,7 @@ Written by :func:`mockweb.generate.generate` under ``<root>/answers/`` as CSV, r
   ``republishes`` the file whose transactions this one repeats (same rows, another format);
   ``columns`` the canonical spend columns the file provides (';'-joined); ``fault`` names a hostile case;
   ``expected_error`` is part of the error a careful crawler records for a link it must not or cannot
-  fetch (``connection dropped``, ``timed out``, ``redirect loop``, ``off-site``, ``too large``, ``HTTP 429``,
+  fetch (``connection dropped``, ``timed out``, ``redirect loop``, ``too large``, ``HTTP 429``,
   ``asked to retry after``), with ``http_status`` the status it records (0: no response to record).
 ``suppliers``: each council's supplier names as written in machine-readable transaction rows, with the
   true ``org_id`` (empty for redacted names, sole traders, NHS bodies and card merchants), ``org_type``

@@ -48,7 +48,9 @@ from mockweb.site import (
 )
 from normalise.councils import councils as all_councils
 
-GENERATOR_VERSION = 5  # 5: hostile network cases, council hosts, portal search, directory and hubs
+GENERATOR_VERSION = (
+    6  # 5: hostile network cases, council hosts, portal search, directory and hubs; 6: a followed off-site redirect
+)
 META = "mockweb.json"
 REGISTER_FILLER = 5000
 MONTH_NAMES = (

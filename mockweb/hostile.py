@@ -8,7 +8,7 @@ case (``fault``)              what the server does                            wh
 ``dropped``                   cuts the connection half way through the body   ``connection dropped``
 ``drip``                      sends 16 bytes a second                         ``timed out``
 ``redirect_loop``             two links redirecting to each other             ``redirect loop``
-``offsite_redirect``          redirects to another host                       ``redirected off-site``
+``offsite_redirect``          redirects to the file on another host           the file, with its ``final_url``
 ``oversized``                 announces a 3 GiB ``Content-Length``            ``too large``
 ``endless``                   a body without length or end                    ``too large``
 ``rate_limited``              429 ``Retry-After: 1`` once, then the file      the file, after waiting
@@ -36,7 +36,8 @@ from normalise.councils import Council, councils
 if TYPE_CHECKING:
     from mockweb.generate import _Builder
 
-#: Where an off-site redirect leads: a loopback address nothing listens on.
+#: Where an off-site redirect leads: another loopback address serving the same web, as a council's
+#: new domain or file storage would.
 OFFSITE_HOST = "127.0.0.254"
 NON_WEB_LINKS = (
     ("mailto:transparency@example.gov.uk?subject=spend-2025-01.csv", "Ask for spend-2025-01.csv by e-mail"),
@@ -67,7 +68,16 @@ def add_hostile_cases(b: _Builder, p: Profile) -> None:
         if s.council_code == p.code and s.dataset == "spend_over_500" and s.format == p.format and not s.fault
     }
 
-    def copy(month: tuple[int, int], name: str, words: str, fault: str, error: str, status: int, route: dict) -> None:
+    def copy(
+        month: tuple[int, int],
+        name: str,
+        words: str,
+        fault: str,
+        error: str,
+        status: int,
+        route: dict,
+        moved: bool = False,
+    ) -> None:
         base = own[month]
         spec = FileSpec(
             p.code,
@@ -79,11 +89,18 @@ def add_hostile_cases(b: _Builder, p: Profile) -> None:
             f"/{p.slug}/files/{name}",
             link_text=f"Spending over £500 – {base.label} ({words}) ({base.format.upper()})",
             body=base.body,
-            expected_status="",
+            expected_status=base.expected_status if status == 200 else "",
             fault=fault,
             http_status=status,
         )
         spec.route, spec.expected_error = route, error
+        if moved:  # the same file, served by the other host: a parser must make of it what it makes of the base
+            spec.redirect_to, spec.records, spec.junk_rows, spec.columns = (
+                base.url_path,
+                base.records,
+                base.junk_rows,
+                base.columns,
+            )
         b.specs.append(spec)
 
     copy((2025, 3), "spend-2025-03-copy.csv", "copy", "dropped", "connection dropped", 0, {"fault": "drop"})
@@ -113,9 +130,10 @@ def add_hostile_cases(b: _Builder, p: Profile) -> None:
         "spend-2025-12-mirror.csv",
         "mirror",
         "offsite_redirect",
-        "off-site",
-        0,
+        "",
+        200,
         {"status": 302, "location": mirror},
+        moved=True,
     )
     copy(
         (2026, 1),

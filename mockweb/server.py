@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import parse_qsl, unquote, urlencode
 
+from mockweb.hostile import OFFSITE_HOST
 from mockweb.site import BASE_URL_PLACEHOLDER, PORT_PLACEHOLDER
 
 MAX_HEADER_BYTES = 16 * 1024
@@ -315,9 +316,12 @@ class MockWeb:
         self.root, self.host, self.port = Path(root), host, port
         self.routes = _Routes(self.root)
         self.latency, self.record = latency, record
-        meta = json.loads((self.root / "mockweb.json").read_text(encoding="utf-8")) if council_hosts else {}
-        codes = [*meta.get("council_codes", []), *meta.get("down_councils", [])]
+        meta_path = self.root / "mockweb.json"
+        meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+        codes = [*meta.get("council_codes", []), *meta.get("down_councils", [])] if council_hosts else []
         self.council_hosts = {code: council_address(i) for i, code in enumerate(codes)}
+        #: Further addresses serving the same web: where the hostile web's off-site redirect leads.
+        self.mirror_hosts = [OFFSITE_HOST] if meta.get("args", {}).get("faults") else []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._servers: list[asyncio.base_events.Server] = []
         self._thread: threading.Thread | None = None
@@ -347,7 +351,7 @@ class MockWeb:
 
     async def _start(self) -> None:
         self._handler = _Handler(self.routes, "", self.latency, self.record)
-        hosts = [self.host, *(h for h in self.council_hosts.values() if h != self.host)]
+        hosts = [self.host, *(h for h in [*self.council_hosts.values(), *self.mirror_hosts] if h != self.host)]
         try:
             first = await asyncio.start_server(
                 self._handler.connection, hosts[0], self.port, limit=MAX_HEADER_BYTES, backlog=512

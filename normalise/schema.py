@@ -174,6 +174,7 @@ REJECTS = [
 FILES = [
     _c("council_code", S, "Council the file was found for.", True),
     _c("url", S, "URL of the file.", True),
+    _c("final_url", S, "Where the last fetch ended after redirects (another host, a new domain), when not at url."),
     _c("landing_url", S, "Page the link was found on."),
     _c("link_text", S, "Text of the link."),
     _c("first_seen_at", TS, "When the link was first seen."),
@@ -220,7 +221,7 @@ PAGES = [
     _c("checked_at", TS, "When the page was last asked for."),
     _c("last_ok_at", TS, "When the page was last read successfully."),
     _c("http_status", INT, "HTTP status of the last attempt (null when no response came)."),
-    _c("final_url", S, "Where the last successful read ended after same-site redirects, when elsewhere."),
+    _c("final_url", S, "Where the last successful read ended after redirects, when elsewhere."),
     _c("error", S, "Why the last attempt failed (DNS, refused, timed out, HTTP 5xx, robots.txt, ...); null when read."),
     _c("failures_in_a_row", INT, "Consecutive crawls on which the page could not be read (0 when last read)."),
     _c("files_found", INT, "File links found on the page the last time it was read."),

@@ -53,21 +53,30 @@ def test_a_wait_longer_than_the_cap_is_recorded_not_waited(retry_after):
 @pytest.mark.parametrize(
     "origin,location,reason",
     [
-        ("http://127.0.0.2/a.csv", "http://127.0.0.9/a.csv", "off-site"),
+        ("https://www.leeds.gov.uk/a", "http://127.0.0.1:8080/admin", "private address"),
+        ("https://www.leeds.gov.uk/a", "http://169.254.169.254/latest/meta-data/", "private address"),
+        ("https://www.leeds.gov.uk/a", "http://intranet.local/spend.csv", "private address"),
         ("https://www.leeds.gov.uk/a", "file:///etc/passwd", "non-web"),
         ("https://www.leeds.gov.uk/a", "ftp://www.leeds.gov.uk/a.csv", "non-web"),
     ],
 )
-def test_redirects_off_the_site_or_the_web_are_refused(origin, location, reason):
+def test_redirects_off_the_web_or_into_a_private_network_are_refused(origin, location, reason):
     request = Request(origin)
     response = Response(origin, status=302, headers={"Location": location}, request=request)
     with pytest.raises(Refused, match=reason):
         RedirectGuardMiddleware().process_response(request, response)
 
 
-def test_redirects_within_the_site_are_followed():
-    request = Request("https://www.leeds.gov.uk/download/1")
-    response = Response(
-        request.url, status=302, headers={"Location": "https://files.leeds.gov.uk/a.csv"}, request=request
-    )
+@pytest.mark.parametrize(
+    "origin,location",
+    [
+        ("https://www.leeds.gov.uk/download/1", "https://files.leeds.gov.uk/a.csv"),  # same site
+        ("https://www.oldcouncil.gov.uk/spend", "https://www.newcouncil.gov.uk/spend"),  # a council renamed
+        ("https://www.leeds.gov.uk/download/1", "https://leedscc.blob.core.windows.net/a.csv"),  # file storage
+        ("http://127.0.0.2/a.csv", "http://127.0.0.9/a.csv"),  # private to private: a test web, an intranet
+    ],
+)
+def test_redirects_on_the_web_are_followed(origin, location):
+    request = Request(origin)
+    response = Response(origin, status=302, headers={"Location": location}, request=request)
     assert RedirectGuardMiddleware().process_response(request, response) is response

@@ -28,7 +28,6 @@ FAILING_LINKS = {
     "dropped",
     "drip",
     "redirect_loop",
-    "offsite_redirect",
     "oversized",
     "endless",
     "rate_limited_always",
@@ -296,6 +295,7 @@ def test_fault_cases(web, key):
         "redirect",
         "slow",
         "rate_limited",
+        "offsite_redirect",
         *FAILING_LINKS,
     }
     response, body = _get(web, faults.loc["html_as_csv", "url_path"])

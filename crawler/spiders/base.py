@@ -193,6 +193,7 @@ class BaseCouncilSpider(scrapy.Spider):
         item: FileItem = response.meta["item"]
         item.fetched_at = now()
         item.http_status = response.status
+        item.final_url = response.url if response.url != item.url else None
         item.etag = _header(response, b"ETag")
         item.last_modified = _header(response, b"Last-Modified")
         item.content_type = _header(response, b"Content-Type")

@@ -36,7 +36,7 @@ OUTCOMES = ("new", "changed", "unchanged", "failed")
 #: Columns the normaliser fills; cleared when a file's content changes so it is parsed again.
 PARSE_COLUMNS = ("parse_status", "rows", "rows_rejected", "columns_mapped", "error", "parser_version")
 #: Columns describing the fetched content, kept from the last good fetch when a fetch fails.
-CONTENT_COLUMNS = ("sha256", "size", "format", "content_type", "etag", "last_modified", "fetched_at")
+CONTENT_COLUMNS = ("sha256", "size", "format", "content_type", "etag", "last_modified", "fetched_at", "final_url")
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,7 @@ def _merged_row(existing: dict | None, item: dict) -> dict:
         "etag": item.get("etag"),
         "last_modified": item.get("last_modified"),
         "fetched_at": _timestamp(item.get("fetched_at")),
+        "final_url": item.get("final_url"),
     }
     for name in CONTENT_COLUMNS:
         # a 304 may leave out headers that did not change
