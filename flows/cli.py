@@ -39,7 +39,26 @@ sources_app = typer.Typer(help="The sources config: where each council's files a
 app.add_typer(sources_app, name="sources")
 console = Console(stderr=True)
 
-Out = Annotated[Path, typer.Option("--out", envvar="COUNCILSPEND_OUT", help="Output folder.")]
+
+def _output_folder(value: str) -> Path:
+    """The folder the stages work in: ``--out`` itself, or the local working copy of an ``s3://`` URL."""
+    from normalise.store.remote import RemoteError, local_folder
+
+    try:
+        return local_folder(value)
+    except RemoteError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+Out = Annotated[
+    Path,
+    typer.Option(
+        "--out",
+        envvar="COUNCILSPEND_OUT",
+        parser=_output_folder,
+        help="Output folder, or s3://BUCKET/PREFIX (worked on in a local cache, published to the bucket).",
+    ),
+]
 Sources = Annotated[
     Path | None,
     typer.Option("--sources", envvar="COUNCILSPEND_SOURCES", help="Sources config (YAML); default: the bundled one."),
@@ -85,6 +104,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from flows.serve import ServeError
     from normalise.sources import SourcesError
     from normalise.store.lock import FolderLocked
+    from normalise.store.remote import RemoteError
 
     # ReleaseError and RegisterFileError are ValueErrors: a taken release name or a bad file is one line.
     return (
@@ -94,6 +114,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
         ServeError,
         ParsingIncomplete,
         FolderLocked,
+        RemoteError,
         OSError,
         csv.Error,
         KeyError,
@@ -328,8 +349,8 @@ def normalise(
         raise UserError(f"--status {', '.join(unknown)}: not a parse status (one of {', '.join(PARSE_STATUSES)})")
     if status and not reparse:
         raise UserError("--status chooses which parsed files to read again: use it with --reparse")
-    _require_crawl(out)
     with _holding(out), _no_heartbeat():
+        _require_crawl(out)  # once held: an s3:// working copy is then up to date with its bucket
         record = normalise_flow(out, _sources_path(sources), workers, reparse, _council_list(council), status)
     console.print(f"normalise: {record.files_new} files parsed, {record.files_failed} not usable -> {out}")
 
@@ -448,8 +469,8 @@ def match(
     """Match every council's suppliers to the loaded registers (writes suppliers.parquet)."""
     from flows.match import match_flow
 
-    _require_crawl(out)
     with _holding(out), _no_heartbeat():
+        _require_crawl(out)  # once held: an s3:// working copy is then up to date with its bucket
         match_flow(out, overrides)
     console.print(f"suppliers -> {Layout(out).table('suppliers')}")
 
@@ -504,8 +525,8 @@ def compliance(
     from flows.publish import compliance_flow
 
     when = _as_of(as_of)
-    _require_crawl(out)
     with _holding(out), _no_heartbeat():
+        _require_crawl(out)  # once held: an s3:// working copy is then up to date with its bucket
         index = compliance_flow(out, when)
     console.print(f"compliance report: {index}")
 
@@ -531,8 +552,8 @@ def publish(
     """Write datapackage.json, the data dictionary and councilspend.duckdb over the Parquet files."""
     from flows.publish import publish_flow
 
-    _require_crawl(out)
     with _holding(out), _no_heartbeat():
+        _require_crawl(out)  # once held: an s3:// working copy is then up to date with its bucket
         paths = publish_flow(out, release)
     for name, path in paths.items():
         console.print(f"{name}: {path}")

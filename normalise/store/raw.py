@@ -5,6 +5,10 @@ A body is written to a spool file in ``_work/incoming/`` as it arrives and hashe
 disk and renamed to ``raw/<sha256[:2]>/<sha256>.<ext>`` (:func:`put`): a reader never sees half an
 original, and the same bytes fetched twice are stored once. A spool left by a killed run is
 deleted by the next one (:func:`discard_incoming`).
+
+In the working copy of an ``s3://`` output, originals stored by earlier runs (or other machines)
+may be on the bucket only: :class:`Originals` knows them, and :func:`local_original` fetches one
+when a stage needs its bytes.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 from normalise.store.atomic import fsync_dir, write_bytes
 from normalise.store.errors import naming
 from normalise.store.layout import Layout
+from normalise.store.sync import Index, mirror_of
 
 #: Bytes kept from the start of a body, enough to sniff its format.
 HEAD_BYTES = 8192
@@ -105,3 +110,26 @@ def discard_incoming(layout: Layout) -> int:
     spools = list(layout.incoming.iterdir())
     shutil.rmtree(layout.incoming, ignore_errors=True)
     return len(spools)
+
+
+class Originals:
+    """Which originals the store holds, in the folder or (for a working copy) on its object store."""
+
+    def __init__(self, layout: Layout):
+        self.layout = layout
+        self.remote = set(Index.load(layout).shared) if layout.remote_binding.is_file() else set()
+
+    def has(self, sha256: str, fmt: str) -> bool:
+        path = self.layout.raw_file(sha256, fmt)
+        return path.exists() or self.layout.relative(path) in self.remote
+
+
+def local_original(layout: Layout, sha256: str, fmt: str) -> Path | None:
+    """The original's path in the folder, fetched from the object store first if only there; None if lost."""
+    path = layout.raw_file(sha256, fmt)
+    if path.exists():
+        return path
+    mirror = mirror_of(layout)
+    if mirror is not None and mirror.fetch_shared(layout.relative(path)):
+        return path
+    return None
