@@ -169,15 +169,12 @@ class Bucket:
         return f"{where}: {first_line}"
 
     def check(self) -> None:
-        """Fail with one line unless the bucket exists and these credentials may use it."""
-        from botocore.exceptions import ClientError
+        """Fail with one line unless the bucket exists and these credentials may list it.
 
-        try:
-            self.call("head_bucket", Bucket=self.name)
-        except ClientError as exc:  # HEAD answers carry no error body: only the status
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            code = "NoSuchBucket" if status == 404 else str(status)
-            raise RemoteError(self._explain(code, exc)) from None
+        A listing (unlike ``HEAD``) answers with an error code that tells a missing bucket from
+        refused credentials.
+        """
+        self.call("list_objects_v2", Bucket=self.name, Prefix=self.keys.current, MaxKeys=1)
 
     # --- objects ---------------------------------------------------------------------------
 

@@ -106,6 +106,20 @@ def commit_points_last(relative: str) -> tuple[bool, bool, str]:
     return relative.endswith(".json"), relative.endswith("release.json"), relative
 
 
+@dataclass
+class Publication:
+    """What one publication sent: files uploaded (and their bytes), files copied server-side."""
+
+    snapshot: str | None = None
+    uploaded: int = 0
+    uploaded_bytes: int = 0
+    copied: int = 0
+
+    def count(self, size: int) -> None:
+        self.uploaded += 1
+        self.uploaded_bytes += size
+
+
 @dataclass(frozen=True)
 class Local:
     """A file of the working copy."""
@@ -150,29 +164,34 @@ class Mirror:
 
     # --- publishing ------------------------------------------------------------------------
 
-    def publish(self, check: Callable[[], None] | None = None) -> str | None:
-        """Send what changed since the last publication; returns the new snapshot's id (None: nothing changed)."""
+    def publish(self, check: Callable[[], None] | None = None) -> Publication:
+        """Send what changed since the last publication (no new snapshot when nothing did)."""
         self.index = Index.load(self.layout)  # other publications (a crawler process's) may have moved it on
+        sent = Publication()
         found = self.scan()
-        self._send_shared(found["shared"])
+        self._send_shared(found["shared"], sent)
         listing = {relative: self._sha(relative, local) for relative, local in found["snapshot"].items()}
         previous = self.index.snapshot
         if listing == self.index.listing() and (previous is not None or not listing):
             self._forget_replaced(found["shared"])
-            return None
+            return sent
         if check is not None:
             check()
         snapshot = new_snapshot_id()
         old = self.index.listing()
+        copies = {r for r in listing if previous is not None and old.get(r) == listing[r]}
 
         def send(relative: str) -> None:
             key = self.keys.snapshot_file(snapshot, relative)
-            if previous is not None and old.get(relative) == listing[relative]:
-                self.bucket.copy(self.keys.snapshot_file(previous, relative), key)
+            if relative in copies:
+                self.bucket.copy(self.keys.snapshot_file(str(previous), relative), key)
             else:
                 self.bucket.upload(found["snapshot"][relative].path, key)
 
         _each(send, sorted(listing))
+        sent.copied = len(copies)
+        for relative in set(listing) - copies:
+            sent.count(found["snapshot"][relative].size)
         described = {r: {"size": found["snapshot"][r].size, "sha256": sha} for r, sha in sorted(listing.items())}
         self.bucket.put(self.keys.snapshot_listing(snapshot), _json({"snapshot": snapshot, "files": described}))
         if check is not None:
@@ -184,9 +203,18 @@ class Mirror:
         self.index.save(self.layout)
         self._prune(snapshot)
         self._forget_replaced(found["shared"])
-        return snapshot
+        sent.snapshot = snapshot
+        logger.info(
+            "published snapshot %s to %s: %d files uploaded (%d bytes), %d unchanged copied in the store",
+            snapshot,
+            self.bucket.location.url,
+            sent.uploaded,
+            sent.uploaded_bytes,
+            sent.copied,
+        )
+        return sent
 
-    def _send_shared(self, shared: dict[str, Local]) -> None:
+    def _send_shared(self, shared: dict[str, Local], sent: Publication) -> None:
         pending = [r for r, local in shared.items() if self.index.shared.get(r) != local.size]
         data = [r for r in pending if not r.endswith(".json")]
         points = sorted((r for r in pending if r.endswith(".json")), key=commit_points_last)
@@ -195,6 +223,7 @@ class Mirror:
             self.bucket.upload(shared[relative].path, self.keys.shared(relative))
         for relative in pending:
             self.index.shared[relative] = shared[relative].size
+            sent.count(shared[relative].size)
         if pending:
             self.index.save(self.layout)
 
