@@ -224,8 +224,11 @@ def _print_plan(plan: CrawlPlan, path: Path) -> None:
 
 def _require_crawl(out: Path) -> None:
     """Stages after the crawl need its manifest; say what to run instead of writing empty outputs."""
-    if not Layout(out).manifest.is_file():
-        raise UserError(f"nothing crawled in {out}: run `councilspend crawl --out {out}` first")
+    from normalise.store.sync import crawled, output_name
+
+    if not crawled(Layout(out)):
+        shown = output_name(Layout(out))
+        raise UserError(f"nothing crawled in {shown}: run `councilspend crawl --out {shown}` first")
 
 
 def _holding(out: Path) -> AbstractContextManager[Layout]:
@@ -349,8 +352,8 @@ def normalise(
         raise UserError(f"--status {', '.join(unknown)}: not a parse status (one of {', '.join(PARSE_STATUSES)})")
     if status and not reparse:
         raise UserError("--status chooses which parsed files to read again: use it with --reparse")
+    _require_crawl(out)
     with _holding(out), _no_heartbeat():
-        _require_crawl(out)  # once held: an s3:// working copy is then up to date with its bucket
         record = normalise_flow(out, _sources_path(sources), workers, reparse, _council_list(council), status)
     console.print(f"normalise: {record.files_new} files parsed, {record.files_failed} not usable -> {out}")
 
@@ -469,8 +472,8 @@ def match(
     """Match every council's suppliers to the loaded registers (writes suppliers.parquet)."""
     from flows.match import match_flow
 
+    _require_crawl(out)
     with _holding(out), _no_heartbeat():
-        _require_crawl(out)  # once held: an s3:// working copy is then up to date with its bucket
         match_flow(out, overrides)
     console.print(f"suppliers -> {Layout(out).table('suppliers')}")
 
@@ -525,8 +528,8 @@ def compliance(
     from flows.publish import compliance_flow
 
     when = _as_of(as_of)
+    _require_crawl(out)
     with _holding(out), _no_heartbeat():
-        _require_crawl(out)  # once held: an s3:// working copy is then up to date with its bucket
         index = compliance_flow(out, when)
     console.print(f"compliance report: {index}")
 
@@ -552,8 +555,8 @@ def publish(
     """Write datapackage.json, the data dictionary and councilspend.duckdb over the Parquet files."""
     from flows.publish import publish_flow
 
+    _require_crawl(out)
     with _holding(out), _no_heartbeat():
-        _require_crawl(out)  # once held: an s3:// working copy is then up to date with its bucket
         paths = publish_flow(out, release)
     for name, path in paths.items():
         console.print(f"{name}: {path}")

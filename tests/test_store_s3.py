@@ -349,7 +349,7 @@ def test_a_second_run_on_the_bucket_is_refused_then_takes_over_an_abandoned_lock
     monkeypatch.setenv("COUNCILSPEND_CACHE", str(tmp_path / "one"))
     with open_folder(local_folder(url), "councilspend run --out " + url):
         monkeypatch.setenv("COUNCILSPEND_CACHE", str(tmp_path / "two"))
-        result = runner.invoke(app, ["publish", "--out", url])
+        result = runner.invoke(app, ["registers", "load", "--out", url])
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "is in use by another run" in lines[0] and "councilspend run --out" in lines[0], lines

@@ -69,16 +69,27 @@ class Lease:
 
     def acquire(self) -> Lease:
         """Take the lock (or take over an abandoned one) and start renewing it; else raise FolderLocked."""
-        try:
-            self.etag = self.bucket.put(self.key, self._body(), IfNoneMatch="*")
-        except Exception as exc:
-            if not _failed_precondition(exc):
-                raise
-            self._take_over()
+        from botocore.exceptions import ClientError
+
+        for _ in range(3):  # the holder may release the lock between our two requests: try again
+            try:
+                self.etag = self.bucket.put(self.key, self._body(), IfNoneMatch="*")
+                break
+            except ClientError as exc:
+                if not _failed_precondition(exc):
+                    raise
+            try:
+                self._take_over()
+                break
+            except ClientError:
+                continue  # the lock went away between the refusal and the look at it
+        if self.etag is None:
+            raise FolderLocked(f"{self.bucket.location.url} is being taken and released by other runs")
         self._thread.start()
         return self
 
     def _take_over(self) -> None:
+        """Take over the lock if its holder stopped renewing it; else raise FolderLocked naming the holder."""
         answer = self.bucket.call("head_object", Bucket=self.bucket.name, Key=self.key)
         now = parsedate_to_datetime(answer["ResponseMetadata"]["HTTPHeaders"]["date"])
         age = (now - answer["LastModified"]).total_seconds()

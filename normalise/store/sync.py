@@ -264,6 +264,13 @@ class Mirror:
         found = self.bucket.get(self.keys.current)
         return (json.loads(found[0]), found[1]) if found else None
 
+    def holds(self, relative: str) -> bool:
+        """Whether the store's current snapshot has this file."""
+        pointer = self.current()
+        if pointer is None:
+            return False
+        return relative in json.loads(self._get(self.keys.snapshot_listing(pointer[0]["snapshot"])))["files"]
+
     def pull(self) -> bool:
         """Make the working copy the store's current snapshot if it is not; True when it had to."""
         pointer = self.current()
@@ -345,6 +352,20 @@ def mirror_of(layout: Layout) -> Mirror | None:
     """The mirror of a working copy bound to object storage; None for an ordinary folder."""
     location = bound(layout)
     return Mirror(layout, location) if location is not None else None
+
+
+def crawled(layout: Layout) -> bool:
+    """Whether a crawl's manifest is in the folder or, for a working copy, in its store's current snapshot."""
+    if layout.manifest.is_file():
+        return True
+    mirror = mirror_of(layout)
+    return mirror is not None and mirror.holds(layout.relative(layout.manifest))
+
+
+def output_name(layout: Layout) -> str:
+    """How the user named the output: its ``s3://`` URL for a working copy, else its path."""
+    location = bound(layout)
+    return location.url if location is not None else str(layout.root)
 
 
 def publish_commit(layout: Layout) -> None:
