@@ -48,9 +48,12 @@ class Counting:
 
 
 def serve_s3(port: int) -> tuple[Any, Counting]:
+    import logging
+
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
     counting = Counting(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", port, counting, threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -141,8 +141,8 @@ class Mirror:
     # --- the working copy ------------------------------------------------------------------
 
     def scan(self) -> dict[str, dict[str, Local]]:
-        """The working copy's files by area (``snapshot``, ``shared``; local-only ones left out)."""
-        found: dict[str, dict[str, Local]] = {"snapshot": {}, "shared": {}, "local": {}}
+        """The working copy's files by area, ``snapshot`` and ``shared`` (local-only ones are not looked at)."""
+        found: dict[str, dict[str, Local]] = {"snapshot": {}, "shared": {}}
         root = self.layout.root
         for folder, dirs, files in os.walk(root):
             relative_folder = Path(folder).relative_to(root).as_posix()
