@@ -29,7 +29,7 @@ from scrapy.utils.asyncio import CallLaterResult, call_later
 
 from normalise.store.layout import Layout
 from normalise.store.manifest import KnownFile, known_files
-from normalise.store.raw import Originals
+from normalise.store.sync import Originals
 
 #: Request meta key marking a request for a data file (not a page).
 FILE_REQUEST = "councilspend_file"

@@ -53,7 +53,7 @@ from normalise.store.folder import open_folder
 from normalise.store.layout import PARTITIONED, Layout
 from normalise.store.manifest import ParseRecord, with_parse_results
 from normalise.store.parquet_io import read_table, write_table
-from normalise.store.raw import local_original
+from normalise.store.sync import local_original
 from normalise.store.work import Build, Parse, discard_outputs, load_build, load_parse, new_outputs, save_parse
 
 PARSED_OK = ("ok", "partial")

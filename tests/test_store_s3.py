@@ -37,12 +37,10 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
+from test_kill import web  # noqa: F401 (a fixture: the small mock web the kill tests crawl)
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.demo import register_urls
-from mockweb.generate import generate
-from mockweb.server import MockWeb
 from normalise.publish.package import connect
 from normalise.store import s3lock
 from normalise.store.commit import Transaction
@@ -173,22 +171,6 @@ def published(con: duckdb.DuckDBPyConnection) -> dict:
 # --- the national flow ----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def web(tmp_path_factory) -> Iterator[tuple]:
-    root = tmp_path_factory.mktemp("web")
-    site = generate(root, councils=2, seed=7)
-    with MockWeb(site.root, record=True) as server:
-        sources = root / "sources.yaml"
-        sources.write_text(site.sources_yaml(server.base_url), encoding="utf-8")
-        registers = register_urls(site.registers_dir, server.base_url)
-        args = [
-            f"--{name}={url}"
-            for name in ("companies", "charities", "oscr", "ccni", "mutuals")
-            for url in getattr(registers, name)
-        ]
-        yield site, server, sources, args
-
-
 def _cli(*args: str, cache: Path | None = None) -> str:
     env = {"COUNCILSPEND_DOWNLOAD_DELAY": "0", "COUNCILSPEND_AUTOTHROTTLE": "0"}
     if cache is not None:
@@ -200,10 +182,10 @@ def _cli(*args: str, cache: Path | None = None) -> str:
 
 @pytest.mark.slow
 def test_the_national_flow_on_s3_equals_a_local_run_and_a_second_machine_continues_it(
-    s3, bucket, web, prefect_harness, tmp_path
+    s3, bucket, web, prefect_harness, tmp_path  # noqa: F811 (web: the fixture imported above)
 ):
-    site, server, sources, register_args = web
-    as_of = site.as_of.isoformat()
+    server, sources, register_args = web.server, web.sources, web.register_args
+    as_of = web.site.as_of.isoformat()
     local = tmp_path / "local"
     _cli("registers", "load", "--out", str(local), *register_args)
     _cli("run", "--out", str(local), "--sources", str(sources), "--as-of", as_of)

@@ -7,8 +7,7 @@ original, and the same bytes fetched twice are stored once. A spool left by a ki
 deleted by the next one (:func:`discard_incoming`).
 
 In the working copy of an ``s3://`` output, originals stored by earlier runs (or other machines)
-may be on the bucket only: :class:`Originals` knows them, and :func:`local_original` fetches one
-when a stage needs its bytes.
+may be on the bucket only: see :class:`normalise.store.sync.Originals`.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from pathlib import Path
 from normalise.store.atomic import fsync_dir, write_bytes
 from normalise.store.errors import naming
 from normalise.store.layout import Layout
-from normalise.store.sync import Index, mirror_of
 
 #: Bytes kept from the start of a body, enough to sniff its format.
 HEAD_BYTES = 8192
@@ -112,24 +110,10 @@ def discard_incoming(layout: Layout) -> int:
     return len(spools)
 
 
-class Originals:
-    """Which originals the store holds, in the folder or (for a working copy) on its object store."""
-
-    def __init__(self, layout: Layout):
-        self.layout = layout
-        self.remote = set(Index.load(layout).shared) if layout.remote_binding.is_file() else set()
-
-    def has(self, sha256: str, fmt: str) -> bool:
-        path = self.layout.raw_file(sha256, fmt)
-        return path.exists() or self.layout.relative(path) in self.remote
-
-
-def local_original(layout: Layout, sha256: str, fmt: str) -> Path | None:
-    """The original's path in the folder, fetched from the object store first if only there; None if lost."""
-    path = layout.raw_file(sha256, fmt)
-    if path.exists():
-        return path
-    mirror = mirror_of(layout)
-    if mirror is not None and mirror.fetch_shared(layout.relative(path)):
-        return path
-    return None
+def sha256_of(path: Path) -> str:
+    """The sha256 of a file, read a block at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while block := stream.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()

@@ -30,7 +30,6 @@ build state, every parse and release; originals are fetched only when a stage ne
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -44,6 +43,7 @@ from pathlib import Path
 
 from normalise.store.atomic import write_json
 from normalise.store.layout import Layout, sync_area
+from normalise.store.raw import sha256_of
 from normalise.store.remote import Bucket, ObjectLocation, RemoteError, bound
 
 logger = logging.getLogger(__name__)
@@ -77,14 +77,6 @@ class Index:
 
     def listing(self) -> dict[str, str]:
         return {relative: entry[2] for relative, entry in self.files.items()}
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def new_snapshot_id() -> str:
@@ -376,3 +368,26 @@ def publish_commit(layout: Layout) -> None:
     if mirror is not None:
         lease = active_lease(layout)
         mirror.publish(lease.check if lease else None)
+
+
+class Originals:
+    """Which originals the store holds, in the folder or (for a working copy) on its object store."""
+
+    def __init__(self, layout: Layout):
+        self.layout = layout
+        self.remote = set(Index.load(layout).shared) if layout.remote_binding.is_file() else set()
+
+    def has(self, sha256: str, fmt: str) -> bool:
+        path = self.layout.raw_file(sha256, fmt)
+        return path.exists() or self.layout.relative(path) in self.remote
+
+
+def local_original(layout: Layout, sha256: str, fmt: str) -> Path | None:
+    """The original's path in the folder, fetched from the object store first if only there; None if lost."""
+    path = layout.raw_file(sha256, fmt)
+    if path.exists():
+        return path
+    mirror = mirror_of(layout)
+    if mirror is not None and mirror.fetch_shared(layout.relative(path)):
+        return path
+    return None
