@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
-from test_kill import web  # noqa: F401 (a fixture: the small mock web the kill tests crawl)
+import test_kill
 from typer.testing import CliRunner
 
 from flows.cli import app
@@ -61,6 +61,8 @@ CREDENTIALS = {
 TIMES = ("first_seen_at", "last_seen_at", "fetched_at", "http_status")
 PARTITION_FILE = re.compile(r"spend/council=[A-Z0-9]{3}/year=\d{4}/part-0\.parquet$")
 runner = CliRunner()
+#: A fixture: the small mock web the kill tests crawl (two councils, registers), served here.
+mock_web = test_kill.web
 
 
 def _free_port() -> int:
@@ -182,10 +184,14 @@ def _cli(*args: str, cache: Path | None = None) -> str:
 
 @pytest.mark.slow
 def test_the_national_flow_on_s3_equals_a_local_run_and_a_second_machine_continues_it(
-    s3, bucket, web, prefect_harness, tmp_path  # noqa: F811 (web: the fixture imported above)
+    s3,
+    bucket,
+    mock_web,
+    prefect_harness,
+    tmp_path,
 ):
-    server, sources, register_args = web.server, web.sources, web.register_args
-    as_of = web.site.as_of.isoformat()
+    server, sources, register_args = mock_web.server, mock_web.sources, mock_web.register_args
+    as_of = mock_web.site.as_of.isoformat()
     local = tmp_path / "local"
     _cli("registers", "load", "--out", str(local), *register_args)
     _cli("run", "--out", str(local), "--sources", str(sources), "--as-of", as_of)
