@@ -29,6 +29,7 @@ from scrapy.utils.asyncio import CallLaterResult, call_later
 
 from normalise.store.layout import Layout
 from normalise.store.manifest import KnownFile, known_files
+from normalise.store.sync import Originals
 
 #: Request meta key marking a request for a data file (not a page).
 FILE_REQUEST = "councilspend_file"
@@ -54,6 +55,7 @@ class ConditionalGetMiddleware:
     def __init__(self, out_dir: Path):
         self.layout = Layout(out_dir)
         self.known: dict[str, KnownFile] = known_files(self.layout)
+        self.originals = Originals(self.layout)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalGetMiddleware:
@@ -63,11 +65,7 @@ class ConditionalGetMiddleware:
         if not request.meta.get(FILE_REQUEST):
             return None
         known = self.known.get(request.url)
-        if (
-            known is None
-            or not known.sha256
-            or not self.layout.raw_file(known.sha256, known.format or "unknown").exists()
-        ):
+        if known is None or not known.sha256 or not self.originals.has(known.sha256, known.format or "unknown"):
             return None
         if known.etag:
             request.headers.setdefault(b"If-None-Match", known.etag)

@@ -39,7 +39,26 @@ sources_app = typer.Typer(help="The sources config: where each council's files a
 app.add_typer(sources_app, name="sources")
 console = Console(stderr=True)
 
-Out = Annotated[Path, typer.Option("--out", envvar="COUNCILSPEND_OUT", help="Output folder.")]
+
+def _output_folder(value: str) -> Path:
+    """The folder the stages work in: ``--out`` itself, or the local working copy of an ``s3://`` URL."""
+    from normalise.store.remote import RemoteError, local_folder
+
+    try:
+        return local_folder(value)
+    except RemoteError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+Out = Annotated[
+    Path,
+    typer.Option(
+        "--out",
+        envvar="COUNCILSPEND_OUT",
+        parser=_output_folder,
+        help="Output folder, or s3://BUCKET/PREFIX (worked on in a local cache, published to the bucket).",
+    ),
+]
 Sources = Annotated[
     Path | None,
     typer.Option("--sources", envvar="COUNCILSPEND_SOURCES", help="Sources config (YAML); default: the bundled one."),
@@ -85,6 +104,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from flows.serve import ServeError
     from normalise.sources import SourcesError
     from normalise.store.lock import FolderLocked
+    from normalise.store.remote import RemoteError
 
     # ReleaseError and RegisterFileError are ValueErrors: a taken release name or a bad file is one line.
     return (
@@ -94,6 +114,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
         ServeError,
         ParsingIncomplete,
         FolderLocked,
+        RemoteError,
         OSError,
         csv.Error,
         KeyError,
@@ -203,8 +224,11 @@ def _print_plan(plan: CrawlPlan, path: Path) -> None:
 
 def _require_crawl(out: Path) -> None:
     """Stages after the crawl need its manifest; say what to run instead of writing empty outputs."""
-    if not Layout(out).manifest.is_file():
-        raise UserError(f"nothing crawled in {out}: run `councilspend crawl --out {out}` first")
+    from normalise.store.sync import crawled, output_name
+
+    if not crawled(Layout(out)):
+        shown = output_name(Layout(out))
+        raise UserError(f"nothing crawled in {shown}: run `councilspend crawl --out {shown}` first")
 
 
 def _holding(out: Path) -> AbstractContextManager[Layout]:

@@ -53,6 +53,7 @@ from normalise.store.folder import open_folder
 from normalise.store.layout import PARTITIONED, Layout
 from normalise.store.manifest import ParseRecord, with_parse_results
 from normalise.store.parquet_io import read_table, write_table
+from normalise.store.sync import local_original
 from normalise.store.work import Build, Parse, discard_outputs, load_build, load_parse, new_outputs, save_parse
 
 PARSED_OK = ("ok", "partial")
@@ -125,8 +126,10 @@ def pending_jobs(
         key = (f["council_code"], f["sha256"])
         if not f["sha256"] or key in jobs:
             continue
-        path = layout.raw_file(f["sha256"], f["format"] or "unknown")
-        if not path.exists() or not selection.wants(f["council_code"], parses.get(key)):
+        if not selection.wants(f["council_code"], parses.get(key)):
+            continue
+        path = local_original(layout, f["sha256"], f["format"] or "unknown")
+        if path is None:
             continue
         source = sources.get(f["council_code"])
         jobs[key] = ParseJob(

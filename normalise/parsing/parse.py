@@ -11,7 +11,6 @@ for a bad file: the summary's status and error say why.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -40,6 +39,7 @@ from normalise.parsing.values import decide_dayfirst, period_in_text
 from normalise.parsing.vocabulary import readings
 from normalise.redaction import redacted_mask
 from normalise.store.errors import is_transient, naming
+from normalise.store.raw import sha256_of
 
 SUPPLIER_CACHE = 200_000
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"RIFF")
@@ -171,7 +171,7 @@ class ParseRun:
         }
         self.summary = summary
         try:
-            self.sha256 = self.sha256 or _file_sha256(self.path)
+            self.sha256 = self.sha256 or sha256_of(self.path)
             summary["sha256"] = self.sha256
             yield from self._parse(summary)
         except NotParseable as exc:
@@ -589,11 +589,3 @@ def _iso(date: dt.date | None) -> str | None:
 
 def _where(grid: Grid) -> str:
     return f" (sheet {grid.sheet})" if grid.sheet else ""
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()

@@ -8,5 +8,7 @@
 * ``raw`` — originals, received a chunk at a time and stored by sha256;
 * ``crawl_log`` and ``manifest`` — each crawl's log of files, merged into ``files.parquet``;
 * ``work`` — the normaliser's per-file parses and per-council build records;
-* ``parquet_io`` and ``errors`` — tolerant reads, and failures named by path.
+* ``parquet_io`` and ``errors`` — tolerant reads, and failures named by path;
+* ``remote``, ``sync`` and ``s3lock`` — an ``s3://`` output: the local working copy that stands for
+  it, each commit published to the bucket as a snapshot, and the bucket's lock.
 """

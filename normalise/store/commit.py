@@ -19,8 +19,8 @@ that died before committing: it is deleted, leaving the previous outputs as they
 
 The interface — :meth:`Transaction.file`, :meth:`Transaction.directory`, :meth:`Transaction.remove`,
 :meth:`Transaction.commit` — hands out local paths to write and promises all-or-nothing
-publication; an object-storage backend (S3, later) can keep that promise with versioned objects
-and a committed pointer instead of renames.
+publication. For an ``s3://`` output the folder is a working copy, and each commit is then
+published to the bucket as an immutable snapshot with a pointer moved last (:mod:`.sync`).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from typing import Literal
 from normalise.store.atomic import TMP_SUFFIX, fsync_dir, fsync_tree, write_json
 from normalise.store.errors import naming
 from normalise.store.layout import Layout
+from normalise.store.sync import publish_commit
 
 logger = logging.getLogger(__name__)
 
@@ -201,6 +202,7 @@ class Transaction:
             self.abort()
             raise
         _finish(self.layout, self.id, replacements)
+        publish_commit(self.layout)  # a working copy of object storage sends the commit on
 
     def abort(self) -> None:
         """Discard everything staged; the published outputs are untouched."""

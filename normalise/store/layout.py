@@ -26,6 +26,8 @@ working state sits under ``_work/`` and ``_crawl/``, which no published reader l
     _work/staging/<txn>/…              a stage's results before they are committed (commit.py)
     _work/journal/<txn>.json           a commit under way: finished by the next run if interrupted
     _work/trash/<txn>/…                what a commit replaced, deleted once it is done
+    _work/remote/                      a cache folder's link to its object store (``remote.json``) and
+                                       what was last sent there (``index.json``; see sync.py)
     _crawl/<run_id>/                   a crawl run's items (as they are stored), stats and log
     _mockweb/                          the demo's generated mock web and its answer key
 
@@ -296,6 +298,95 @@ class Layout:
         """The sources config the demo writes for its mock web."""
         return self.demo_web / "sources.yaml"
 
+    @property
+    def remote_binding(self) -> Path:
+        """Present when this folder is the local working copy of an object-store URL (``s3://…``)."""
+        return self.work / "remote" / "remote.json"
+
+    @property
+    def remote_index(self) -> Path:
+        """What the object store holds of this folder, as last sent or received (hashes, snapshot)."""
+        return self.work / "remote" / "index.json"
+
     def relative(self, path: Path) -> str:
         """``path`` relative to the folder, with forward slashes (how published readers name files)."""
         return Path(path).relative_to(self.root).as_posix()
+
+
+# --- the same folder on object storage (s3://bucket/prefix) --------------------------------------
+
+#: Where a relative path lives on object storage. Published tables and the state that must agree
+#: with them go into each commit's immutable snapshot; content-addressed or write-once files are
+#: shared by every snapshot at their own key; the rest (locks, staging, logs, the demo's web) stays
+#: in the local working copy.
+SHARED_AREAS = ("raw/", "_work/parsed/", "releases/")
+LOCAL_AREAS = ("_work/", "_crawl/", "_mockweb/")
+SNAPSHOT_STATE = ("_work/builds/", "_work/rejects/")
+
+
+def sync_area(relative: str) -> str:
+    """``snapshot``, ``shared`` or ``local``: how a file of the folder is kept on object storage.
+
+    >>> [sync_area(p) for p in ("spend/council=BIR/year=2025/part-0.parquet", "raw/ab/ab12.csv", "_work/lock")]
+    ['snapshot', 'shared', 'local']
+    >>> sync_area("_work/builds/BIR.json"), sync_area("releases/.2025-q3.77-ab.tmp/files.parquet")
+    ('snapshot', 'local')
+    """
+    if any(part.startswith(".") for part in relative.split("/")):
+        return "local"  # temporary files and folders being written
+    if relative.startswith(SHARED_AREAS):
+        return "shared"
+    if relative.startswith(SNAPSHOT_STATE) or not relative.startswith(LOCAL_AREAS):
+        return "snapshot"
+    return "local"
+
+
+@dataclass(frozen=True)
+class ObjectLayout:
+    """Keys under ``s3://bucket/prefix``.
+
+        CURRENT                          the committed snapshot's id (JSON): the one pointer readers follow
+        LOCK                             the run lock (a lease; see s3lock.py)
+        snapshots/<id>/…                 one commit's published tables, report, descriptors and build state
+        snapshots/<id>/_snapshot.json    that snapshot's files with their sizes and sha256
+        raw/…, _work/parsed/…, releases/…  shared by all snapshots (content-addressed or write-once)
+
+    >>> keys = ObjectLayout("data/2026")
+    >>> keys.current, keys.snapshot_file("20261205T1700-ab", "files.parquet")
+    ('data/2026/CURRENT', 'data/2026/snapshots/20261205T1700-ab/files.parquet')
+    >>> ObjectLayout("").shared("raw/ab/ab12.csv")
+    'raw/ab/ab12.csv'
+    """
+
+    prefix: str
+
+    def _key(self, relative: str) -> str:
+        return f"{self.prefix}/{relative}" if self.prefix else relative
+
+    @property
+    def current(self) -> str:
+        return self._key("CURRENT")
+
+    @property
+    def lock(self) -> str:
+        return self._key("LOCK")
+
+    @property
+    def snapshots(self) -> str:
+        return self._key("snapshots/")
+
+    def snapshot(self, snapshot_id: str) -> str:
+        return self._key(f"snapshots/{snapshot_id}/")
+
+    def snapshot_file(self, snapshot_id: str, relative: str) -> str:
+        return self.snapshot(snapshot_id) + relative
+
+    def snapshot_listing(self, snapshot_id: str) -> str:
+        return self.snapshot_file(snapshot_id, "_snapshot.json")
+
+    def shared(self, relative: str) -> str:
+        return self._key(relative)
+
+    def relative(self, key: str) -> str:
+        """A shared key's path relative to the folder."""
+        return key[len(self.prefix) + 1 :] if self.prefix else key

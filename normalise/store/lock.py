@@ -11,8 +11,8 @@ A second run while the first is alive fails at once with :class:`FolderLocked`, 
 Within one process the lock is re-entrant (the command line takes it, then each flow it runs takes
 it again), and a child process started by the holder (the crawler subprocess) inherits it by file
 descriptor (:func:`inheritance`) rather than competing for it, and dies with its parent (an
-orphan would otherwise hold the lock of a dead run). A lock on object storage (S3, later)
-would implement the same three calls (acquire, release, holder) with a conditional write and a lease.
+orphan would otherwise hold the lock of a dead run). The working copy of an ``s3://`` output is
+held by this lock on its machine and by a lease on its bucket besides (:mod:`.s3lock`).
 """
 
 from __future__ import annotations

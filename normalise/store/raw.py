@@ -5,6 +5,9 @@ A body is written to a spool file in ``_work/incoming/`` as it arrives and hashe
 disk and renamed to ``raw/<sha256[:2]>/<sha256>.<ext>`` (:func:`put`): a reader never sees half an
 original, and the same bytes fetched twice are stored once. A spool left by a killed run is
 deleted by the next one (:func:`discard_incoming`).
+
+In the working copy of an ``s3://`` output, originals stored by earlier runs (or other machines)
+may be on the bucket only: see :class:`normalise.store.sync.Originals`.
 """
 
 from __future__ import annotations
@@ -105,3 +108,12 @@ def discard_incoming(layout: Layout) -> int:
     spools = list(layout.incoming.iterdir())
     shutil.rmtree(layout.incoming, ignore_errors=True)
     return len(spools)
+
+
+def sha256_of(path: Path) -> str:
+    """The sha256 of a file, read a block at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while block := stream.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
