@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -151,3 +152,36 @@ def test_host_leases_hold_the_limit_and_the_delay_across_holders_and_lapse(redis
     time.sleep(0.6)  # holders killed without giving back: their leases lapse
     assert one.take("x", a, 0.3) == 0
     assert 0.2 < two.take("x", b, 0.3) <= 0.3  # the host's shared delay: wait for the next start
+
+
+def test_the_crawl_flow_leads_a_shared_crawl_and_records_it_once(tmp_path, redis_url, prefect_harness, monkeypatch):
+    """``councilspend crawl --redis``'s flow as leader, a bare crawler process as follower."""
+    from flows.crawl import crawl_flow
+
+    for name, value in LOOPBACK.items():
+        monkeypatch.setenv(name, value)
+    site = generate(tmp_path / "web", councils=2)
+    with MockWeb(site.root, council_hosts=True, latency=0.03) as web:
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(site.sources_yaml(web.base_url, web.council_base_urls()), encoding="utf-8")
+        started: list[subprocess.Popen] = []
+
+        def follow() -> None:  # once the flow has joined (and so leads), a second process joins the crawl
+            client = redis.Redis.from_url(redis_url)
+            while not client.hget("councilspend:crawl:flow-run:run", "leader"):
+                time.sleep(0.05)
+            started.append(_crawler(sources, tmp_path / "out", "--redis", redis_url, "--crawl-name", "flow-run"))
+
+        helper = threading.Thread(target=follow)
+        helper.start()
+        result = crawl_flow(tmp_path / "out", sources, council_retries=0, redis_url=redis_url, crawl_name="flow-run")
+        helper.join()
+        code, stdout, stderr = _finish(started[0])
+    assert code == 0, stderr[-3000:]
+    helped = json.loads(stdout.strip().splitlines()[-1])
+    assert not result.follower and set(result.run_ids) == {"flow-run.w1", "flow-run.w2"}
+    [row] = pq.read_table(tmp_path / "out" / "runs.parquet").to_pylist()
+    # the follower may have found the queue drained (a small crawl): its figures count all the same
+    assert row["run_id"] == "flow-run" and row["requests"] >= helped["requests"] >= 0
+    files = pq.read_table(tmp_path / "out" / "files.parquet").to_pylist()
+    assert row["files_new"] == len(files) - row["files_failed"] > 50
