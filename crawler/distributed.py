@@ -7,10 +7,11 @@ machine with the same ``--out`` (a folder every machine sees), the same sources 
 * **the queue and the duplicate filter are in Redis** (scrapy-redis): every process runs the
   spiders, their landing requests are filtered by the shared duplicate filter, so the first process
   to start seeds the crawl and every process consumes the queue;
-* **the crawl has a name** (default: the ISO week, ``crawl-2026-W49``) under which all its Redis keys
-  live, so next week's crawl never shares a stale queue; a finished crawl's name cannot be joined
-  again (name a new one);
-* **one leader** — the first process to join, or one joining after the leader stopped — takes the output folder's run lock, repairs what an
+* **the crawl has a name** (default: the ISO week, ``crawl-2026-W49``, then ``crawl-2026-W49.2`` once
+  that one has finished) under which all its Redis keys live, so next week's crawl never shares a
+  stale queue; a finished crawl cannot be joined again;
+* **one leader** — the first process to join, or one joining after the leader stopped; a process
+  started with ``--follow`` never leads — takes the output folder's run lock, repairs what an
   interrupted run left, and says the crawl is ready; the others (**followers**) wait for that and never
   touch the lock. Every process stores originals in ``raw/`` (content-addressed, atomic renames:
   safe beside each other) and writes its own logs in ``_crawl/<name>.w<N>/``. When the queue is
@@ -89,22 +90,24 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-# Join a crawl atomically: refused once it is closing, or when the config differs from the leader's.
-# The first to join leads; so does a newcomer when the leader has stopped beating (it takes over).
+# Join a crawl atomically: refused once it is closing, or when the config differs from the first joiner's.
+# The first to join leads; so does a newcomer when the leader has stopped beating (it takes over);
+# a process joining with ARGV[4] = 0 never leads (it waits for one that does).
 _JOIN = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if state == 'closing' or state == 'done' then return {-1, state} end
 local config = redis.call('HGET', KEYS[1], 'config')
 if config and config ~= ARGV[1] then return {-2, config} end
+redis.call('HSET', KEYS[1], 'config', ARGV[1])
 local n = redis.call('HINCRBY', KEYS[1], 'workers', 1)
 local leader = redis.call('HGET', KEYS[1], 'leader')
 local beat = leader and redis.call('ZSCORE', KEYS[2], leader)
-if not beat or tonumber(beat) < tonumber(ARGV[3]) then
+if ARGV[4] == '1' and (not beat or tonumber(beat) < tonumber(ARGV[3])) then
     leader = tostring(n)
-    redis.call('HSET', KEYS[1], 'leader', leader, 'config', ARGV[1], 'state', 'starting')
+    redis.call('HSET', KEYS[1], 'leader', leader, 'state', 'starting')
 end
 redis.call('ZADD', KEYS[2], ARGV[2], n)
-return {n, leader}
+return {n, leader or ''}
 """
 
 
@@ -204,13 +207,13 @@ class Member:
         self.client().hset(self.key("run"), "state", "ready")
 
     def wait_until_ready(self, timeout: float = WAIT_SECONDS) -> None:
-        """Block a follower until its leader says ready; raise if the leader dies or never does."""
+        """Block a follower until its leader says ready; raise if the leader dies or nobody leads in time."""
         deadline = time.monotonic() + timeout
         while (state := self.state()) in (None, "starting"):
-            if not self.leader_alive():
+            if state == "starting" and not self.leader_alive():
                 raise CoordinationError(f"crawl {self.name}: its leader stopped before it was ready")
             if time.monotonic() > deadline:
-                raise CoordinationError(f"crawl {self.name}: its leader was not ready after {timeout:.0f} s")
+                raise CoordinationError(f"crawl {self.name}: no leader was ready after {timeout:.0f} s")
             time.sleep(0.2)
         if state != "ready":
             raise CoordinationError(f"crawl {self.name} is {state}: start a new one with another --crawl-name")
@@ -252,25 +255,39 @@ class Member:
         )
 
 
-def join(url: str, name: str, digest: str) -> Member:
-    """Join the named crawl on the Redis server at ``url``: the first to join leads it."""
+def join(url: str, name: str | None, digest: str, lead: bool = True) -> Member:
+    """Join the named crawl on the Redis server at ``url``: the first to join leads it, unless ``lead`` is false.
+
+    Without a name, the crawl of the week (:func:`default_crawl_name`); once that one has finished,
+    the week's next (``crawl-2026-W49.2``, ...), so running the weekly flow again starts a new crawl.
+    """
+    names = [name] if name else [default_crawl_name(), *(f"{default_crawl_name()}.{n}" for n in range(2, 100))]
+    for candidate in names:
+        worker, other = _join(url, candidate, digest, lead)
+        if worker == -1 and candidate != names[-1]:
+            continue  # finished: the next one of the week
+        if worker == -1:
+            raise CoordinationError(f"crawl {candidate} is {other}: start a new one with another --crawl-name")
+        if worker == -2:
+            raise CoordinationError(
+                f"crawl {candidate} was started with other sources or councils than this process's: use the same ones"
+            )
+        return Member(url, candidate, int(worker), leader=str(other) == str(worker))
+    raise AssertionError("unreachable")
+
+
+def _join(url: str, name: str, digest: str, lead: bool) -> tuple[int, str]:
     if not _NAME.match(name):
         raise CoordinationError(f"crawl name {name!r} must be letters, digits, '.', '_', ':' or '-'")
     probe = Member(url, name, 0)
     now = _now_ms()
     try:
         worker, other = probe.client().eval(
-            _JOIN, 2, probe.key("run"), probe.key("alive"), digest, now + int(ALIVE_SECONDS * 1000), now
+            _JOIN, 2, probe.key("run"), probe.key("alive"), digest, now + int(ALIVE_SECONDS * 1000), now, int(lead)
         )
     except redis.RedisError as exc:
         raise CoordinationError(f"cannot reach Redis at {_safe(url)}: {exc}") from None
-    if worker == -1:
-        raise CoordinationError(f"crawl {name} is {other}: start a new one with another --crawl-name")
-    if worker == -2:
-        raise CoordinationError(
-            f"crawl {name} was started with other sources or councils than this process's: use the same ones"
-        )
-    return Member(url, name, int(worker), leader=str(other) == str(worker))
+    return int(worker), str(other)
 
 
 @cache

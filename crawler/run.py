@@ -43,7 +43,6 @@ from crawler.distributed import (
     CoordinationError,
     Member,
     config_digest,
-    default_crawl_name,
     join,
 )
 from crawler.download import BODY_BYTES, STORE_ERROR
@@ -301,15 +300,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--crawl-name",
-        default=os.environ.get(CRAWL_NAME_ENV) or default_crawl_name(),
-        help=f"the distributed crawl to join (default: ${CRAWL_NAME_ENV}, else the ISO week)",
+        default=os.environ.get(CRAWL_NAME_ENV) or None,
+        help=f"the distributed crawl to join (default: ${CRAWL_NAME_ENV}, else the week's)",
     )
+    parser.add_argument("--follow", action="store_true", help="with --redis: never lead, wait for a process that does")
     # set by a caller that has joined the crawl already (the crawl flow)
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--leader", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if not (args.run_id or args.redis):
         parser.error("--run-id is required (or --redis for a distributed crawl)")
+    if args.worker and not (args.redis and args.crawl_name):
+        parser.error("--worker needs --redis and --crawl-name")
     # A log file on a full disk must not bury the one-line error under a traceback per log line.
     logging.raiseExceptions = False
     councils = [c for c in args.councils.split(",") if c.strip()] if args.councils else None
@@ -319,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
             member = (
                 Member(args.redis, args.crawl_name, args.worker, args.leader)
                 if args.worker
-                else join(args.redis, args.crawl_name, config_digest(args.sources, councils))
+                else join(args.redis, args.crawl_name, config_digest(args.sources, councils), lead=not args.follow)
             )
         stats = run_crawl(args.sources, args.out, args.run_id or "", councils, args.log_file, member=member)
     except (CrawlConfigError, FolderLocked, CoordinationError) as exc:

@@ -273,6 +273,9 @@ def crawl(
             help="With --redis: the crawl to join (default: the ISO week).",
         ),
     ] = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", help="With --redis: help a crawl another process leads; never lead it.")
+    ] = False,
 ) -> None:
     """Crawl the councils' pages and download new or changed files (incremental)."""
     from flows.crawl import crawl_flow
@@ -284,7 +287,8 @@ def crawl(
         return
     # a distributed crawl's leader takes the folder once it has joined; its followers never do
     with nullcontext() if redis else _holding(out), _no_heartbeat():
-        result = crawl_flow(out, path, _chosen(plan, councils, sample), council_retries, retry_delay, redis, crawl_name)
+        chosen = _chosen(plan, councils, sample)
+        result = crawl_flow(out, path, chosen, council_retries, retry_delay, redis, crawl_name, follow)
     record = result.record
     if result.follower:
         console.print(

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
-from crawler.distributed import Member, config_digest, default_crawl_name, join
+from crawler.distributed import CRAWL_NAME_ENV, REDIS_URL_ENV, Member, config_digest, join
 from flows.progress import CrawlProgress
 from flows.runs import RunRecord, append_run
 from normalise.store.folder import open_folder
@@ -100,15 +100,20 @@ def crawl_flow(
     retry_delay: float = 300,
     redis_url: str | None = None,
     crawl_name: str | None = None,
+    follow: bool = False,
 ) -> CrawlResult:
     """Crawl the councils into ``out``, retry the unreachable ones, and record the run.
 
-    ``redis_url`` joins the distributed crawl ``crawl_name`` (default: this ISO week's).
+    ``redis_url`` (default: ``$COUNCILSPEND_REDIS_URL``, so the national flow shares its crawl too)
+    joins the distributed crawl ``crawl_name`` (default: ``$COUNCILSPEND_CRAWL_NAME``, else this
+    week's, see :func:`crawler.distributed.join`); ``follow`` never leads it.
     """
     logger = get_run_logger()
+    redis_url = redis_url or os.environ.get(REDIS_URL_ENV) or None
     member = None
     if redis_url:
-        member = join(redis_url, crawl_name or default_crawl_name(), config_digest(sources, councils))
+        name = crawl_name or os.environ.get(CRAWL_NAME_ENV) or None
+        member = join(redis_url, name, config_digest(sources, councils), lead=not follow)
         logger.info("crawl %s: this process is worker %d%s", member.name, member.worker, " (leader)" * member.leader)
     if member is not None and not member.leader:
         record = RunRecord(flow="crawl", run_id=member.run_id)

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 import redis
 
-from crawler.distributed import CoordinationError, HostLeases, config_digest, join
+from crawler.distributed import CoordinationError, HostLeases, config_digest, default_crawl_name, join
 from mockweb.generate import generate
 from mockweb.server import MockWeb
 
@@ -119,6 +119,14 @@ def test_a_finished_crawl_is_not_joined_again(crawls):
     assert "crawl weekly is done: start a new one with another --crawl-name" in stderr
     leftovers = redis.Redis.from_url(crawls["redis"]).keys("councilspend:crawl:weekly:*")
     assert leftovers == [b"councilspend:crawl:weekly:run"]  # queues, filters and leases dropped
+
+
+def test_without_a_name_the_weeks_next_crawl_follows_a_finished_one(redis_url):
+    first = join(redis_url, None, "cfg")
+    assert first.name == default_crawl_name() and first.leader
+    first.done()
+    second = join(redis_url, None, "cfg", lead=False)
+    assert second.name == f"{default_crawl_name()}.2" and not second.leader  # waits for a leader to come
 
 
 def test_a_process_with_other_sources_is_refused(redis_url, tmp_path):
