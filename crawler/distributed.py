@@ -35,6 +35,7 @@ import re
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,9 +46,13 @@ from typing import Any
 import redis
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.exceptions import DontCloseSpider, NotConfigured, ScrapyDeprecationWarning
 from scrapy.utils.asyncio import create_looping_call
 from scrapy_redis.scheduler import Scheduler
+
+# scrapy-redis 0.9.1 still passes ``spider`` to the stats collector, which Scrapy 2.19 deprecates:
+# one warning per call site in every crawl log, about code that is not ours.
+warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning, module="scrapy_redis")
 
 #: Environment variable naming the Redis server of a distributed crawl.
 REDIS_URL_ENV = "COUNCILSPEND_REDIS_URL"
