@@ -21,34 +21,17 @@ import json
 import multiprocessing
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench_crawl import LOOPBACK, REPO, _wait_for  # run from benchmarks/, as the README says
+from bench_mockweb import _free_port
+
 from mockweb.generate import generate
 from mockweb.server import MockWeb
-
-REPO = Path(__file__).resolve().parents[1]
-LOOPBACK = {"COUNCILSPEND_DOWNLOAD_DELAY": "0", "COUNCILSPEND_AUTOTHROTTLE": "0"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for(port: int) -> None:
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on port {port}")
 
 
 def _serve(root: str, port: int, latency: float) -> None:

@@ -52,19 +52,26 @@ def redis_url(tmp_path_factory):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    url = f"redis://127.0.0.1:{port}/0"
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                if server.poll() is not None:
-                    pytest.fail(f"redis-server exited with status {server.returncode}")
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        deadline = time.monotonic() + 10
+        while not _answers(url):
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"redis-server did not start on port {port} (exit status {server.poll()})")
+            time.sleep(0.05)
+        yield url
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def _answers(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.2).ping())
+    except redis.ConnectionError:
+        return False
 
 
 def _hypothesis_profiles() -> None:
