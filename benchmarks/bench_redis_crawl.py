@@ -1,15 +1,17 @@
 """A crawl shared through Redis by 1 and 2 crawler processes: ``python benchmarks/bench_redis_crawl.py``.
 
-Options: ``[--councils 60] [--processes 1,2] [--repeat 2] [--latency 0,0.05]``. Generates the mock web
+Options: ``[--councils 60] [--processes 1,2] [--repeat 2] [--latency 0,0.05] [--delay 0]``. Generates the mock web
 (every council on its own loopback host), serves it from its own process, starts a real
 ``redis-server`` on a free loopback port, and for each process count runs that many
 ``python -m crawler.run --redis`` into a fresh folder (a new crawl name each time). Prints, per run:
 wall seconds (first start to last exit, the leader's merge included), requests of the whole crawl,
 requests per second, and each crawler process's CPU seconds (user + system, from ``wait4``).
 
-``--latency`` delays every answer of the mock web, as a real council server's would: with 0 the
-crawl is bound by CPU (crawlers and mock web share this machine's cores), with 0.05 s by
-per-host politeness (two requests at once per host). Two processes on a 2-core machine that also
+``--latency`` delays every answer of the mock web, as a real council server's would, and ``--delay``
+is the crawler's download delay per host (``COUNCILSPEND_DOWNLOAD_DELAY``, shared by all processes;
+AutoThrottle off). With neither, the crawl is bound by CPU (crawlers and mock web share this
+machine's cores); with a delay (``--councils 8 --delay 0.25``) it is bound by per-host politeness,
+and a second process must not make it faster. Two processes on a 2-core machine that also
 runs the mock web and Redis are not a cluster: read the figures for what each process costs and
 how the work splits, not as a speed-up to expect elsewhere.
 """
@@ -39,10 +41,10 @@ def _serve(root: str, port: int, latency: float) -> None:
 
 
 def shared_crawl(
-    sources: Path, out: Path, redis_url: str, name: str, processes: int
+    sources: Path, out: Path, redis_url: str, name: str, processes: int, delay: float
 ) -> tuple[float, list[float], dict]:
     """Wall seconds, CPU seconds of each crawler process and the leader's stats of one shared crawl."""
-    env = dict(os.environ, **LOOPBACK)
+    env = dict(os.environ, **LOOPBACK, COUNCILSPEND_DOWNLOAD_DELAY=str(delay))
     started = time.monotonic()
     running = []
     for i in range(processes):
@@ -70,6 +72,7 @@ def main() -> None:
     parser.add_argument("--processes", default="1,2", help="comma-separated process counts")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--latency", default="0,0.05", help="comma-separated answer delays of the mock web (s)")
+    parser.add_argument("--delay", type=float, default=0.0, help="the crawler's download delay per host (s)")
     args = parser.parse_args()
     if shutil.which("redis-server") is None:
         sys.exit("redis-server is not installed (scripts/setup.sh installs it)")
@@ -84,7 +87,7 @@ def main() -> None:
         try:
             _wait_for(redis_port)
             print(
-                f"{'councils':>8} {'latency':>7} {'procs':>5} {'wall s':>7} {'requests':>8} {'req/s':>6}  CPU s per process"
+                f"{'councils':>8} {'latency':>7} {'delay':>5} {'procs':>5} {'wall s':>7} {'requests':>8} {'req/s':>6}  CPU s per process"
             )
             for latency in (float(x) for x in args.latency.split(",")):
                 port = _free_port()
@@ -105,7 +108,7 @@ def main() -> None:
                                 sources, out, f"redis://127.0.0.1:{redis_port}/0", name, processes
                             )
                             print(
-                                f"{args.councils:>8} {latency:>7.2f} {processes:>5} {wall:>7.1f} {stats['requests']:>8}"
+                                f"{args.councils:>8} {latency:>7.2f} {args.delay:>5.2f} {processes:>5} {wall:>7.1f} {stats['requests']:>8}"
                                 f" {stats['requests'] / wall:>6.0f}  {' '.join(f'{c:.1f}' for c in cpu)}",
                                 flush=True,
                             )
