@@ -5,7 +5,8 @@ Options: ``[--councils 60] [--processes 1,2] [--repeat 2] [--latency 0,0.05] [--
 ``redis-server`` on a free loopback port, and for each process count runs that many
 ``python -m crawler.run --redis`` into a fresh folder (a new crawl name each time). Prints, per run:
 wall seconds (first start to last exit, the leader's merge included), requests of the whole crawl,
-requests per second, and each crawler process's CPU seconds (user + system, from ``wait4``).
+requests per second, Redis commands per request, and each crawler process's CPU seconds (user +
+system, from ``wait4``).
 
 ``--latency`` delays every answer of the mock web, as a real council server's would, and ``--delay``
 is the crawler's download delay per host (``COUNCILSPEND_DOWNLOAD_DELAY``, shared by all processes;
@@ -29,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import redis
 from bench_crawl import LOOPBACK, REPO, _wait_for  # run from benchmarks/, as the README says
 from bench_mockweb import _free_port
 
@@ -66,6 +68,11 @@ def shared_crawl(
     return wall, cpu, next(r for r in results if "manifest" in r)
 
 
+def server_commands(port: int) -> int:
+    """Commands the Redis server has run so far."""
+    return int(redis.Redis(port=port).info("stats")["total_commands_processed"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--councils", type=int, default=60)
@@ -87,7 +94,8 @@ def main() -> None:
         try:
             _wait_for(redis_port)
             print(
-                f"{'councils':>8} {'latency':>7} {'delay':>5} {'procs':>5} {'wall s':>7} {'requests':>8} {'req/s':>6}  CPU s per process"
+                f"{'councils':>8} {'latency':>7} {'delay':>5} {'procs':>5} {'wall s':>7} {'requests':>8} {'req/s':>6}"
+                f" {'redis/req':>9}  CPU s per process"
             )
             for latency in (float(x) for x in args.latency.split(",")):
                 port = _free_port()
@@ -104,12 +112,15 @@ def main() -> None:
                         for processes in (int(x) for x in args.processes.split(",")):
                             name = f"bench-{latency}-{processes}-{attempt}"
                             out = Path(tmp) / name
+                            before = server_commands(redis_port)
                             wall, cpu, stats = shared_crawl(
-                                sources, out, f"redis://127.0.0.1:{redis_port}/0", name, processes
+                                sources, out, f"redis://127.0.0.1:{redis_port}/0", name, processes, args.delay
                             )
                             print(
                                 f"{args.councils:>8} {latency:>7.2f} {args.delay:>5.2f} {processes:>5} {wall:>7.1f} {stats['requests']:>8}"
-                                f" {stats['requests'] / wall:>6.0f}  {' '.join(f'{c:.1f}' for c in cpu)}",
+                                f" {stats['requests'] / wall:>6.0f}"
+                                f" {(server_commands(redis_port) - before) / stats['requests']:>9.1f}"
+                                f"  {' '.join(f'{c:.1f}' for c in cpu)}",
                                 flush=True,
                             )
                             shutil.rmtree(out)
