@@ -46,7 +46,7 @@ def shared_crawl(
     sources: Path, out: Path, redis_url: str, name: str, processes: int, delay: float
 ) -> tuple[float, list[float], dict]:
     """Wall seconds, CPU seconds of each crawler process and the leader's stats of one shared crawl."""
-    env = dict(os.environ, **LOOPBACK, COUNCILSPEND_DOWNLOAD_DELAY=str(delay))
+    env = os.environ | LOOPBACK | {"COUNCILSPEND_DOWNLOAD_DELAY": str(delay)}
     started = time.monotonic()
     running = []
     for i in range(processes):
