@@ -11,8 +11,9 @@ system, from ``wait4``).
 ``--latency`` delays every answer of the mock web, as a real council server's would, and ``--delay``
 is the crawler's download delay per host (``COUNCILSPEND_DOWNLOAD_DELAY``, shared by all processes;
 AutoThrottle off). With neither, the crawl is bound by CPU (crawlers and mock web share this
-machine's cores); with a delay (``--councils 8 --delay 0.25``) it is bound by per-host politeness,
-and a second process must not make it faster. Two processes on a 2-core machine that also
+machine's cores); with a delay (``--councils 8 --delay 0.25``) by per-host politeness: the
+``floor`` column is the busiest host's requests (files and pages) times the delay, a wall time no
+number of processes may beat. Two processes on a 2-core machine that also
 runs the mock web and Redis are not a cluster: read the figures for what each process costs and
 how the work splits, not as a speed-up to expect elsewhere.
 """
@@ -28,7 +29,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import redis
 from bench_crawl import LOOPBACK, REPO, _wait_for  # run from benchmarks/, as the README says
@@ -68,6 +71,16 @@ def shared_crawl(
     return wall, cpu, next(r for r in results if "manifest" in r)
 
 
+def politeness_floor(out: Path, delay: float) -> float:
+    """Seconds the busiest host needs at one request per ``delay``: no number of processes goes below it."""
+    import pyarrow.parquet as pq
+
+    urls = [*pq.read_table(out / "files.parquet", columns=["url"]).column("url").to_pylist()]
+    urls += pq.read_table(out / "pages.parquet", columns=["url"]).column("url").to_pylist()
+    per_host = Counter(urlsplit(url).hostname for url in urls)
+    return max(per_host.values()) * delay
+
+
 def server_commands(port: int) -> int:
     """Commands the Redis server has run so far."""
     return int(redis.Redis(port=port).info("stats")["total_commands_processed"])
@@ -95,7 +108,7 @@ def main() -> None:
             _wait_for(redis_port)
             print(
                 f"{'councils':>8} {'latency':>7} {'delay':>5} {'procs':>5} {'wall s':>7} {'requests':>8} {'req/s':>6}"
-                f" {'redis/req':>9}  CPU s per process"
+                f" {'redis/req':>9} {'floor s':>7}  CPU s per process"
             )
             for latency in (float(x) for x in args.latency.split(",")):
                 port = _free_port()
@@ -120,6 +133,7 @@ def main() -> None:
                                 f"{args.councils:>8} {latency:>7.2f} {args.delay:>5.2f} {processes:>5} {wall:>7.1f} {stats['requests']:>8}"
                                 f" {stats['requests'] / wall:>6.0f}"
                                 f" {(server_commands(redis_port) - before) / stats['requests']:>9.1f}"
+                                f" {politeness_floor(out, args.delay):>7.1f}"
                                 f"  {' '.join(f'{c:.1f}' for c in cpu)}",
                                 flush=True,
                             )
