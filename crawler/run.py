@@ -311,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.run_id or args.redis):
         parser.error("--run-id is required (or --redis for a distributed crawl)")
     if args.worker and not (args.redis and args.crawl_name):
-        parser.error("--worker needs --redis and --crawl-name")
+        parser.error(f"--worker needs --redis (or ${REDIS_URL_ENV}) and --crawl-name")
     # A log file on a full disk must not bury the one-line error under a traceback per log line.
     logging.raiseExceptions = False
     councils = [c for c in args.councils.split(",") if c.strip()] if args.councils else None

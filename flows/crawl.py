@@ -67,10 +67,11 @@ def run_crawler(
     cmd += ["--run-id", run_id, "--log-file", str(log_file)]
     if councils:
         cmd += ["--councils", ",".join(councils)]
-    if member is not None:
-        cmd += ["--redis", member.url, "--crawl-name", member.name, "--worker", str(member.worker)]
-        cmd += ["--leader"] if member.leader else []
     handover, fds = inheritance(layout)
+    if member is not None:
+        cmd += ["--crawl-name", member.name, "--worker", str(member.worker)]
+        cmd += ["--leader"] if member.leader else []
+        handover = handover | {REDIS_URL_ENV: member.url}  # not on the command line: it may carry a password
     with CrawlProgress(layout, run_id, councils) as progress:
         proc = subprocess.Popen(
             cmd,
