@@ -209,7 +209,11 @@ class Member:
 
     def ready(self) -> None:
         """The leader holds the folder and has repaired it: followers may crawl."""
-        self.client().hset(self.key("run"), "state", "ready")
+        self.client().hset(self.key("run"), mapping={"state": "ready", "leader_host": socket.gethostname()})
+
+    def beside_leader(self) -> bool:
+        """Whether this process runs on the leader's machine."""
+        return self.client().hget(self.key("run"), "leader_host") == socket.gethostname()
 
     def wait_until_ready(self, timeout: float = WAIT_SECONDS) -> None:
         """Block a follower until its leader says ready; raise if the leader dies or nobody leads in time."""

@@ -58,6 +58,7 @@ from normalise.store.layout import Layout
 from normalise.store.lock import FolderLocked
 from normalise.store.manifest import merge_crawl
 from normalise.store.pages import run_pages
+from normalise.store.sync import mirror_of
 
 SPIDERS = (LandingPageSpider, CkanSpider)  # configured councils; FallbackSpider finds the others
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -99,7 +100,9 @@ def run_crawl(
         return _lead(scrapy_settings, sources, plan, out, run_id, log_file, None)
     with member.beating():
         if not member.leader:
-            return _follow(member, lambda: _crawl_run(scrapy_settings, sources, plan, Layout(out), run_id, log_file))
+            return _follow(
+                member, lambda: _crawl_run(scrapy_settings, sources, plan, Layout(out), run_id, log_file), out
+            )
         return _lead(scrapy_settings, sources, plan, out, run_id, log_file, member)
 
 
@@ -156,9 +159,15 @@ def _crawl_run(
     return stats
 
 
-def _follow(member: Member, crawl: Callable[[], dict]) -> dict:
+def _follow(member: Member, crawl: Callable[[], dict], out: Path) -> dict:
     """A follower's part: wait for the leader, crawl, hand the figures over (also when the crawl failed)."""
     member.wait_until_ready()
+    if mirror_of(Layout(out)) is not None and not member.beside_leader():
+        # its originals and logs would stay in this machine's working copy, which nothing publishes
+        raise CoordinationError(
+            f"crawl {member.name}: a crawl into object storage is shared only by processes on its leader's "
+            "machine for now; on other machines use a shared folder (README: Deploying on several machines)"
+        )
     stats: dict = {"run_id": member.run_id, "failed": True}
     try:
         stats = crawl()
