@@ -1,6 +1,7 @@
 """Run one crawl: every spider for the chosen councils in one Scrapy process.
 
     python -m crawler.run --sources FILE --out DIR --run-id ID [--councils BIR,MAN] [--log-file F]
+    python -m crawler.run --sources FILE --out DIR --redis URL [--crawl-name NAME] ...   (one of many processes)
 
 Twisted's reactor cannot be restarted, so callers that crawl more than once per
 process (the Prefect flows) run this module with ``sys.executable -m crawler.run``.
@@ -22,10 +23,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -33,6 +36,15 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from twisted.internet.defer import Deferred
 
+from crawler.distributed import (
+    CRAWL_NAME_ENV,
+    LEADER_GONE,
+    REDIS_URL_ENV,
+    CoordinationError,
+    Member,
+    config_digest,
+    join,
+)
 from crawler.download import BODY_BYTES, STORE_ERROR
 from crawler.selection import CrawlPlan, plan_crawl
 from crawler.spiders.ckan import CkanSpider
@@ -42,8 +54,11 @@ from normalise.fallback import FallbackError
 from normalise.sources import SourcesError
 from normalise.store.errors import naming
 from normalise.store.folder import open_folder
+from normalise.store.layout import Layout
 from normalise.store.lock import FolderLocked
 from normalise.store.manifest import merge_crawl
+from normalise.store.pages import run_pages
+from normalise.store.sync import mirror_of
 
 SPIDERS = (LandingPageSpider, CkanSpider)  # configured councils; FallbackSpider finds the others
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -64,36 +79,125 @@ def run_crawl(
     councils: list[str] | None = None,
     log_file: Path | None = None,
     settings: dict | None = None,
+    member: Member | None = None,
 ) -> dict:
     """Crawl, write ``stats.json``, merge the run into ``files.parquet``; returns the stats.
 
-    ``settings`` overrides Scrapy settings for this run (for example a Redis
-    scheduler for a distributed crawl). Raises :class:`CrawlConfigError` before any
+    ``settings`` overrides Scrapy settings for this run. ``member`` makes the process one of a
+    distributed crawl (:mod:`crawler.distributed`): its logs go to ``member.run_id``; a follower
+    crawls without the folder lock and leaves its log to the leader, which merges every process's
+    log and returns the figures of the whole crawl. Raises :class:`CrawlConfigError` before any
     request when the config is unusable.
     """
+    if member is not None:
+        run_id, settings = member.run_id, {**member.settings(), **(settings or {})}
     if not _RUN_ID.match(run_id):
         raise CrawlConfigError(f"run id {run_id!r} must be letters, digits, '.', '_', ':' or '-'")
     plan = _plan(sources, councils)
     out = Path(out)
     scrapy_settings = _scrapy_settings(out, run_id, log_file, settings or {})
+    if member is None:
+        return _lead(scrapy_settings, sources, plan, out, run_id, log_file, None)
+    with member.beating():
+        if not member.leader:
+            return _follow(
+                member, lambda: _crawl_run(scrapy_settings, sources, plan, Layout(out), run_id, log_file), out
+            )
+        return _lead(scrapy_settings, sources, plan, out, run_id, log_file, member)
+
+
+def _lead(
+    settings: Settings,
+    sources: Path | None,
+    plan: CrawlPlan,
+    out: Path,
+    run_id: str,
+    log_file: Path | None,
+    member: Member | None,
+) -> dict:
+    """Crawl holding the folder, then merge the run's logs (and those of the other processes of a distributed crawl)."""
     with open_folder(out) as layout:
-        layout.crawl_run(run_id).mkdir(parents=True, exist_ok=True)
-        if log_file:
-            Path(log_file).parent.mkdir(parents=True, exist_ok=True)
-        started = time.monotonic()
-        try:
-            per_spider = _crawl(scrapy_settings, sources, plan)
-        except OSError as exc:  # Scrapy's own writes (its log file) fail without naming the file
-            raise naming(exc, log_file or out) from None
-        stats = crawl_stats(per_spider, time.monotonic() - started)
-        stats["councils"] = len(plan.codes)
-        stats["run_id"] = run_id
-        store_error = next((s[STORE_ERROR] for s in per_spider if s.get(STORE_ERROR)), None)
-        if store_error:
-            raise StoreFull(f"crawl stopped: {store_error} (what was stored is recorded by the next run)")
+        if member is not None:
+            member.ready()  # the folder is repaired and held: the followers may start
+        stats = _crawl_run(settings, sources, plan, layout, run_id, log_file)
+        merged = []
+        if member is not None:
+            # the others' logs first (a killed one's too, unless the folder's repair merged it already)
+            for worker, figures in member.followers_stats().items():
+                follower = member.run_of(worker)
+                if layout.crawl_run(follower).is_dir() and not layout.crawl_stats(follower).exists():
+                    merge_crawl(layout, follower, figures or {"run_id": follower, "interrupted": True})
+                    merged.append(follower)
         files, pages = merge_crawl(layout, run_id, stats)
         stats["manifest"], stats["pages"] = asdict(files), asdict(pages)
+        if member is not None:
+            stats = whole_crawl(layout, stats, merged)
+            member.done()
     return stats
+
+
+def _crawl_run(
+    settings: Settings, sources: Path | None, plan: CrawlPlan, layout: Layout, run_id: str, log_file: Path | None
+) -> dict:
+    """Run the spiders and sum their stats; the run's logs are left for the merge."""
+    layout.crawl_run(run_id).mkdir(parents=True, exist_ok=True)
+    if log_file:
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    try:
+        per_spider = _crawl(settings, sources, plan)
+    except OSError as exc:  # Scrapy's own writes (its log file) fail without naming the file
+        raise naming(exc, log_file or layout.root) from None
+    stats = crawl_stats(per_spider, time.monotonic() - started)
+    stats["councils"] = len(plan.codes)
+    stats["run_id"] = run_id
+    store_error = next((s[STORE_ERROR] for s in per_spider if s.get(STORE_ERROR)), None)
+    if store_error:
+        raise StoreFull(f"crawl stopped: {store_error} (what was stored is recorded by the next run)")
+    if any(s.get(LEADER_GONE) for s in per_spider):
+        raise CoordinationError(f"{run_id}: the crawl's leader stopped (what was stored is recorded by the next run)")
+    return stats
+
+
+def _follow(member: Member, crawl: Callable[[], dict], out: Path) -> dict:
+    """A follower's part: wait for the leader, crawl, hand the figures over (also when the crawl failed)."""
+    member.wait_until_ready()
+    if mirror_of(Layout(out)) is not None and not member.beside_leader():
+        # its originals and logs would stay in this machine's working copy, which nothing publishes
+        raise CoordinationError(
+            f"crawl {member.name}: a crawl into object storage is shared only by processes on its leader's "
+            "machine for now; on other machines use a shared folder (README: Deploying on several machines)"
+        )
+    stats: dict = {"run_id": member.run_id, "failed": True}
+    try:
+        stats = crawl()
+    finally:
+        member.finished(stats)
+    return stats
+
+
+def whole_crawl(layout: Layout, leader: dict, followers: list[str]) -> dict:
+    """The leader's stats with the merged figures of its followers' runs added: the whole distributed crawl."""
+    runs = [leader, *(json.loads(layout.crawl_stats(run_id).read_text(encoding="utf-8")) for run_id in followers)]
+    total = dict(leader)
+    for name in ("requests", "bytes", "responses", "errors", "pages_failed", "items"):
+        total[name] = sum(int(run.get(name, 0)) for run in runs)
+    for name in ("responses_by_status", "files", "manifest"):
+        counts: Counter[str] = Counter()
+        for run in runs:
+            counts.update(run.get(name) or {})
+        total[name] = dict(sorted(counts.items()))
+    pages = [page for run_id in [leader["run_id"], *followers] for page in run_pages(layout, run_id)]
+    tried = {p["council_code"] for p in pages if p["entry"]}
+    reached = {p["council_code"] for p in pages if p["entry"] and p["error"] is None}
+    total["pages"] = {
+        "read": sum(p["error"] is None for p in pages),
+        "failed": sum(p["error"] is not None for p in pages),
+        "councils": len({p["council_code"] for p in pages}),
+        "unreachable": sorted(tried - reached),
+    }
+    total["runs"] = [leader["run_id"], *followers]
+    return total
 
 
 def _crawl(settings: Settings, sources: Path | None, plan: CrawlPlan) -> list[dict]:
@@ -195,16 +299,41 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawler.run", description=__doc__.splitlines()[0])
     parser.add_argument("--sources", type=Path, help="sources YAML (default: the bundled config)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
-    parser.add_argument("--run-id", required=True, help="id of this run (names _crawl/<run_id>/)")
+    parser.add_argument("--run-id", help="id of this run (names _crawl/<run_id>/); set by --redis otherwise")
     parser.add_argument("--councils", help="comma-separated council codes (default: every configured council)")
     parser.add_argument("--log-file", type=Path, help="write Scrapy's log here instead of stderr")
+    parser.add_argument(
+        "--redis",
+        default=os.environ.get(REDIS_URL_ENV) or None,
+        help=f"join a distributed crawl through this Redis server (default: ${REDIS_URL_ENV})",
+    )
+    parser.add_argument(
+        "--crawl-name",
+        default=os.environ.get(CRAWL_NAME_ENV) or None,
+        help=f"the distributed crawl to join (default: ${CRAWL_NAME_ENV}, else the week's)",
+    )
+    parser.add_argument("--follow", action="store_true", help="with --redis: never lead, wait for a process that does")
+    # set by a caller that has joined the crawl already (the crawl flow)
+    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--leader", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if not (args.run_id or args.redis):
+        parser.error("--run-id is required (or --redis for a distributed crawl)")
+    if args.worker and not (args.redis and args.crawl_name):
+        parser.error(f"--worker needs --redis (or ${REDIS_URL_ENV}) and --crawl-name")
     # A log file on a full disk must not bury the one-line error under a traceback per log line.
     logging.raiseExceptions = False
     councils = [c for c in args.councils.split(",") if c.strip()] if args.councils else None
     try:
-        stats = run_crawl(args.sources, args.out, args.run_id, councils, args.log_file)
-    except (CrawlConfigError, FolderLocked) as exc:
+        member = None
+        if args.redis:
+            member = (
+                Member(args.redis, args.crawl_name, args.worker, args.leader)
+                if args.worker
+                else join(args.redis, args.crawl_name, config_digest(args.sources, councils), lead=not args.follow)
+            )
+        stats = run_crawl(args.sources, args.out, args.run_id or "", councils, args.log_file, member=member)
+    except (CrawlConfigError, FolderLocked, CoordinationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:

@@ -14,10 +14,10 @@ gently and the mock council web (every mock council on one host, 127.0.0.1) fast
   team can reach whoever runs the crawl (default: the project's home page).
 
 The output folder and run id are set by :mod:`crawler.run` as
-``COUNCILSPEND_OUT`` and ``COUNCILSPEND_RUN_ID``. A distributed crawl (scrapy-redis,
-not built yet) would pass its ``SCHEDULER``, ``DUPEFILTER_CLASS`` and ``REDIS_URL``
-through ``run_crawl(settings=...)``; the spiders already build their start requests
-from the sources config alone, so they need no change for it.
+``COUNCILSPEND_OUT`` and ``COUNCILSPEND_RUN_ID``. A crawl shared by several processes
+(``COUNCILSPEND_REDIS_URL``, ``--redis``) adds scrapy-redis's scheduler and duplicate filter and
+its own extension through ``run_crawl(member=...)``: see :meth:`crawler.distributed.Member.settings`.
+The spiders build their start requests from the sources config alone, so they need no change for it.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from functools import wraps
 from pathlib import Path
@@ -99,6 +99,7 @@ class UserError(Exception):
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
+    from crawler.distributed import CoordinationError
     from flows.crawl import CrawlFailed
     from flows.normalise_files import ParsingIncomplete
     from flows.serve import ServeError
@@ -111,6 +112,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
         UserError,
         SourcesError,
         CrawlFailed,
+        CoordinationError,
         ServeError,
         ParsingIncomplete,
         FolderLocked,
@@ -255,6 +257,25 @@ def crawl(
     dry_run: DryRun = False,
     council_retries: CouncilRetries = 2,
     retry_delay: RetryDelay = 300,
+    redis: Annotated[
+        str | None,
+        typer.Option(
+            "--redis",
+            envvar="COUNCILSPEND_REDIS_URL",
+            help="Share the crawl with every process started with this Redis server and crawl name (README: Deploying).",
+        ),
+    ] = None,
+    crawl_name: Annotated[
+        str | None,
+        typer.Option(
+            "--crawl-name",
+            envvar="COUNCILSPEND_CRAWL_NAME",
+            help="With --redis: the crawl to join (default: the ISO week).",
+        ),
+    ] = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", help="With --redis: help a crawl another process leads; never lead it.")
+    ] = False,
 ) -> None:
     """Crawl the councils' pages and download new or changed files (incremental)."""
     from flows.crawl import crawl_flow
@@ -264,9 +285,18 @@ def crawl(
     if dry_run:
         _print_plan(plan, path)
         return
-    with _holding(out), _no_heartbeat():
-        result = crawl_flow(out, path, _chosen(plan, councils, sample), council_retries, retry_delay)
+    # a distributed crawl's leader takes the folder once it has joined; its followers never do
+    with nullcontext() if redis else _holding(out), _no_heartbeat():
+        chosen = _chosen(plan, councils, sample)
+        result = crawl_flow(out, path, chosen, council_retries, retry_delay, redis, crawl_name, follow)
     record = result.record
+    if result.follower:
+        console.print(
+            f"crawl {result.run_ids[0]}: {record.requests} requests, {record.files_new} new, "
+            f"{record.files_changed} changed, {record.files_unchanged} unchanged, {record.files_failed} failed files; "
+            "the leader records the whole crawl"
+        )
+        return
     console.print(summary_table(council_lines(out, result.run_ids)))
     console.print(
         f"crawl: {record.files_new} new, {record.files_changed} changed, "
@@ -275,7 +305,7 @@ def crawl(
     )
     if record.errors:
         console.print(
-            f"[yellow]{record.errors} errors while crawling[/yellow]: see {Layout(out).crawl_log(record.run_id)}"
+            f"[yellow]{record.errors} errors while crawling[/yellow]: see {Layout(out).crawl_log(result.run_ids[0])}"
         )
     files_seen = record.files_new + record.files_changed + record.files_unchanged + record.files_failed
     if record.errors and not files_seen:

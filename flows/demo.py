@@ -55,6 +55,7 @@ def run_demo(out: Path, *, councils: int, port: int, workers: int, console: Cons
     site = generate(Layout(out).demo_web, councils=councils, seed=DEMO_SEED)
     for name, value in LOOPBACK_CRAWL_SETTINGS.items():
         os.environ.setdefault(name, value)
+    os.environ.pop("COUNCILSPEND_REDIS_URL", None)  # the demo's crawl is its own, never a shared national one
     with MockWeb(site.root, port=port, council_hosts=True) as web:
         sources = Layout(out).demo_sources
         sources.write_text(site.sources_yaml(web.base_url, web.council_base_urls()), encoding="utf-8")

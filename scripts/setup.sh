@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Set up councilspend on a fresh machine: a virtualenv in .venv with the project and its test
-# tools, plus the Debian packages the tests drive for real (Chromium for the HTML report).
+# tools, plus the Debian packages the tests drive for real (Chromium for the HTML report,
+# redis-server for the distributed crawl).
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 python3 -c "import ensurepip, venv" 2>/dev/null || missing="$missing python3-venv"
 if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -14,7 +16,7 @@ if [ -n "$missing" ]; then
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
     else
-        echo "setup: not root, so not installing:$missing (without chromium the report's browser test is skipped)"
+        echo "setup: not root, so not installing:$missing (without chromium the report's browser test is skipped, without redis-server the distributed crawl tests)"
     fi
 fi
 
