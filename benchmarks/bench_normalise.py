@@ -34,12 +34,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from datetime import UTC, datetime
-from multiprocessing import get_context
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -48,10 +48,12 @@ from mockweb.answers import load_answer_key  # noqa: E402
 from mockweb.generate import generate  # noqa: E402
 from mockweb.offline import BASE_URL as OFFLINE_URL  # noqa: E402
 from mockweb.offline import OfflineWeb  # noqa: E402
+from normalise.parsing.sniff import sniff_format  # noqa: E402
+from normalise.parsing.tables import HEAD_BYTES  # noqa: E402
 from normalise.schema import arrow_schema  # noqa: E402
 from normalise.store.layout import Layout  # noqa: E402
 from normalise.store.parquet_io import write_table  # noqa: E402
-from pipelines.store import store_original  # noqa: E402
+from normalise.store.raw import put_bytes  # noqa: E402
 
 BASE_URL = "http://127.0.0.1:8765"
 #: cProfile functions whose cumulative time is one part of a file's parse: part -> (file suffix, function names)
@@ -87,8 +89,9 @@ def build_output(out: Path, councils: int) -> dict:
         answer = web.get(OFFLINE_URL + f.url_path)
         if answer is None:
             continue
-        sha, fmt, _ = store_original(out, answer[0])
         body = answer[0]
+        fmt = sniff_format(body[:HEAD_BYTES])
+        sha, _ = put_bytes(Layout(out), body, fmt)
         rows.append(
             {
                 "council_code": f.council_code,
@@ -152,42 +155,36 @@ def stage_seconds(out: Path, workers: int, prefect_home: Path) -> float:
     return round(seconds, 2)
 
 
-def _nothing(_: object, __: object) -> None:
-    return None
+def _nothing(batch: list, root: Path) -> list:
+    return []
+
+
+def _jobs(out: Path) -> list:
+    """The stage's parse jobs on a fresh folder, as the flow selects them."""
+    from flows import normalise_files as nf
+
+    layout = Layout(out)
+    rows = pq.read_table(layout.manifest).to_pylist()
+    return nf.pending_jobs(layout, rows, nf.load_parses(layout, rows), {}, nf.Selection())
 
 
 def stage_parts(out: Path, workers: int) -> dict:
-    """The stage's pieces run directly (no Prefect): pool hand-off, parsing, recording, rebuilding."""
+    """The stage run directly (no Prefect) with its own phase timers, after the workers' start-up and hand-off alone."""
     from flows import normalise_files as nf
+    from flows.cluster import LocalWorkers
+    from normalise.store.folder import open_folder
 
-    jobs = nf.pending_jobs(out, {})
     parts: dict[str, float] = {}
     start = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
-        list(pool.map(_nothing, jobs, [out] * len(jobs), chunksize=4))
-    parts["worker start-up and hand-off (no-op jobs)"] = time.perf_counter() - start
+    with LocalWorkers(workers) as pool:
+        pool.run(_nothing, nf.batches(_jobs(out), workers), "no-op batches", root=out)
+    parts["worker start-up and hand-off (no-op batches)"] = round(time.perf_counter() - start, 2)
     start = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
-        summaries = list(pool.map(nf.parse_job, jobs, [out] * len(jobs), chunksize=4))  # as parse_files does
-    parts["parse files in the pool (incl. hand-off)"] = time.perf_counter() - start
-    for job, summary in zip(jobs, summaries):
-        summary.setdefault("council_code", job.council_code)
-        summary["sha256"] = job.sha256
-    start = time.perf_counter()
-    nf.record_parse_results.fn(out, summaries, {})
-    parts["record results in files.parquet (twice)"] = time.perf_counter() - start
-    start = time.perf_counter()
-    counts: dict = {}
-    for code in sorted({job.council_code for job in jobs}):
-        counts.update(nf.rebuild_council.fn(out, code))
-    parts["rebuild councils' partitions"] = time.perf_counter() - start
-    start = time.perf_counter()
-    nf.record_parse_results.fn(out, [], counts)
-    parts["record results in files.parquet (twice)"] += time.perf_counter() - start
-    start = time.perf_counter()
-    nf.publish_rejects.fn(out)
-    parts["gather rejects"] = time.perf_counter() - start
-    return {name: round(seconds, 2) for name, seconds in parts.items()} | {"files": len(jobs)}
+    with open_folder(out, "bench") as layout, LocalWorkers(workers) as pool:
+        result = nf.normalise_folder(layout, pool, workers, {}, nf.Selection())
+    parts |= result.seconds
+    parts["total (no Prefect)"] = round(time.perf_counter() - start, 2)
+    return parts | {"files": result.record.files_new, "councils rebuilt": result.rebuilt}
 
 
 class _Inline:
@@ -210,10 +207,9 @@ class _Inline:
 
 def parse_profile(out: Path) -> dict:
     """Every pending file parsed in this process, without threads, under cProfile; seconds per part."""
-    from flows import normalise_files as nf
     from normalise.parsing import parse, tables
 
-    jobs = nf.pending_jobs(out, {})
+    jobs = _jobs(out)
     saved = (parse.prefetched, tables.prefetched, parse.ThreadPoolExecutor)
     parse.prefetched = tables.prefetched = lambda items, threaded=True: items  # type: ignore[assignment]
     parse.ThreadPoolExecutor = _Inline  # type: ignore[assignment,misc]

@@ -80,10 +80,10 @@ def out(tmp_path: Path, prefect_harness) -> Path:
 def test_a_stage_that_dies_before_its_commit_records_nothing_and_the_next_run_finishes(out, monkeypatch):
     """The failure of the issue: files were marked parsed before their council was rebuilt."""
 
-    def dies(layout, council_code, parses, partition, rejects_path):
+    def dies(build, root):
         raise RuntimeError("killed while rebuilding")
 
-    monkeypatch.setattr(normalise_files.rebuild_council, "fn", dies)
+    monkeypatch.setattr(normalise_files, "rebuild_council", dies)
     with pytest.raises(RuntimeError):
         normalise_flow(out, workers=1)
     assert all(row["parse_status"] is None for row in manifest(out).values())  # nothing claimed
