@@ -119,13 +119,16 @@ class DaskWorkers(Workers):
         from prefect_dask import DaskTaskRunner
 
         if address == LOCAL_CLUSTER:
-            cluster = {
+            cluster: dict[str, Any] = {
                 "n_workers": processes,
                 "threads_per_worker": 1,  # parsing holds the GIL: one piece per process at a time
                 "processes": True,
                 "host": "127.0.0.1",
                 "dashboard_address": None,  # no web port opened on the operator's machine
             }
+            url = _prefect_api_url()
+            if url:  # the workers report their task runs to this flow's server, not each to a temporary one of its own
+                cluster["env"] = {"PREFECT_API_URL": url}
             self.runner = DaskTaskRunner(cluster_kwargs=cluster)
         else:
             self.runner = DaskTaskRunner(address=address)
@@ -161,6 +164,17 @@ class DaskWorkers(Workers):
                     raise
                 results.append(lost(item, exc))
         return results
+
+
+def _prefect_api_url() -> str | None:
+    """The Prefect API this process reports to: the configured server, or the temporary one Prefect started here."""
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL
+
+    if url := PREFECT_API_URL.value():
+        return str(url)
+    server = SubprocessASGIServer()  # the process's temporary server (a singleton), if Prefect started one
+    return server.api_url if server.running else None
 
 
 @contextmanager
