@@ -9,12 +9,16 @@ as a crawl would leave it (originals by sha256 under ``raw/``, ``files.parquet``
 dataset, period), without crawling. Then it reports, side by side:
 
 * **floor**: open and read every stored file once: CSVs with ``pyarrow.csv`` (as Latin-1), workbooks
-  with python-calamine (every sheet), in one process;
+  with python-calamine (every sheet), in one process. Only reading: no header search, no value
+  parsing, no output written; files pyarrow cannot read as they are (ragged rows) are skipped and
+  counted as ``unreadable``, so the floor is lower than any reading of all of them;
 * **stage**: ``councilspend normalise --workers N`` in a fresh process (Prefect warmed up on a
-  one-council folder first, so its database migrations are not counted), and the ratio to the floor;
-* **where the stage's time goes**, by running its pieces directly: worker process start-up and
-  hand-off (the same pool running no-op jobs), parsing in the pool, recording results in
-  ``files.parquet``, rebuilding every council's partitions, gathering rejects;
+  one-council folder first, so its database migrations are not counted, but its temporary server's
+  start and stop are), with the CPU seconds of it and everything it started, the flow's own phases
+  as it logs them, and the ratio to the floor;
+* **the stage without Prefect** (``normalise_folder`` called directly, as the flow does): its
+  phases (select, parse, rebuild, record and commit) and, before it, worker start-up and hand-off
+  alone (the same pool running no-op batches);
 * **where a file's parse goes**, in one process without threads under cProfile (so the parts add up):
   hashing, format and encoding detection, header and column inference, reading cells, normalising
   rows, row ids and supplier keys, staging writes (Parquet and the JSON summary).
@@ -29,6 +33,8 @@ import cProfile
 import json
 import os
 import pstats
+import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -119,7 +125,7 @@ def floor_seconds(out: Path) -> dict:
     from python_calamine import CalamineWorkbook
 
     paths = sorted(p for p in (out / "raw").rglob("*") if p.is_file())
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     rows = unreadable = 0
     for path in paths:
         try:
@@ -132,15 +138,19 @@ def floor_seconds(out: Path) -> dict:
             unreadable += 1
     return {
         "seconds": round(time.perf_counter() - start, 2),
+        "cpu_seconds": round(time.process_time() - cpu, 2),
         "files": len(paths),
         "rows": rows,
         "unreadable": unreadable,
     }
 
 
-def stage_seconds(out: Path, workers: int, prefect_home: Path) -> float:
-    """``councilspend normalise`` in a fresh process, Prefect already migrated."""
+def stage_seconds(out: Path, workers: int, prefect_home: Path) -> dict:
+    """``councilspend normalise`` in a fresh process, Prefect already migrated: wall seconds, CPU seconds
+    of it and every process it started, and the flow's own phases as it logs them."""
     env = {**os.environ, "PREFECT_HOME": str(prefect_home)}
+    env.pop("COUNCILSPEND_DASK_ADDRESS", None)
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "flows.cli", "normalise", "--out", str(out), "--workers", str(workers)],
@@ -150,9 +160,15 @@ def stage_seconds(out: Path, workers: int, prefect_home: Path) -> float:
         text=True,
     )
     seconds = time.perf_counter() - start
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"normalise failed:\n{done.stderr[-3000:]}")
-    return round(seconds, 2)
+    phases = re.search(r"rebuilt \d+ councils \(([^)]*)\)", done.stderr)
+    return {
+        "seconds": round(seconds, 2),
+        "cpu_seconds": round(used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime, 2),
+        "load": round(os.getloadavg()[0], 1),
+    } | ({"flow phases": phases.group(1)} if phases else {})
 
 
 def _nothing(batch: list, root: Path) -> list:
@@ -267,7 +283,11 @@ def main() -> None:
                 result = measure(run, args.workers, prefect_home) if name == "stage" else measure(run, args.workers)
                 report[name].append(result)
                 print(json.dumps({name: result}), flush=True)
-        report["ratio_stage_to_floor"] = [round(s / report["floor"]["seconds"], 1) for s in report["stage"]]
+        floor = report["floor"]["seconds"]
+        report["ratio_stage_to_floor"] = [round(s["seconds"] / floor, 1) for s in report["stage"]]
+        report["ratio_flow_without_prefect_to_floor"] = [
+            round(p["total (no Prefect)"] / floor, 1) for p in report["parts"]
+        ]
         run = root / "run"
         shutil.rmtree(run, ignore_errors=True)
         shutil.copytree(pristine, run, ignore=shutil.ignore_patterns("_mockweb"))
