@@ -24,12 +24,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -37,13 +34,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_normalise import build_output  # noqa: E402
+from bench_normalise import build_output, councilspend, fresh_copy  # noqa: E402
 
 from flows.demo import register_urls  # noqa: E402
 from normalise.registers import load_registers  # noqa: E402
 from normalise.store.layout import Layout  # noqa: E402
-
-PHASES = re.compile(r"rebuilt \d+ councils \(([^)]*)\)")
 
 
 def load_mock_registers(out: Path) -> None:
@@ -51,21 +46,6 @@ def load_mock_registers(out: Path) -> None:
     web = Layout(out).demo_web
     files = register_urls(web / "registers", str(web))  # "<web>/registers/<file>": the files' paths
     load_registers(Layout(out).registers, **asdict(files))
-
-
-def command(out: Path, prefect_home: Path, *args: str) -> dict:
-    """One councilspend command in a fresh process: wall seconds and the phases the flow logged."""
-    env = {**os.environ, "PREFECT_HOME": str(prefect_home)}
-    env.pop("COUNCILSPEND_DASK_ADDRESS", None)
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args, "--out", str(out)], cwd=REPO, env=env, capture_output=True, text=True
-    )
-    seconds = round(time.perf_counter() - start, 2)
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    phases = PHASES.search(done.stderr + done.stdout)
-    return {"seconds": seconds} | ({"phases": phases.group(1)} if phases else {})
 
 
 def main() -> None:
@@ -87,22 +67,19 @@ def main() -> None:
         if not (warm / "files.parquet").exists():
             build_output(warm, 1)
         prefect_home = root / "prefect"
-        command(warm, prefect_home, "normalise", "--workers", "1")  # Prefect's database is migrated here
+        councilspend(warm, prefect_home, "normalise", "--workers", "1")  # Prefect's database is migrated here
         setups = [("local pool, 2 processes", [])] + [
             (f"dask LocalCluster, {n} workers", ["--dask", "--workers", str(n)]) for n in args.dask_workers
         ]
         report["runs"] = []
         for _ in range(args.repeat):
             for name, options in setups:
-                run = root / "run"
-                shutil.rmtree(run, ignore_errors=True)
-                shutil.copytree(pristine, run, ignore=shutil.ignore_patterns("_mockweb"))
+                run = fresh_copy(pristine, root / "run")
                 workers = options or ["--workers", "2"]
                 result = {
                     "setup": name,
-                    "normalise": command(run, prefect_home, "normalise", *workers),
-                    "match": command(run, prefect_home, "match", *workers),
-                    "load": round(os.getloadavg()[0], 1),
+                    "normalise": councilspend(run, prefect_home, "normalise", *workers),
+                    "match": councilspend(run, prefect_home, "match", *workers),
                 }
                 report["runs"].append(result)
                 print(json.dumps(result), flush=True)

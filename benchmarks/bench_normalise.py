@@ -145,30 +145,38 @@ def floor_seconds(out: Path) -> dict:
     }
 
 
-def stage_seconds(out: Path, workers: int, prefect_home: Path) -> dict:
-    """``councilspend normalise`` in a fresh process, Prefect already migrated: wall seconds, CPU seconds
-    of it and every process it started, and the flow's own phases as it logs them."""
+def councilspend(out: Path, prefect_home: Path, *args: str) -> dict:
+    """A ``councilspend`` command on ``out`` in a fresh process, Prefect already migrated: wall seconds,
+    CPU seconds of it and every process it started, the load after, the flow's phases as it logs them."""
     env = {**os.environ, "PREFECT_HOME": str(prefect_home)}
     env.pop("COUNCILSPEND_DASK_ADDRESS", None)
     cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "normalise", "--out", str(out), "--workers", str(workers)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
+        [sys.executable, "-m", "flows.cli", *args, "--out", str(out)], cwd=REPO, env=env, capture_output=True, text=True
     )
     seconds = time.perf_counter() - start
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
-        raise SystemExit(f"normalise failed:\n{done.stderr[-3000:]}")
+        raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
     phases = re.search(r"rebuilt \d+ councils \(([^)]*)\)", done.stderr)
     return {
         "seconds": round(seconds, 2),
         "cpu_seconds": round(used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime, 2),
         "load": round(os.getloadavg()[0], 1),
     } | ({"flow phases": phases.group(1)} if phases else {})
+
+
+def stage_seconds(out: Path, workers: int, prefect_home: Path) -> dict:
+    """``councilspend normalise --workers N`` (see :func:`councilspend`)."""
+    return councilspend(out, prefect_home, "normalise", "--workers", str(workers))
+
+
+def fresh_copy(pristine: Path, run: Path) -> Path:
+    """``run`` as a copy of the stored workload, nothing normalised yet."""
+    shutil.rmtree(run, ignore_errors=True)
+    shutil.copytree(pristine, run, ignore=shutil.ignore_patterns("_mockweb"))
+    return run
 
 
 def _nothing(batch: list, root: Path) -> list:
@@ -277,9 +285,7 @@ def main() -> None:
         report["stage"], report["parts"] = [], []
         for _ in range(args.repeat):
             for name, measure in (("stage", stage_seconds), ("parts", stage_parts)):
-                run = root / "run"
-                shutil.rmtree(run, ignore_errors=True)
-                shutil.copytree(pristine, run, ignore=shutil.ignore_patterns("_mockweb"))
+                run = fresh_copy(pristine, root / "run")
                 result = measure(run, args.workers, prefect_home) if name == "stage" else measure(run, args.workers)
                 report[name].append(result)
                 print(json.dumps({name: result}), flush=True)
@@ -288,10 +294,7 @@ def main() -> None:
         report["ratio_flow_without_prefect_to_floor"] = [
             round(p["total (no Prefect)"] / floor, 1) for p in report["parts"]
         ]
-        run = root / "run"
-        shutil.rmtree(run, ignore_errors=True)
-        shutil.copytree(pristine, run, ignore=shutil.ignore_patterns("_mockweb"))
-        report["parse_per_file"] = parse_profile(run)
+        report["parse_per_file"] = parse_profile(fresh_copy(pristine, root / "run"))
         print(json.dumps(report, indent=2))
     finally:
         if args.keep is None:
