@@ -14,8 +14,7 @@ dataset, period), without crawling. Then it reports, side by side:
   counted as ``unreadable``, so the floor is lower than any reading of all of them;
 * **stage**: ``councilspend normalise --workers N`` in a fresh process (Prefect warmed up on a
   one-council folder first, so its database migrations are not counted, but its temporary server's
-  start and stop are), with the CPU seconds of it and everything it started, the flow's own phases
-  as it logs them, and the ratio to the floor;
+  start and stop are), with the flow's own phases as it logs them, and the ratio to the floor;
 * **the stage without Prefect** (``normalise_folder`` called directly, as the flow does): its
   phases (select, parse, rebuild, record and commit) and, before it, worker start-up and hand-off
   alone (the same pool running no-op batches);
@@ -34,7 +33,6 @@ import json
 import os
 import pstats
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -147,22 +145,19 @@ def floor_seconds(out: Path) -> dict:
 
 def councilspend(out: Path, prefect_home: Path, *args: str) -> dict:
     """A ``councilspend`` command on ``out`` in a fresh process, Prefect already migrated: wall seconds,
-    CPU seconds of it and every process it started, the load after, the flow's phases as it logs them."""
+    the machine's load after, the flow's phases as it logs them."""
     env = {**os.environ, "PREFECT_HOME": str(prefect_home)}
     env.pop("COUNCILSPEND_DASK_ADDRESS", None)
-    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "flows.cli", *args, "--out", str(out)], cwd=REPO, env=env, capture_output=True, text=True
     )
     seconds = time.perf_counter() - start
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
     phases = re.search(r"rebuilt \d+ councils \(([^)]*)\)", done.stderr)
     return {
         "seconds": round(seconds, 2),
-        "cpu_seconds": round(used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime, 2),
         "load": round(os.getloadavg()[0], 1),
     } | ({"flow phases": phases.group(1)} if phases else {})
 
