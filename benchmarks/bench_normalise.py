@@ -9,12 +9,15 @@ as a crawl would leave it (originals by sha256 under ``raw/``, ``files.parquet``
 dataset, period), without crawling. Then it reports, side by side:
 
 * **floor**: open and read every stored file once: CSVs with ``pyarrow.csv`` (as Latin-1), workbooks
-  with python-calamine (every sheet), in one process;
+  with python-calamine (every sheet), in one process. Only reading: no header search, no value
+  parsing, no output written; files pyarrow cannot read as they are (ragged rows) are skipped and
+  counted as ``unreadable``, so the floor is lower than any reading of all of them;
 * **stage**: ``councilspend normalise --workers N`` in a fresh process (Prefect warmed up on a
-  one-council folder first, so its database migrations are not counted), and the ratio to the floor;
-* **where the stage's time goes**, by running its pieces directly: worker process start-up and
-  hand-off (the same pool running no-op jobs), parsing in the pool, recording results in
-  ``files.parquet``, rebuilding every council's partitions, gathering rejects;
+  one-council folder first, so its database migrations are not counted, but its temporary server's
+  start and stop are), with the flow's own phases as it logs them, and the ratio to the floor;
+* **the stage without Prefect** (``normalise_folder`` called directly, as the flow does): its
+  phases (select, parse, rebuild, record and commit) and, before it, worker start-up and hand-off
+  alone (the same pool running no-op batches);
 * **where a file's parse goes**, in one process without threads under cProfile (so the parts add up):
   hashing, format and encoding detection, header and column inference, reading cells, normalising
   rows, row ids and supplier keys, staging writes (Parquet and the JSON summary).
@@ -29,17 +32,18 @@ import cProfile
 import json
 import os
 import pstats
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from datetime import UTC, datetime
-from multiprocessing import get_context
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -48,10 +52,12 @@ from mockweb.answers import load_answer_key  # noqa: E402
 from mockweb.generate import generate  # noqa: E402
 from mockweb.offline import BASE_URL as OFFLINE_URL  # noqa: E402
 from mockweb.offline import OfflineWeb  # noqa: E402
+from normalise.parsing.sniff import sniff_format  # noqa: E402
+from normalise.parsing.tables import HEAD_BYTES  # noqa: E402
 from normalise.schema import arrow_schema  # noqa: E402
 from normalise.store.layout import Layout  # noqa: E402
 from normalise.store.parquet_io import write_table  # noqa: E402
-from pipelines.store import store_original  # noqa: E402
+from normalise.store.raw import put_bytes  # noqa: E402
 
 BASE_URL = "http://127.0.0.1:8765"
 #: cProfile functions whose cumulative time is one part of a file's parse: part -> (file suffix, function names)
@@ -87,8 +93,9 @@ def build_output(out: Path, councils: int) -> dict:
         answer = web.get(OFFLINE_URL + f.url_path)
         if answer is None:
             continue
-        sha, fmt, _ = store_original(out, answer[0])
         body = answer[0]
+        fmt = sniff_format(body[:HEAD_BYTES])
+        sha, _ = put_bytes(Layout(out), body, fmt)
         rows.append(
             {
                 "council_code": f.council_code,
@@ -116,7 +123,7 @@ def floor_seconds(out: Path) -> dict:
     from python_calamine import CalamineWorkbook
 
     paths = sorted(p for p in (out / "raw").rglob("*") if p.is_file())
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     rows = unreadable = 0
     for path in paths:
         try:
@@ -129,65 +136,74 @@ def floor_seconds(out: Path) -> dict:
             unreadable += 1
     return {
         "seconds": round(time.perf_counter() - start, 2),
+        "cpu_seconds": round(time.process_time() - cpu, 2),
         "files": len(paths),
         "rows": rows,
         "unreadable": unreadable,
     }
 
 
-def stage_seconds(out: Path, workers: int, prefect_home: Path) -> float:
-    """``councilspend normalise`` in a fresh process, Prefect already migrated."""
+def councilspend(out: Path, prefect_home: Path, *args: str) -> dict:
+    """A ``councilspend`` command on ``out`` in a fresh process, Prefect already migrated: wall seconds,
+    the machine's load after, the flow's phases as it logs them."""
     env = {**os.environ, "PREFECT_HOME": str(prefect_home)}
+    env.pop("COUNCILSPEND_DASK_ADDRESS", None)
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "normalise", "--out", str(out), "--workers", str(workers)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
+        [sys.executable, "-m", "flows.cli", *args, "--out", str(out)], cwd=REPO, env=env, capture_output=True, text=True
     )
     seconds = time.perf_counter() - start
     if done.returncode != 0:
-        raise SystemExit(f"normalise failed:\n{done.stderr[-3000:]}")
-    return round(seconds, 2)
+        raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    phases = re.search(r"rebuilt \d+ councils \(([^)]*)\)", done.stderr)
+    return {
+        "seconds": round(seconds, 2),
+        "load": round(os.getloadavg()[0], 1),
+    } | ({"flow phases": phases.group(1)} if phases else {})
 
 
-def _nothing(_: object, __: object) -> None:
-    return None
+def stage_seconds(out: Path, workers: int, prefect_home: Path) -> dict:
+    """``councilspend normalise --workers N`` (see :func:`councilspend`)."""
+    return councilspend(out, prefect_home, "normalise", "--workers", str(workers))
+
+
+def fresh_copy(pristine: Path, run: Path) -> Path:
+    """``run`` as a copy of the stored workload, nothing normalised yet."""
+    shutil.rmtree(run, ignore_errors=True)
+    shutil.copytree(pristine, run, ignore=shutil.ignore_patterns("_mockweb"))
+    return run
+
+
+def _nothing(batch: list, root: Path) -> list:
+    return []
+
+
+def _jobs(out: Path) -> list:
+    """The stage's parse jobs on a fresh folder, as the flow selects them."""
+    from flows import normalise_files as nf
+
+    layout = Layout(out)
+    rows = pq.read_table(layout.manifest).to_pylist()
+    return nf.pending_jobs(layout, rows, nf.load_parses(layout, rows), {}, nf.Selection())
 
 
 def stage_parts(out: Path, workers: int) -> dict:
-    """The stage's pieces run directly (no Prefect): pool hand-off, parsing, recording, rebuilding."""
+    """The stage run directly (no Prefect) with its own phase timers, after the workers' start-up and hand-off alone."""
     from flows import normalise_files as nf
+    from flows.cluster import LocalWorkers
+    from normalise.store.folder import open_folder
 
-    jobs = nf.pending_jobs(out, {})
     parts: dict[str, float] = {}
     start = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
-        list(pool.map(_nothing, jobs, [out] * len(jobs), chunksize=4))
-    parts["worker start-up and hand-off (no-op jobs)"] = time.perf_counter() - start
+    with LocalWorkers(workers) as pool:
+        pool.run(_nothing, nf.batches(_jobs(out), workers), "no-op batches", root=out)
+    parts["worker start-up and hand-off (no-op batches)"] = round(time.perf_counter() - start, 2)
     start = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
-        summaries = list(pool.map(nf.parse_job, jobs, [out] * len(jobs), chunksize=4))  # as parse_files does
-    parts["parse files in the pool (incl. hand-off)"] = time.perf_counter() - start
-    for job, summary in zip(jobs, summaries):
-        summary.setdefault("council_code", job.council_code)
-        summary["sha256"] = job.sha256
-    start = time.perf_counter()
-    nf.record_parse_results.fn(out, summaries, {})
-    parts["record results in files.parquet (twice)"] = time.perf_counter() - start
-    start = time.perf_counter()
-    counts: dict = {}
-    for code in sorted({job.council_code for job in jobs}):
-        counts.update(nf.rebuild_council.fn(out, code))
-    parts["rebuild councils' partitions"] = time.perf_counter() - start
-    start = time.perf_counter()
-    nf.record_parse_results.fn(out, [], counts)
-    parts["record results in files.parquet (twice)"] += time.perf_counter() - start
-    start = time.perf_counter()
-    nf.publish_rejects.fn(out)
-    parts["gather rejects"] = time.perf_counter() - start
-    return {name: round(seconds, 2) for name, seconds in parts.items()} | {"files": len(jobs)}
+    with open_folder(out, "bench") as layout, LocalWorkers(workers) as pool:
+        result = nf.normalise_folder(layout, pool, workers, {}, nf.Selection())
+    parts |= result.seconds
+    parts["total (no Prefect)"] = round(time.perf_counter() - start, 2)
+    return parts | {"files": result.record.files_new, "councils rebuilt": result.rebuilt}
 
 
 class _Inline:
@@ -210,10 +226,9 @@ class _Inline:
 
 def parse_profile(out: Path) -> dict:
     """Every pending file parsed in this process, without threads, under cProfile; seconds per part."""
-    from flows import normalise_files as nf
     from normalise.parsing import parse, tables
 
-    jobs = nf.pending_jobs(out, {})
+    jobs = _jobs(out)
     saved = (parse.prefetched, tables.prefetched, parse.ThreadPoolExecutor)
     parse.prefetched = tables.prefetched = lambda items, threaded=True: items  # type: ignore[assignment]
     parse.ThreadPoolExecutor = _Inline  # type: ignore[assignment,misc]
@@ -265,17 +280,16 @@ def main() -> None:
         report["stage"], report["parts"] = [], []
         for _ in range(args.repeat):
             for name, measure in (("stage", stage_seconds), ("parts", stage_parts)):
-                run = root / "run"
-                shutil.rmtree(run, ignore_errors=True)
-                shutil.copytree(pristine, run, ignore=shutil.ignore_patterns("_mockweb"))
+                run = fresh_copy(pristine, root / "run")
                 result = measure(run, args.workers, prefect_home) if name == "stage" else measure(run, args.workers)
                 report[name].append(result)
                 print(json.dumps({name: result}), flush=True)
-        report["ratio_stage_to_floor"] = [round(s / report["floor"]["seconds"], 1) for s in report["stage"]]
-        run = root / "run"
-        shutil.rmtree(run, ignore_errors=True)
-        shutil.copytree(pristine, run, ignore=shutil.ignore_patterns("_mockweb"))
-        report["parse_per_file"] = parse_profile(run)
+        floor = report["floor"]["seconds"]
+        report["ratio_stage_to_floor"] = [round(s["seconds"] / floor, 1) for s in report["stage"]]
+        report["ratio_flow_without_prefect_to_floor"] = [
+            round(p["total (no Prefect)"] / floor, 1) for p in report["parts"]
+        ]
+        report["parse_per_file"] = parse_profile(fresh_copy(pristine, root / "run"))
         print(json.dumps(report, indent=2))
     finally:
         if args.keep is None:

@@ -64,6 +64,14 @@ Sources = Annotated[
     typer.Option("--sources", envvar="COUNCILSPEND_SOURCES", help="Sources config (YAML); default: the bundled one."),
 ]
 Workers = Annotated[int, typer.Option("--workers", envvar="COUNCILSPEND_WORKERS", min=1, help="Parser processes.")]
+Dask = Annotated[
+    bool,
+    typer.Option(
+        "--dask",
+        help="Parse, rebuild and match on Dask: the scheduler at COUNCILSPEND_DASK_ADDRESS (tcp://host:port), "
+        "else a LocalCluster of --workers processes. Setting COUNCILSPEND_DASK_ADDRESS alone also uses Dask.",
+    ),
+]
 Port = Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")]
 #: Where ``match-names`` finds registers by default: those of the default output folder.
 DEFAULT_REGISTERS = Layout(Path("data")).registers
@@ -372,8 +380,10 @@ def normalise(
         list[str] | None,
         typer.Option("--status", help="With --reparse: only files whose last parse ended so (e.g. failed)."),
     ] = None,
+    dask: Dask = False,
 ) -> None:
     """Parse every fetched file not yet parsed (or read by an older parser) and rebuild the councils it changes."""
+    from flows.cluster import dask_address
     from flows.normalise_files import normalise_flow
     from normalise.schema import PARSE_STATUSES
 
@@ -384,7 +394,9 @@ def normalise(
         raise UserError("--status chooses which parsed files to read again: use it with --reparse")
     _require_crawl(out)
     with _holding(out), _no_heartbeat():
-        record = normalise_flow(out, _sources_path(sources), workers, reparse, _council_list(council), status)
+        record = normalise_flow(
+            out, _sources_path(sources), workers, reparse, _council_list(council), status, dask_address(dask)
+        )
     console.print(f"normalise: {record.files_new} files parsed, {record.files_failed} not usable -> {out}")
 
 
@@ -498,13 +510,16 @@ def registers_load(
 def match(
     out: Out = Path("data"),
     overrides: Annotated[Path | None, typer.Option(help="CSV supplier_name,org_id of your own corrections.")] = None,
+    dask: Dask = False,
+    workers: Workers = 2,
 ) -> None:
     """Match every council's suppliers to the loaded registers (writes suppliers.parquet)."""
+    from flows.cluster import dask_address
     from flows.match import match_flow
 
     _require_crawl(out)
     with _holding(out), _no_heartbeat():
-        match_flow(out, overrides)
+        match_flow(out, overrides, dask_address(dask), workers)
     console.print(f"suppliers -> {Layout(out).table('suppliers')}")
 
 
@@ -604,8 +619,10 @@ def run(
     dry_run: DryRun = False,
     council_retries: CouncilRetries = 2,
     retry_delay: RetryDelay = 300,
+    dask: Dask = False,
 ) -> None:
     """The national flow: crawl -> normalise -> match -> compliance -> publish."""
+    from flows.cluster import dask_address
     from flows.national import NationalRun, national_flow
     from flows.summary import council_lines, summary_table
 
@@ -625,6 +642,7 @@ def run(
         workers=workers,
         council_retries=council_retries,
         retry_delay=retry_delay,
+        dask=dask_address(dask),
     )
     with _holding(out), _no_heartbeat():
         result = national_flow(job)

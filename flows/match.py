@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
+from flows.cluster import Workers, stage_workers
 from flows.runs import RunRecord, append_run
+from normalise.matching.blocks import cached_matcher, name_blocks
 from normalise.matching.matcher import Matcher
 from normalise.matching.shares import supplier_shares
 from normalise.matching.suppliers import supplier_totals
@@ -20,10 +22,21 @@ from normalise.store.folder import open_folder
 from normalise.store.layout import Layout
 from normalise.store.parquet_io import write_table
 
+#: Blocks of supplier names per Dask worker: enough to even out blocks that take longer.
+BLOCKS_PER_WORKER = 4
 
-@task
-def match_suppliers(out: Path, overrides: Path | None) -> pd.DataFrame:
-    """Match each distinct (name, published ids) once, then spread the answers to every council."""
+
+def match_block(block: pd.DataFrame, registers_dir: Path, overrides: Path | None) -> pd.DataFrame:
+    """Match one block of distinct names (on a Dask worker, whose matcher is built once for all its blocks)."""
+    return cached_matcher(registers_dir, overrides).match(block)
+
+
+def match_suppliers(out: Path, overrides: Path | None, workers: Workers, blocks: int = 1) -> pd.DataFrame:
+    """Match each distinct (name, published ids) once, then spread the answers to every council.
+
+    With ``blocks`` > 1 the names are matched in that many blocks on ``workers`` (Dask); the answers
+    are the same as matching them in one go.
+    """
     logger = get_run_logger()
     suppliers = supplier_totals(out)
     registers_dir = Layout(out).registers
@@ -31,8 +44,18 @@ def match_suppliers(out: Path, overrides: Path | None) -> pd.DataFrame:
     named = suppliers[~suppliers["redacted"] & suppliers["supplier_name"].notna()]
     distinct = named[identity].drop_duplicates().reset_index(drop=True)
     if registers_dir.is_dir() and any(registers_dir.glob("*.parquet")):
-        matcher = Matcher.from_dir(registers_dir, overrides=overrides)
-        answers = pd.concat([distinct, matcher.match(distinct)], axis=1)
+        if blocks > 1:
+            parts = workers.run(
+                match_block,
+                name_blocks(distinct, blocks),
+                "matching suppliers",
+                registers_dir=registers_dir,
+                overrides=overrides,
+            )
+            matched = pd.concat(parts).sort_index()
+        else:
+            matched = Matcher.from_dir(registers_dir, overrides=overrides).match(distinct)
+        answers = pd.concat([distinct, matched], axis=1)
     else:
         logger.warning(
             "no registers in %s: run `councilspend registers load` first; suppliers stay unmatched", registers_dir
@@ -118,12 +141,17 @@ def _load_with_progress(
 
 
 @flow(name="match")
-def match_flow(out: Path, overrides: Path | None = None) -> RunRecord:
+def match_flow(out: Path, overrides: Path | None = None, dask: str | None = None, workers: int = 2) -> RunRecord:
     """Write ``suppliers.parquet`` (every council's suppliers with their register match, size band
-    and sector) and ``supplier_shares.parquet`` (who gets the money, per council and year)."""
+    and sector) and ``supplier_shares.parquet`` (who gets the money, per council and year).
+
+    With ``dask`` (a scheduler's address, or ``local`` for a LocalCluster of ``workers`` processes)
+    the names are matched in blocks on Dask (see :mod:`flows.cluster`); otherwise in this process.
+    """
     record = RunRecord(flow="match")
-    with open_folder(out, "match") as layout, Transaction(layout, "match") as tx:
-        suppliers = match_suppliers(Path(out), overrides)
+    blocks = BLOCKS_PER_WORKER * workers if dask else 1
+    with open_folder(out, "match") as layout, stage_workers(workers, dask) as pool, Transaction(layout, "match") as tx:
+        suppliers = match_suppliers(Path(out), overrides, pool, blocks)
         table = pa.Table.from_pandas(suppliers, preserve_index=False)
         write_table(table, tx.file(layout.table("suppliers")), schema_of="suppliers")
         shares = supplier_shares(Path(out), tx.current(layout.table("suppliers")))

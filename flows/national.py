@@ -45,6 +45,7 @@ class NationalRun:
     reload_registers: bool = False
     council_retries: int = 2  # crawls of a council whose site did not answer, after the first
     retry_delay: float = 300  # seconds before each of them
+    dask: str | None = None  # normalise and match on Dask: a scheduler's address, or "local" (flows/cluster.py)
 
 
 @dataclass(frozen=True)
@@ -61,13 +62,13 @@ def national_flow(run: NationalRun) -> NationalResult:
     progress, the others a spinner."""
     with open_folder(run.out, "national") as layout:
         crawled = crawl_flow(run.out, run.sources, run.councils, run.council_retries, run.retry_delay)
-        normalise_flow(run.out, run.sources, run.workers)
+        normalise_flow(run.out, run.sources, run.workers, dask=run.dask)
         loaded = any(layout.registers.glob("*.parquet"))
         if run.registers.any() and (run.reload_registers or not loaded):
             r = run.registers
             registers_flow(run.out, r.companies, r.charities, r.oscr, r.ccni, r.mutuals, r.links)
         with stage("match suppliers"):
-            match_flow(run.out, run.overrides)
+            match_flow(run.out, run.overrides, run.dask, run.workers)
         with stage("compliance and report"):
             report = compliance_flow(run.out, run.as_of, run.councils)
         with stage("publish"):

@@ -25,38 +25,48 @@ the council published.
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from multiprocessing import get_context
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from prefect import flow, get_run_logger, task, unmapped
-from prefect.task_runners import ThreadPoolTaskRunner
-from rich.progress import Progress
+from prefect import flow, get_run_logger
 
+from flows.cluster import Workers, stage_workers
 from flows.runs import RunRecord, append_run
 from normalise.parsing.overlap import merge_overlapping
 from normalise.parsing.parse import parse_to_parquet
 from normalise.parsing.version import PARSER_VERSION
-from normalise.schema import empty_table
+from normalise.schema import conform, empty_table
 from normalise.sources import CouncilSource, load_sources
-from normalise.store.atomic import write_json
+from normalise.store.atomic import flush_filesystem, fsync_dir, fsync_file, write_json
 from normalise.store.commit import Transaction
 from normalise.store.errors import is_transient
 from normalise.store.folder import open_folder
 from normalise.store.layout import PARTITIONED, Layout
 from normalise.store.manifest import ParseRecord, with_parse_results
-from normalise.store.parquet_io import read_table, write_table
+from normalise.store.parquet_io import read_table
 from normalise.store.sync import local_original
-from normalise.store.work import Build, Parse, discard_outputs, load_build, load_parse, new_outputs, save_parse
+from normalise.store.work import (
+    Build,
+    Parse,
+    discard_outputs,
+    load_build,
+    load_parse,
+    new_outputs,
+    output_paths,
+    save_parse,
+)
 
 PARSED_OK = ("ok", "partial")
+#: Most files in one parse batch (a batch is one task: one hand-off, two disk flushes).
+BATCH = 50
 
 
 class ParsingIncomplete(RuntimeError):
@@ -144,55 +154,93 @@ def pending_jobs(
     return list(jobs.values())
 
 
-def parse_job(job: ParseJob, root: Path) -> dict:
-    """Parse one file into the work area (run in a worker process).
+def parse_batch(jobs: list[ParseJob], root: Path) -> list[dict]:
+    """Parse a batch of files into the work area (in a worker process or on a Dask worker).
 
-    Returns its status, or ``retry`` with the reason when the machine (not the file) failed.
+    Each file's outputs are written first, then the batch is flushed to disk once, then every
+    summary is written (each its file's commit point), then flushed once more: two flushes a
+    batch instead of two a file, and still no summary ever names outputs that are not whole.
+    Returns each file's status and summary, or ``retry`` with the reason when the machine (not
+    the file) failed.
     """
     layout = Layout(root)
-    token, spend = new_outputs(layout, job.council_code, job.sha256)
-    outcome = {"council_code": job.council_code, "sha256": job.sha256}
-    try:
-        summary = parse_to_parquet(
-            job.raw_path,
-            spend,
-            council_code=job.council_code,
-            source_url=job.url,
-            sha256=job.sha256,
-            dataset=job.dataset,
-            columns=job.columns or None,
-            encoding=job.encoding,
+    written: list[tuple[ParseJob, str, dict]] = []
+    outcomes: list[dict] = []
+    for job in jobs:
+        token, spend = new_outputs(layout, job.council_code, job.sha256)
+        try:
+            summary = parse_to_parquet(
+                job.raw_path,
+                spend,
+                council_code=job.council_code,
+                source_url=job.url,
+                sha256=job.sha256,
+                dataset=job.dataset,
+                columns=job.columns or None,
+                encoding=job.encoding,
+            )
+        except Exception as exc:
+            outcomes.append(_retry(layout, job, token, exc))
+            continue
+        written.append((job, token, summary))
+    _flush(layout, [p for job, token, _ in written for p in _outputs(layout, job, token)])
+    for job, token, summary in written:
+        try:
+            parse = save_parse(layout, job.council_code, job.sha256, token, summary, PARSER_VERSION, durable=False)
+        except Exception as exc:
+            outcomes.append(_retry(layout, job, token, exc))
+            continue
+        outcomes.append(
+            {"council_code": job.council_code, "sha256": job.sha256, "status": parse.status, "summary": parse.summary}
         )
-        parse = save_parse(layout, job.council_code, job.sha256, token, summary, PARSER_VERSION)
-    except Exception as exc:
-        discard_outputs(layout, job.council_code, job.sha256, token)
-        if not is_transient(exc):
-            raise
-        reason = f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) and exc.filename else repr(exc)
-        return outcome | {"retry": reason}
-    return outcome | {"status": parse.status}
-
-
-@task
-def parse_files(jobs: list[ParseJob], root: Path, workers: int) -> list[dict]:
-    """Parse the selected files on a process pool (parsing is CPU-bound)."""
-    if not jobs:
-        return []
-    with Progress(transient=True) as bar:
-        if workers <= 1 or len(jobs) == 1:
-            return [parse_job(job, root) for job in bar.track(jobs, description="parsing files")]
-        outcomes = []
-        # forkserver: never fork this process, whose threads (Prefect's) may hold locks
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
-            futures = {pool.submit(parse_job, job, root): job for job in jobs}
-            for future in bar.track(as_completed(futures), total=len(jobs), description="parsing files"):
-                job = futures[future]
-                try:
-                    outcomes.append(future.result())
-                except BrokenProcessPool:
-                    reason = "a parser process died (out of memory?)"
-                    outcomes.append({"council_code": job.council_code, "sha256": job.sha256, "retry": reason})
+    _flush(layout, [layout.parsed(o["council_code"], o["sha256"], ".json") for o in outcomes if "summary" in o])
     return outcomes
+
+
+def _retry(layout: Layout, job: ParseJob, token: str, exc: Exception) -> dict:
+    """Discard a parse the machine interrupted and say why; an error of the parser itself is raised."""
+    discard_outputs(layout, job.council_code, job.sha256, token)
+    if not is_transient(exc):
+        raise exc
+    reason = f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) and exc.filename else repr(exc)
+    return {"council_code": job.council_code, "sha256": job.sha256, "retry": reason}
+
+
+def _outputs(layout: Layout, job: ParseJob, token: str) -> list[Path]:
+    return [p for p in output_paths(layout, job.council_code, job.sha256, token).values() if p.exists()]
+
+
+def _flush(layout: Layout, written: list[Path]) -> None:
+    """Flush what a batch wrote to disk: the whole filesystem in one call where the system allows, else file by file."""
+    if not written or flush_filesystem(layout.work):
+        return
+    for path in written:
+        fsync_file(path)
+    for folder in {path.parent for path in written}:
+        fsync_dir(folder)
+
+
+def batches(jobs: list[ParseJob], workers: int) -> list[list[ParseJob]]:
+    """The jobs in batches, each council's files together, about eight batches per worker and at most ``BATCH`` files each.
+
+    >>> jobs = [ParseJob(c, str(i), Path(str(i)), None, None, {}, None) for i, c in enumerate("AAABBC")]
+    >>> [[j.sha256 for j in b] for b in batches(jobs, 1)]
+    [['0'], ['1'], ['2'], ['3'], ['4'], ['5']]
+    """
+    size = max(1, min(BATCH, len(jobs) // (8 * max(1, workers))))
+    ordered = sorted(jobs, key=lambda job: job.council_code)
+    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
+
+
+def parse_files(workers: Workers, jobs: list[ParseJob], root: Path, processes: int) -> list[dict]:
+    """Parse the selected files in batches on the stage's workers (parsing is CPU-bound)."""
+    outcomes = workers.run(parse_batch, batches(jobs, processes), "parsing files", _lost_batch, root=root)
+    return [outcome for batch in outcomes for outcome in batch]
+
+
+def _lost_batch(jobs: list[ParseJob], exc: BaseException) -> list[dict]:
+    reason = "a parser process died (out of memory?)"
+    return [{"council_code": job.council_code, "sha256": job.sha256, "retry": reason} for job in jobs]
 
 
 def _preference_key(f: dict, parse: Parse) -> tuple:
@@ -233,27 +281,63 @@ def needs_rebuild(layout: Layout, council_code: str, parses: list[Parse], build:
     return has_rows and not any(layout.council_partition(t, council_code).is_dir() for t in PARTITIONED)
 
 
-@task
-def rebuild_council(
-    layout: Layout, council_code: str, parses: list[Parse], partitions: dict[str, Path], rejects_path: Path
-) -> dict[str, list[int]]:
-    """Write one council's spend and contracts partitions (into ``partitions``, by table) and rejects from its parses.
+@dataclass(frozen=True)
+class CouncilBuild:
+    """One council to rebuild from its parses (in preference order), into these staged paths of the stage's commit."""
 
-    Returns rows kept (in spend or contracts) and rows in rejects per source sha256.
+    council_code: str
+    parses: list[Parse]
+    partitions: dict[str, Path]  # table -> staged partition folder
+    rejects: Path
+
+
+def rebuild_council(build: CouncilBuild, root: Path) -> dict[str, list[int]]:
+    """Write one council's spend and contracts partitions and its rejects from its parses (in a worker process
+    or on a Dask worker); return rows kept (in spend or contracts) and rows in rejects per source sha256.
+
+    The files are written straight into the commit's staging folder, which the commit flushes as a whole.
     """
+    layout = Layout(root)
     parts: dict[str, list[pa.Table]] = {"spend": [], "contracts": [], "rejects": []}
-    for parse in parses:
+    for parse in build.parses:
         for table, path in parse.outputs(layout).items():
-            parts[table].append(read_table(path, table))
+            parts[table].append(_read_parse(path, table))
     spend, duplicates = merge_overlapping(_concat(parts["spend"], "spend"))
     # the latest register first: a contract listed every quarter is kept as last published
     contracts, repeated = merge_overlapping(_concat(parts["contracts"][::-1], "contracts"), "contracts")
     rejects = pa.concat_tables([*parts["rejects"], duplicates, repeated])
-    _write_partitions(partitions["spend"], spend, "payment_date")
-    _write_partitions(partitions["contracts"], contracts, "start_date")
-    write_table(rejects, rejects_path, schema_of="rejects")
+    _write_partitions(build.partitions["spend"], spend, "payment_date")
+    _write_partitions(build.partitions["contracts"], contracts, "start_date")
+    _write_staged(rejects, build.rejects, "rejects")
     kept = pa.concat_tables([spend.select(["source_sha256"]), contracts.select(["source_sha256"])])
     return _counts_by_source(kept, rejects)
+
+
+def rebuild_councils(builds: list[CouncilBuild], root: Path) -> list[dict[str, list[int]]]:
+    """Rebuild a group of councils in turn (one task: one hand-off for several councils)."""
+    return [rebuild_council(build, root) for build in builds]
+
+
+def in_groups(items: list, workers: int, per_worker: int = 8) -> list[list]:
+    """``items`` in about ``per_worker`` groups per worker, in order (fewer hand-offs, still balanced).
+
+    >>> in_groups(list(range(5)), 1, per_worker=2)
+    [[0, 1, 2], [3, 4]]
+    >>> in_groups([], 2)
+    []
+    """
+    size = max(1, -(-len(items) // (per_worker * max(1, workers))))
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _read_parse(path: Path, table: str) -> pa.Table:
+    """One parse output (a small file: read in this thread, without the dataset machinery)."""
+    return conform(pq.ParquetFile(path).read(use_threads=False), table)
+
+
+def _write_staged(rows: pa.Table, path: Path, table: str) -> None:
+    """Write a file of the commit's staging folder (private to this stage and flushed by its commit: no temporary name)."""
+    pq.write_table(conform(rows, table), path, compression="zstd")
 
 
 def _concat(tables: list[pa.Table], table: str) -> pa.Table:
@@ -266,7 +350,9 @@ def _write_partitions(partition: Path, rows: pa.Table, date_column: str) -> None
     for year in pc.unique(years).to_pylist():
         mask = pc.is_null(years) if year is None else pc.equal(years, year)
         part = rows.filter(mask).sort_by([(date_column, "ascending"), ("row_id", "ascending")])
-        write_table(part, Layout.partition_file(partition, year))
+        target = Layout.partition_file(partition, year)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(part, target, compression="zstd")
 
 
 def _counts_by_source(kept: pa.Table, rejects: pa.Table) -> dict[str, list[int]]:
@@ -320,9 +406,83 @@ def gather_rejects(layout: Layout, tx: Transaction, councils: list[str]) -> int:
     return total
 
 
-# Rebuilding a council holds its rows in memory: rebuild two at a time, not ~400 at once
-# (Prefect's default thread pool has no bound).
-@flow(name="normalise", task_runner=ThreadPoolTaskRunner(max_workers=2))  # type: ignore[arg-type]
+@dataclass
+class StageResult:
+    """What one normalise run did, and how long each phase took."""
+
+    record: RunRecord
+    retry: list[dict]  # files the machine failed to parse (the next run parses them)
+    rebuilt: int  # councils rebuilt
+    seconds: dict[str, float] = field(default_factory=dict)  # phase -> seconds
+
+
+class Stopwatch:
+    """Seconds per named phase: ``with watch("parse"): ...`` (a phase timed twice adds up)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, phase: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[phase] = round(self.seconds.get(phase, 0.0) + time.perf_counter() - start, 2)
+
+
+def normalise_folder(
+    layout: Layout, pool: Workers, processes: int, sources: dict[str, CouncilSource], selection: Selection
+) -> StageResult:
+    """The stage on a folder whose lock is held: select, parse on ``pool``, rebuild the stale councils on ``pool``, commit."""
+    watch, record = Stopwatch(), RunRecord(flow="normalise")
+    with watch("select"):
+        files = read_table(layout.manifest, "files")
+        rows = files.to_pylist()
+        parses = load_parses(layout, rows)
+        jobs = pending_jobs(layout, rows, parses, sources, selection)
+    with watch("parse"):
+        outcomes = parse_files(pool, jobs, layout.root, processes)
+    retry = [o for o in outcomes if "retry" in o]
+    parses |= {
+        (o["council_code"], o["sha256"]): Parse(o["council_code"], o["sha256"], o["summary"])
+        for o in outcomes
+        if "summary" in o
+    }
+    with watch("select"):
+        by_council = current_parses(rows, parses)
+        builds = {c: b for c in by_council if (b := load_build(layout, c)) is not None}
+        stale = [c for c in sorted(by_council) if needs_rebuild(layout, c, by_council[c], builds.get(c))]
+    started = time.perf_counter()
+    with Transaction(layout, "normalise") as tx:
+        with watch("rebuild"):
+            work = [
+                CouncilBuild(
+                    c,
+                    by_council[c],
+                    {t: tx.directory(layout.council_partition(t, c)) for t in PARTITIONED},
+                    tx.file(layout.council_rejects(c)),
+                )
+                for c in stale
+            ]
+            done = pool.run(rebuild_councils, in_groups(work, processes), "rebuilding councils", root=layout.root)
+            counts = [result for group in done for result in group]
+        for council, result in zip(stale, counts):
+            builds[council] = Build(build_inputs(by_council[council]), result)
+            write_json(tx.file(layout.build_record(council)), builds[council].to_json(), durable=False)
+        if stale or not layout.table("rejects").exists():
+            gather_rejects(layout, tx, sorted(by_council))
+        recorded = with_parse_results(files, parse_results(by_council, builds))
+        if not recorded.equals(files):
+            _write_staged(recorded, tx.file(layout.manifest), "files")
+        record.files_new = len(jobs) - len(retry)
+        record.files_failed = sum(1 for o in outcomes if "status" in o and o["status"] not in PARSED_OK)
+        append_run(layout.root, record, tx)
+    watch.seconds["record and commit"] = round(time.perf_counter() - started - watch.seconds["rebuild"], 2)
+    return StageResult(record, retry, len(stale), watch.seconds)
+
+
+@flow(name="normalise")
 def normalise_flow(
     out: Path,
     sources: Path | None = None,
@@ -330,43 +490,24 @@ def normalise_flow(
     reparse: bool = False,
     councils: list[str] | None = None,
     statuses: list[str] | None = None,
+    dask: str | None = None,
 ) -> RunRecord:
     """Parse the files that need it and rebuild the councils whose parses changed.
 
     ``councils`` limits the run to those councils; ``reparse`` reads their files again (those whose
     last parse ended with one of ``statuses``, when given) even where the parser has not changed.
+    ``workers`` processes parse and rebuild; with ``dask`` (a scheduler's address, or ``local`` for
+    a LocalCluster of ``workers`` processes) the batches and rebuilds run on Dask instead (see
+    :mod:`flows.cluster`).
     """
     logger = get_run_logger()
     out = Path(out)  # also keeps Path in the globals of a flow pickled by value (a served deployment)
     selection = Selection(reparse, frozenset(councils) if councils else None, frozenset(statuses) if statuses else None)
-    record = RunRecord(flow="normalise")
-    with open_folder(out, "normalise") as layout:
-        files = read_table(layout.manifest, "files")
-        rows = files.to_pylist()
-        parses = load_parses(layout, rows)
-        jobs = pending_jobs(layout, rows, parses, load_sources(sources) if sources else {}, selection)
-        outcomes = parse_files(jobs, layout.root, workers)
-        retry = [o for o in outcomes if "retry" in o]
-        parses |= load_parses(layout, rows, {(job.council_code, job.sha256) for job in jobs})
-        by_council = current_parses(rows, parses)
-        builds = {c: b for c in by_council if (b := load_build(layout, c)) is not None}
-        stale = [c for c in sorted(by_council) if needs_rebuild(layout, c, by_council[c], builds.get(c))]
-        with Transaction(layout, "normalise") as tx:
-            partitions = [{t: tx.directory(layout.council_partition(t, c)) for t in PARTITIONED} for c in stale]
-            rejects = [tx.file(layout.council_rejects(c)) for c in stale]
-            counts = rebuild_council.map(unmapped(layout), stale, [by_council[c] for c in stale], partitions, rejects)
-            for council, result in zip(stale, counts.result()):
-                builds[council] = Build(build_inputs(by_council[council]), result)
-                write_json(tx.file(layout.build_record(council)), builds[council].to_json())
-            if stale or not layout.table("rejects").exists():
-                gather_rejects(layout, tx, sorted(by_council))
-            recorded = with_parse_results(files, parse_results(by_council, builds))
-            if not recorded.equals(files):
-                write_table(recorded, tx.file(layout.manifest))
-            record.files_new = len(jobs) - len(retry)
-            record.files_failed = sum(1 for o in outcomes if "status" in o and o["status"] not in PARSED_OK)
-            append_run(layout.root, record, tx)
-    logger.info("normalised %d files, rebuilt %d councils", record.files_new, len(stale))
+    with open_folder(out, "normalise") as layout, stage_workers(workers, dask) as pool:
+        result = normalise_folder(layout, pool, workers, load_sources(sources) if sources else {}, selection)
+    record, retry = result.record, result.retry
+    took = ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in result.seconds.items())
+    logger.info("normalised %d files, rebuilt %d councils (%s)", record.files_new, result.rebuilt, took)
     if retry:  # what was parsed is committed; the run still fails, so an operator sees why
         raise ParsingIncomplete(
             f"{len(retry)} files could not be parsed now ({retry[0]['retry']}); the next run parses them"

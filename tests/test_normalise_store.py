@@ -19,6 +19,7 @@ from flows.normalise_files import normalise_flow
 from normalise.schema import arrow_schema
 from normalise.store.layout import Layout
 from normalise.store.raw import put_bytes
+from normalise.store.work import load_parse
 
 COUNCILS = ("BIR", "MAN")
 MONTHS = (1, 2, 3)
@@ -80,10 +81,10 @@ def out(tmp_path: Path, prefect_harness) -> Path:
 def test_a_stage_that_dies_before_its_commit_records_nothing_and_the_next_run_finishes(out, monkeypatch):
     """The failure of the issue: files were marked parsed before their council was rebuilt."""
 
-    def dies(layout, council_code, parses, partition, rejects_path):
+    def dies(build, root):
         raise RuntimeError("killed while rebuilding")
 
-    monkeypatch.setattr(normalise_files.rebuild_council, "fn", dies)
+    monkeypatch.setattr(normalise_files, "rebuild_council", dies)
     with pytest.raises(RuntimeError):
         normalise_flow(out, workers=1)
     assert all(row["parse_status"] is None for row in manifest(out).values())  # nothing claimed
@@ -180,3 +181,31 @@ def test_council_option_limits_the_reparse(out):
     normalise_flow(out, workers=1)
     record = normalise_flow(out, workers=1, reparse=True, councils=["MAN"])
     assert record.files_new == 3
+
+
+def test_a_batch_commits_each_parse_it_finished_and_leaves_the_one_the_machine_failed(tmp_path, monkeypatch):
+    """One batch, three files, a full disk on the second: two parses saved, the second to parse again, nothing of it left."""
+    out = crawled(tmp_path / "out")
+    layout = Layout(out)
+    rows = pq.read_table(layout.manifest).to_pylist()
+    jobs = [
+        j
+        for j in normalise_files.pending_jobs(layout, rows, {}, {}, normalise_files.Selection())
+        if j.council_code == "BIR"
+    ]
+    real = normalise_files.parse_to_parquet
+
+    def disk_full_for_the_second(path, out_path, **kwargs):
+        if kwargs["sha256"] == jobs[1].sha256:
+            Path(out_path).write_bytes(b"half a file")
+            raise OSError(errno.ENOSPC, "No space left on device", str(out_path))
+        return real(path, out_path, **kwargs)
+
+    monkeypatch.setattr(normalise_files, "parse_to_parquet", disk_full_for_the_second)
+    outcomes = {o["sha256"]: o for o in normalise_files.parse_batch(jobs, out)}
+    first, second, third = (outcomes[j.sha256] for j in jobs)
+    assert "No space left" in second["retry"] and "summary" not in second
+    assert load_parse(layout, "BIR", jobs[1].sha256) is None
+    assert not list(layout.parsed("BIR", jobs[1].sha256, "").parent.glob(f"{jobs[1].sha256}*"))
+    for job, outcome in ((jobs[0], first), (jobs[2], third)):
+        assert outcome["status"] == "ok" and load_parse(layout, "BIR", job.sha256).summary == outcome["summary"]

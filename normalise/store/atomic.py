@@ -11,6 +11,7 @@ Several files that must change together go through a commit instead (:mod:`norma
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import uuid
@@ -53,8 +54,30 @@ def fsync_file(path: Path) -> None:
         os.fsync(stream.fileno())
 
 
+_syncfs = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
+
+
+def flush_filesystem(path: Path) -> bool:
+    """Flush everything written to the filesystem holding ``path`` in one call (Linux ``syncfs``).
+
+    False where the system has no such call (then nothing was flushed).
+    """
+    if _syncfs is None:
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return _syncfs(fd) == 0
+    finally:
+        os.close(fd)
+
+
 def fsync_tree(root: Path) -> None:
-    """Flush every file and folder entry under ``root`` (files first, then the folders holding them)."""
+    """Flush every file and folder entry under ``root`` (files first, then the folders holding them).
+
+    One ``syncfs`` where the system has it: a file at a time costs a disk flush each.
+    """
+    if flush_filesystem(root):
+        return
     for folder, _, files in os.walk(root, topdown=False):
         for name in files:
             fsync_file(Path(folder) / name)
@@ -62,10 +85,11 @@ def fsync_tree(root: Path) -> None:
 
 
 @contextlib.contextmanager
-def replacing(target: Path) -> Iterator[Path]:
-    """Yield a temporary path to write; on success it is flushed and renamed over ``target``.
+def replacing(target: Path, durable: bool = True) -> Iterator[Path]:
+    """Yield a temporary path to write; on success it is flushed (unless not ``durable``) and renamed over ``target``.
 
-    On any error the temporary file is removed and ``target`` is left as it was.
+    On any error the temporary file is removed and ``target`` is left as it was. A caller writing
+    many files with ``durable=False`` flushes them together (:func:`flush_filesystem`).
     """
     target = Path(target)
     try:
@@ -75,7 +99,8 @@ def replacing(target: Path) -> Iterator[Path]:
     tmp = temporary_name(target)
     try:
         yield tmp
-        fsync_file(tmp)
+        if durable:
+            fsync_file(tmp)
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -83,21 +108,22 @@ def replacing(target: Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    fsync_dir(target.parent)
+    if durable:
+        fsync_dir(target.parent)
 
 
-def write_bytes(target: Path, data: bytes) -> Path:
-    with replacing(target) as tmp:
+def write_bytes(target: Path, data: bytes, durable: bool = True) -> Path:
+    with replacing(target, durable) as tmp:
         tmp.write_bytes(data)
     return Path(target)
 
 
-def write_text(target: Path, text: str) -> Path:
-    return write_bytes(target, text.encode("utf-8"))
+def write_text(target: Path, text: str, durable: bool = True) -> Path:
+    return write_bytes(target, text.encode("utf-8"), durable)
 
 
-def write_json(target: Path, value: Any) -> Path:
-    return write_text(target, json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+def write_json(target: Path, value: Any, durable: bool = True) -> Path:
+    return write_text(target, json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n", durable)
 
 
 def write_parquet(target: Path, table: pa.Table) -> Path:

@@ -113,8 +113,14 @@ def file_digest(outputs: dict[str, Path]) -> str:
     return digest.hexdigest()
 
 
-def save_parse(layout: Layout, council_code: str, sha256: str, token: str, summary: dict, version: int) -> Parse:
-    """Commit a parse whose outputs (``token``) are written: write its summary, then drop the previous outputs."""
+def save_parse(
+    layout: Layout, council_code: str, sha256: str, token: str, summary: dict, version: int, durable: bool = True
+) -> Parse:
+    """Commit a parse whose outputs (``token``) are written: write its summary, then drop the previous outputs.
+
+    ``durable=False`` leaves flushing to the caller, who saves a batch of parses with one flush
+    before (the outputs) and one after (the summaries): see ``flows/normalise_files.parse_batch``.
+    """
     previous = load_parse(layout, council_code, sha256)
     written = {t: p for t, p in output_paths(layout, council_code, sha256, token).items() if p.is_file()}
     tables = [table for table in TABLES if table in written]
@@ -126,7 +132,7 @@ def save_parse(layout: Layout, council_code: str, sha256: str, token: str, summa
         "tables": tables,
         "digest": file_digest(written),
     }
-    write_json(layout.parsed(council_code, sha256, ".json"), recorded)
+    write_json(layout.parsed(council_code, sha256, ".json"), recorded, durable)
     if previous is not None and previous.summary["outputs"] != token:
         for path in previous.outputs(layout).values():
             path.unlink(missing_ok=True)
