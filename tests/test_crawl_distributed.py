@@ -190,6 +190,6 @@ def test_the_crawl_flow_leads_a_shared_crawl_and_records_it_once(tmp_path, redis
     assert not result.follower and set(result.run_ids) == {"flow-run.w1", "flow-run.w2"}
     [row] = pq.read_table(tmp_path / "out" / "runs.parquet").to_pylist()
     # the follower may have found the queue drained (a small crawl): its figures count all the same
-    assert row["run_id"] == "flow-run" and row["requests"] >= helped["requests"] > 0
+    assert row["run_id"] == "flow-run" and row["requests"] >= helped["requests"]
     files = pq.read_table(tmp_path / "out" / "files.parquet").to_pylist()
     assert row["files_new"] == len(files) - row["files_failed"] > 50
