@@ -103,6 +103,18 @@ def quarter_of(d: date) -> str:
     return f"{d.year}-Q{(d.month - 1) // 3 + 1}"
 
 
+def years_after(d: date, years: int) -> date:
+    """The same day ``years`` later; 29 February becomes 1 March in a common year.
+
+    >>> years_after(date(2024, 2, 29), 1), years_after(date(2024, 2, 29), 4)
+    (datetime.date(2025, 3, 1), datetime.date(2028, 2, 29))
+    """
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:
+        return date(d.year + years, 3, 1)
+
+
 def month_end(year: int, month: int) -> date:
     """The last day of a month.
 
@@ -434,8 +446,8 @@ class Ledger:
                     "value": Decimal(rng.randrange(60, 5000) * 100),
                     "irrecoverable_vat": Decimal("0.00"),
                     "start_date": begins,
-                    "end_date": begins.replace(year=begins.year + years) - timedelta(days=1),
-                    "review_date": begins.replace(year=begins.year + years) - timedelta(days=90),
+                    "end_date": years_after(begins, years) - timedelta(days=1),
+                    "review_date": years_after(begins, years) - timedelta(days=90),
                     "procedure": rng.choice(("Open tender", "Invitation to quote", "Framework call-off")),
                     "sme": rng.random() < 0.4,
                     "vcse": False,
