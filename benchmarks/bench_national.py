@@ -66,7 +66,7 @@ class Stage:
     seconds: float
     files: int = 0
     rows: int = 0
-    peak_rss_mib: float = 0.0
+    peak_rss_mib: int = 0
     cpu_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -163,7 +163,7 @@ def stages_of(out: Path, marks: list[list], started: float, samples: list[Sample
         window = [s for s in samples if begins - started <= s.at <= ends - started]
         stage = Stage(name, ends - begins, files=int(crawled or 0) if name == "crawl" else 0)
         if window:
-            stage.peak_rss_mib = max(s.rss for s in window) / 2**20
+            stage.peak_rss_mib = round(max(s.rss for s in window) / 2**20)
             first, last = window[0].cpu, window[-1].cpu
             stage.cpu_seconds = {
                 k: round(v - first.get(k, 0.0), 1) for k, v in last.items() if v - first.get(k, 0.0) >= 0.1
