@@ -346,12 +346,16 @@ def bench(args: argparse.Namespace, tmp: Path) -> dict:
         for label in ("first", "incremental")[: args.runs]:
             load = os.getloadavg()
             profile = tmp / f"{label}.prof" if args.profile else None
+            serving = psutil.Process(server.pid).cpu_times()
             began, seconds, samples, marks = run_flow(job, env, profile)
+            served = psutil.Process(server.pid).cpu_times()
+            web_cpu = served.user + served.system - serving.user - serving.system
             stages = stages_of(out, marks, began, samples)
             held = figures(out)
             assign_work(stages, held)
             print(table(f"{label} run ({args.councils} councils x {args.years} years)", seconds, stages))
-            print(f"  output: {held}; load average before {load[0]:.1f}, after {os.getloadavg()[0]:.1f}", flush=True)
+            print(f"  output: {held}; mock web server {web_cpu:.0f} cpu s", flush=True)
+            print(f"  load average before {load[0]:.1f}, after {os.getloadavg()[0]:.1f} (2 cores)", flush=True)
             if profile:
                 pstats.Stats(str(profile)).sort_stats("cumulative").print_stats(25)
             report["runs"].append(
@@ -359,6 +363,7 @@ def bench(args: argparse.Namespace, tmp: Path) -> dict:
                     "run": label,
                     "seconds": round(seconds, 1),
                     "peak_rss_mib": round(max((s.rss for s in samples), default=0) / 2**20),
+                    "mock_web_cpu_seconds": round(web_cpu, 1),
                     "load_before": round(load[0], 2),
                     "load_after": round(os.getloadavg()[0], 2),
                     "output": held,
