@@ -201,6 +201,7 @@ class _Builder:
         # they share one economy of 3,000 (a real supplier serves many councils)
         self.economy: Economy = build_economy(self.rng, payable, size=200 + 25 * min(councils, ECONOMY_COUNCILS))
         self.profiles: list[Profile] = build_profiles(chosen, self.economy, self.rng, span)
+        self.profile_of = {p.code: p for p in self.profiles}
         self.specs: list[FileSpec] = []
         self.suppliers: dict[tuple[str, str], dict] = {}  # answer key: each council's written names
         self.row_months: dict[str, set[tuple[int, int]]] = {}  # answer key: months with spend rows
@@ -530,10 +531,10 @@ class _Builder:
 
     # -------------------------------------------------------------- pages
 
-    def council_pages(self, p: Profile) -> None:
+    def council_pages(self, p: Profile, mine: list[FileSpec]) -> None:
+        """The council's data pages linking its files (``mine``), and its entry in the sources config."""
         rng = random.Random(f"{self.seed}:{p.code}:pages")
         relative = rng.random() < 0.6
-        mine = [s for s in self.specs if s.council_code == p.code]
         base = f"/{p.slug}/spending"
         entry: dict = {}
         spend = [s for s in mine if s.section == "spend"]
@@ -686,19 +687,22 @@ class _Builder:
                 "link_text": "Draft spending data – October 2026 (CSV)",
             }
         )
+        by_council: dict[str, list[FileSpec]] = {}
+        for s in self.specs:
+            by_council.setdefault(s.council_code, []).append(s)
         for p in self.profiles:
-            self.council_pages(p)
+            self.council_pages(p, by_council.get(p.code, []))
         if self.faults:
             self.down.append(add_down_council(self, self.chosen).code)
         add_national_services(self)
+        portal_modified = max(
+            (s.published_at for s in self.specs if s.url_path.startswith("/ckan/")), default=datetime(2024, 1, 1)
+        )
         for key, body in ckan_routes(self.ckan_packages).items():
             self.pages[key] = (
                 body,
                 CONTENT_TYPES["json"] if "/api/" in key else CONTENT_TYPES["html"],
-                max(
-                    (s.published_at for s in self.specs if s.url_path.startswith("/ckan/")),
-                    default=datetime(2024, 1, 1),
-                ),
+                portal_modified,
             )
         index = (
             "<ul>"
@@ -719,7 +723,7 @@ class _Builder:
         if s.content_type:
             return s.content_type
         if s.format == "csv":
-            profile = next((p for p in self.profiles if p.code == s.council_code), None)
+            profile = self.profile_of.get(s.council_code)
             encoding = profile.style.encoding if profile and s.dataset != "grants" else "utf-8"
             if profile and profile.no_extension and s.period_start.month % 2:
                 return "application/octet-stream"  # a CMS that does not know what it serves
