@@ -255,8 +255,9 @@ def files_by_quarter(files: Iterable[SourceFile]) -> dict[str, list[SourceFile]]
     """
     found: dict[str, list[SourceFile]] = defaultdict(list)
     for f in files:
-        for quarter in periods.quarters_between(periods.quarter_of(f.start), periods.quarter_of(f.end)):
-            found[quarter].append(f)
+        first, last = periods.month_index(f.start) // 3, periods.month_index(f.end) // 3
+        for quarter in range(first, last + 1):
+            found[f"{quarter // 4}-Q{quarter % 4 + 1}"].append(f)
     return found
 
 
