@@ -31,6 +31,8 @@ def test_bench_national_reports_every_stage_of_a_first_and_an_incremental_run(tm
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(report_path.read_text(encoding="utf-8"))
     answers = pd.read_csv(tmp_path / "web" / "answers" / "files.csv")
+    forbidden = pd.read_csv(tmp_path / "web" / "answers" / "disallowed.csv")  # links robots.txt forbids
+    links = len(answers) + len(forbidden)
 
     first, again = report["runs"]
     assert (first["run"], again["run"]) == ("first", "incremental")
@@ -39,9 +41,9 @@ def test_bench_national_reports_every_stage_of_a_first_and_an_incremental_run(tm
         assert {"crawl", "normalise", "match", "compliance", "publish"} <= set(stages)
         assert sum(s["seconds"] for s in run["stages"]) <= run["seconds"]
         assert all(0 < s["peak_rss_mib"] <= run["peak_rss_mib"] for s in stages.values() if s["seconds"] > 1)
-        # every link of the web is crawled, each run: new the first time, 304s the second
-        assert stages["crawl"]["files"] == len(answers)
-        assert run["output"]["files"] == len(answers)
+        # every link of the web is recorded, each run: new the first time, 304s the second
+        assert stages["crawl"]["files"] == links
+        assert run["output"]["files"] == links
         assert run["output"]["spend_rows"] + run["output"]["reject_rows"] == stages["normalise"]["rows"] > 0
     assert "registers" in {s["name"] for s in first["stages"]}  # loaded once, then kept
     assert again["output"] == first["output"]  # nothing changed, nothing added
