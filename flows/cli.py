@@ -704,12 +704,16 @@ def mockweb(
         bool, typer.Option(help="Serve each council on its own loopback address too (127.0.1.1, ...).")
     ] = False,
     root: Annotated[Path, typer.Option(help="Where to generate the site.")] = Path("mockweb-site"),
+    years: Annotated[
+        int | None,
+        typer.Option(min=1, help="Years of monthly files up to September 2026 (default: from April 2024)."),
+    ] = None,
 ) -> None:
     """Serve the mock council web on 127.0.0.1 until interrupted."""
     from mockweb.generate import generate
     from mockweb.server import MockWeb, MockWebError
 
-    site = generate(root, councils=councils, faults=faults)
+    site = generate(root, councils=councils, faults=faults, years=years)
     try:
         with MockWeb(site.root, port=port, council_hosts=council_hosts) as web:
             yaml_text = site.sources_yaml(web.base_url, web.council_base_urls())

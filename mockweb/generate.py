@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import shutil
 from collections.abc import Collection, Mapping
@@ -29,9 +30,9 @@ from mockweb.plan import (
     AS_OF,
     Ledger,
     Profile,
+    Span,
     build_profiles,
     month_end,
-    months,
     pick_councils,
     publication_time,
     quarter_of,
@@ -53,6 +54,7 @@ GENERATOR_VERSION = (
 )
 META = "mockweb.json"
 REGISTER_FILLER = 5000
+ECONOMY_COUNCILS = 112  # the economy grows with the councils up to this many
 MONTH_NAMES = (
     "January",
     "February",
@@ -127,9 +129,14 @@ class FileSpec:
     content_type: str = ""
     route: dict = field(default_factory=dict)  # how the server misbehaves for it (mockweb.hostile)
     expected_error: str = ""  # part of the error a crawl records for it (mockweb.hostile)
+    # once settled (_Builder.settle): the records folded into the answer key, the body moved to disk
+    transactions: int = 0
+    total: Decimal = Decimal("0.00")
+    size: int = 0
+    etag: str = ""
+    body_file: Path | None = None
 
-    @property
-    def total(self) -> Decimal:
+    def records_total(self) -> Decimal:
         money = "value" if self.dataset == "contracts" else "amount"
         return sum((r[money] for r in self.records), Decimal("0.00"))
 
@@ -184,15 +191,21 @@ def _http_date(moment: datetime) -> str:
 class _Builder:
     """Builds every council's files, pages and routes in memory, then writes them out."""
 
-    def __init__(self, councils: int, seed: int, faults: bool):
+    def __init__(self, councils: int, seed: int, faults: bool, span: Span, spill: Path):
         self.rng = random.Random(f"mockweb:{seed}")
-        self.seed, self.faults = seed, faults
+        self.seed, self.faults, self.span, self.spill = seed, faults, span, spill
         chosen = pick_councils(councils, self.rng)
         english = [c for c in sorted(all_councils().values(), key=lambda c: c.code) if c.nation == "England"]
         payable = chosen + self.rng.sample(english, k=8)
-        self.economy: Economy = build_economy(self.rng, payable, size=200 + 25 * councils)
-        self.profiles: list[Profile] = build_profiles(chosen, self.economy, self.rng)
+        # the name generator runs out of distinct names near 3,500 organisations: past 112 councils
+        # they share one economy of 3,000 (a real supplier serves many councils)
+        self.economy: Economy = build_economy(self.rng, payable, size=200 + 25 * min(councils, ECONOMY_COUNCILS))
+        self.profiles: list[Profile] = build_profiles(chosen, self.economy, self.rng, span)
+        self.profile_of = {p.code: p for p in self.profiles}
         self.specs: list[FileSpec] = []
+        self.suppliers: dict[tuple[str, str], dict] = {}  # answer key: each council's written names
+        self.row_months: dict[str, set[tuple[int, int]]] = {}  # answer key: months with spend rows
+        self.spilled: list[Path] = []  # settled bodies waiting under ``spill`` to be moved into the site
         self.pages: dict[str, tuple[bytes, str, datetime]] = {}  # route -> (body, content type, modified)
         self.sources: dict[str, dict] = {}
         self.disallowed: list[dict] = []
@@ -210,10 +223,10 @@ class _Builder:
         ledger = Ledger(p, self.economy, rng)
         periods: list[tuple[date, date, str]] = []
         if p.cadence == "monthly":
-            for y, m in months():
+            for y, m in self.span.months():
                 periods.append((date(y, m, 1), month_end(y, m), f"{MONTH_NAMES[m - 1]} {y}"))
         else:
-            for y, m in months()[::3]:
+            for y, m in self.span.quarter_starts():
                 label = f"{MONTH_NAMES[m - 1]} to {MONTH_NAMES[m + 1]} {y}"
                 periods.append((date(y, m, 1), month_end(y, m + 2), label))
         template = LINK_TEMPLATES[rng.randrange(len(LINK_TEMPLATES))]
@@ -350,7 +363,7 @@ class _Builder:
 
     def card_files(self, p: Profile, rng: random.Random, ledger: Ledger) -> None:
         family = "gpc_lga" if p.family == "lga" else "gpc"
-        for y, m in months()[::3]:
+        for y, m in self.span.quarter_starts():
             start, end = date(y, m, 1), month_end(y, m + 2)
             published = publication_time(rng, end, 20, 40)
             if published.date() >= AS_OF:
@@ -371,7 +384,7 @@ class _Builder:
             self.specs.append(spec)
 
     def grant_files(self, p: Profile, rng: random.Random, ledger: Ledger) -> None:
-        for year in (2024, 2025):
+        for year in self.span.financial_years():
             start, end = date(year, 4, 1), date(year + 1, 3, 31)
             published = publication_time(rng, end, 60, 90)
             fy = f"{year}/{(year + 1) % 100:02d}"
@@ -400,7 +413,7 @@ class _Builder:
     def contract_files(self, p: Profile, ledger: Ledger) -> None:
         """A list of the contracts over £5,000 awarded each quarter, on a page of its own."""
         rng = random.Random(f"{self.seed}:{p.code}:contracts")  # its own stream: other files stay as they were
-        for y, m in months()[::3]:
+        for y, m in self.span.quarter_starts():
             start, end = date(y, m, 1), month_end(y, m + 2)
             published = publication_time(rng, end, 10, 25)
             if published.date() >= AS_OF:
@@ -491,7 +504,7 @@ class _Builder:
                 and date(2024, 4, 1) <= s.period_start < date(2025, 4, 1)
                 and s.format == p.format
             ):
-                for r in s.records:
+                for r in s.records:  # this council is settled after the faults are added
                     totals[r["supplier_name"]] = totals.get(r["supplier_name"], Decimal(0)) + r["amount"]
         rows = [["Supplier", "Total Spend 2024/25", "Number of Payments"]]
         rows += [[name, float(total), rng.randrange(1, 40)] for name, total in sorted(totals.items())]
@@ -518,10 +531,10 @@ class _Builder:
 
     # -------------------------------------------------------------- pages
 
-    def council_pages(self, p: Profile) -> None:
+    def council_pages(self, p: Profile, mine: list[FileSpec]) -> None:
+        """The council's data pages linking its files (``mine``), and its entry in the sources config."""
         rng = random.Random(f"{self.seed}:{p.code}:pages")
         relative = rng.random() < 0.6
-        mine = [s for s in self.specs if s.council_code == p.code]
         base = f"/{p.slug}/spending"
         entry: dict = {}
         spend = [s for s in mine if s.section == "spend"]
@@ -604,7 +617,7 @@ class _Builder:
                 s.url_path,
                 s.format.upper(),
                 s.published_at,
-                len(s.body),
+                s.size,
                 CONTENT_TYPES[s.format].split(";")[0],
             )
             for s in sorted(spend, key=lambda s: (s.period_start, s.format))
@@ -622,14 +635,50 @@ class _Builder:
 
     # -------------------------------------------------------------- everything
 
+    def settle(self, s: FileSpec) -> None:
+        """Fold a file's records into the answer key and move its body to disk: a national web of ten
+        years does not fit in memory."""
+        s.transactions, s.total, s.size = len(s.records), s.records_total(), len(s.body)
+        s.etag = '"' + hashlib.sha256(s.body).hexdigest()[:20] + '"'
+        if s.dataset != "contracts":  # matching reads suppliers from spend
+            for r in s.records:
+                payee = r["_payee"]
+                name = r["supplier_name"].strip()
+                self.suppliers.setdefault(
+                    (s.council_code, name),
+                    {
+                        "council_code": s.council_code,
+                        "supplier_name": name,
+                        "org_id": payee.org_id,
+                        "org_type": payee.org_type,
+                        "size_band": payee.size_band,
+                        "sector": payee.sector,
+                    },
+                )
+                if s.dataset == "spend_over_500":
+                    months = self.row_months.setdefault(s.council_code, set())
+                    months.add((r["payment_date"].year, r["payment_date"].month))
+        if s.body:
+            s.body_file = self.spill / str(len(self.spilled))
+            s.body_file.write_bytes(s.body)
+            self.spilled.append(s.body_file)
+        s.body, s.records = b"", []
+
     def build(self) -> None:
         self.ckan_packages: list[dict] = []
         self.documents: list[dict] = []
         for p in self.profiles:
+            first = len(self.specs)
             self.council_files(p)
+            if not (self.faults and p is self.profiles[0]):  # the faults council is settled once they are added
+                for s in self.specs[first:]:
+                    self.settle(s)
         if self.faults:
             self.add_faults(self.profiles[0])
             add_hostile_cases(self, self.profiles[0])
+        for s in self.specs:
+            if not s.etag:
+                self.settle(s)
         first = self.profiles[0]  # a draft file robots.txt forbids: a polite crawler never fetches it
         self.disallowed.append(
             {
@@ -638,19 +687,22 @@ class _Builder:
                 "link_text": "Draft spending data – October 2026 (CSV)",
             }
         )
+        by_council: dict[str, list[FileSpec]] = {}
+        for s in self.specs:
+            by_council.setdefault(s.council_code, []).append(s)
         for p in self.profiles:
-            self.council_pages(p)
+            self.council_pages(p, by_council.get(p.code, []))
         if self.faults:
             self.down.append(add_down_council(self, self.chosen).code)
         add_national_services(self)
+        portal_modified = max(
+            (s.published_at for s in self.specs if s.url_path.startswith("/ckan/")), default=datetime(2024, 1, 1)
+        )
         for key, body in ckan_routes(self.ckan_packages).items():
             self.pages[key] = (
                 body,
                 CONTENT_TYPES["json"] if "/api/" in key else CONTENT_TYPES["html"],
-                max(
-                    (s.published_at for s in self.specs if s.url_path.startswith("/ckan/")),
-                    default=datetime(2024, 1, 1),
-                ),
+                portal_modified,
             )
         index = (
             "<ul>"
@@ -671,7 +723,7 @@ class _Builder:
         if s.content_type:
             return s.content_type
         if s.format == "csv":
-            profile = next((p for p in self.profiles if p.code == s.council_code), None)
+            profile = self.profile_of.get(s.council_code)
             encoding = profile.style.encoding if profile and s.dataset != "grants" else "utf-8"
             if profile and profile.no_extension and s.period_start.month % 2:
                 return "application/octet-stream"  # a CMS that does not know what it serves
@@ -704,15 +756,20 @@ def route_key(url_path: str) -> str:
 def _disk_name(route: str) -> str:
     """Where a route's body is stored under site/.
 
-    >>> _disk_name("/leeds/spending?page=2"), _disk_name("/leeds/files/a.csv")
-    ('leeds/spending@page=2.body', 'leeds/files/a.csv')
+    A page (no file extension, or a path ending in /) is a .body file, so it never takes the name of
+    a folder: St Helens' slug is ``st.-helens``.
+
+    >>> _disk_name("/leeds/spending?page=2"), _disk_name("/leeds/files/a.csv"), _disk_name("/st.-helens/")
+    ('leeds/spending@page=2.body', 'leeds/files/a.csv', 'st.-helens.body')
+    >>> _disk_name("/ckan/dataset/st.-helens-spend")
+    'ckan/dataset/st.-helens-spend.body'
     """
     path, _, query = route.partition("?")
     name = path.strip("/") or "index"
     if query:
         name += "@" + query
-    last = name.rsplit("/", 1)[-1]
-    if query or "." not in last:
+    extension = name.rsplit("/", 1)[-1].rpartition(".")[2] if "." in name.rsplit("/", 1)[-1] else ""
+    if query or not extension.isalnum() or path.endswith("/"):
         name += ".body"
     return name
 
@@ -721,16 +778,25 @@ def _write(root: Path, b: _Builder) -> None:
     site = root / "site"
     routes: dict[str, dict] = {}
 
-    def put(route: str, body: bytes, content_type: str, modified: datetime, **extra) -> None:
+    def put(route: str, body: bytes | FileSpec, content_type: str, modified: datetime, **extra) -> None:
+        """Serve ``body`` (bytes, or a settled file's body on disk) at ``route``."""
         rel = _disk_name(route)
         target = site / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(body)
+        if isinstance(body, bytes):
+            target.write_bytes(body)
+            etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+        elif body.body_file:
+            os.replace(body.body_file, target)
+            etag = body.etag
+        else:
+            target.write_bytes(b"")
+            etag = body.etag
         routes[route] = {
             "file": f"site/{rel}",
             "type": content_type,
             "last_modified": _http_date(modified),
-            "etag": '"' + hashlib.sha256(body).hexdigest()[:20] + '"',
+            "etag": etag,
             "status": 200,
             **extra,
         }
@@ -748,7 +814,7 @@ def _write(root: Path, b: _Builder) -> None:
             continue
         target = s.redirect_to or s.url_path
         delay = {"delay": s.delay} if s.delay else {}
-        put(route_key(target), s.body, b.content_type(s), s.published_at, **delay, **s.route)
+        put(route_key(target), s, b.content_type(s), s.published_at, **delay, **s.route)
         if s.redirect_to:
             routes[route_key(s.url_path)] = {"status": 301, "location": s.redirect_to}
     for d in b.documents:
@@ -785,8 +851,8 @@ def _answers(root: Path, b: _Builder) -> None:
                 "period_start": s.period_start,
                 "period_end": s.period_end,
                 "published_at": s.published_at.replace(tzinfo=UTC) if s.http_status == 200 else None,
-                "rows_total": len(s.records) + s.junk_rows,
-                "transactions": len(s.records),
+                "rows_total": s.transactions + s.junk_rows,
+                "transactions": s.transactions,
                 "total_amount": f"{s.total:.2f}",
                 "expected_status": s.expected_status,
                 "republishes": s.republishes,
@@ -803,33 +869,12 @@ def _answers(root: Path, b: _Builder) -> None:
     out["published_at"] = ["" if pd.isna(t) else t.isoformat() for t in files["published_at"]]
     out.to_csv(folder / "files.csv", index=False)
 
-    suppliers: dict[tuple[str, str], dict] = {}
-    row_months: dict[str, set[tuple[int, int]]] = {}
-    for s in b.specs:
-        if s.dataset == "contracts":
-            continue  # matching reads suppliers from spend
-        for r in s.records:
-            payee = r["_payee"]
-            name = r["supplier_name"].strip()
-            suppliers.setdefault(
-                (s.council_code, name),
-                {
-                    "council_code": s.council_code,
-                    "supplier_name": name,
-                    "org_id": payee.org_id,
-                    "org_type": payee.org_type,
-                    "size_band": payee.size_band,
-                    "sector": payee.sector,
-                },
-            )
-            if s.dataset == "spend_over_500":
-                row_months.setdefault(s.council_code, set()).add((r["payment_date"].year, r["payment_date"].month))
     pd.DataFrame.from_records(
-        sorted(suppliers.values(), key=lambda d: (d["council_code"], d["supplier_name"])),
+        sorted(b.suppliers.values(), key=lambda d: (d["council_code"], d["supplier_name"])),
         columns=["council_code", "supplier_name", "org_id", "org_type", "size_band", "sector"],
     ).to_csv(folder / "suppliers.csv", index=False)
     outside = {p.code for p in b.profiles if p.council.nation != "England"}
-    compliance = compute_compliance(files, row_months, outside, AS_OF, unreachable=set(b.down))
+    compliance = compute_compliance(files, b.row_months, outside, AS_OF, unreachable=set(b.down))
     compliance.to_csv(folder / "compliance.csv", index=False)
     pd.DataFrame.from_records(b.disallowed, columns=["council_code", "url_path", "link_text"]).to_csv(
         folder / "disallowed.csv", index=False
@@ -853,12 +898,22 @@ def _registers(root: Path, b: _Builder) -> bool:
     return True
 
 
-def generate(root: Path, *, councils: int = 12, seed: int = 2026, faults: bool = False) -> MockSite:
-    """Generate (or reuse, when already generated with the same arguments) a mock council web under ``root``."""
+def generate(
+    root: Path, *, councils: int = 12, seed: int = 2026, faults: bool = False, years: int | None = None
+) -> MockSite:
+    """Generate (or reuse, when already generated with the same arguments) a mock council web under ``root``.
+
+    The councils publish from April 2024 to September 2026, or for the ``years`` up to September 2026.
+    """
     root = Path(root)
     if councils < 1:
         raise ValueError("councils must be at least 1")
+    span = Span.years(years) if years else Span()
+    if faults and not {(2025, 2), (2025, 10)} <= set(span.months()):
+        raise ValueError("the hostile cases need the months 2025-02 to 2025-10: ask for at least 2 years")
     args = {"version": GENERATOR_VERSION, "councils": councils, "seed": seed, "faults": faults}
+    if years:
+        args["years"] = years
     meta_path = root / META
     if meta_path.exists():
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -871,10 +926,13 @@ def generate(root: Path, *, councils: int = 12, seed: int = 2026, faults: bool =
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    builder = _Builder(councils, seed, faults)
+    spill = work / ".bodies"
+    spill.mkdir()
+    builder = _Builder(councils, seed, faults, span, spill)
     builder.build()
     registers = _registers(work, builder)
     _write(work, builder)
+    shutil.rmtree(spill)
     _answers(work, builder)
     meta = {
         "args": args,

@@ -103,6 +103,18 @@ def quarter_of(d: date) -> str:
     return f"{d.year}-Q{(d.month - 1) // 3 + 1}"
 
 
+def years_after(d: date, years: int) -> date:
+    """The same day ``years`` later; 29 February becomes 1 March in a common year.
+
+    >>> years_after(date(2024, 2, 29), 1), years_after(date(2024, 2, 29), 4)
+    (datetime.date(2025, 3, 1), datetime.date(2028, 2, 29))
+    """
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:
+        return date(d.year + years, 3, 1)
+
+
 def month_end(year: int, month: int) -> date:
     """The last day of a month.
 
@@ -113,13 +125,54 @@ def month_end(year: int, month: int) -> date:
     return nxt - timedelta(days=1)
 
 
-def months() -> list[tuple[int, int]]:
-    """Every month the mock councils publish data for."""
-    out, (y, m) = [], FIRST_MONTH
-    while (y, m) <= LAST_MONTH:
-        out.append((y, m))
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
+@dataclass(frozen=True)
+class Span:
+    """The months the mock councils publish data for: April 2024 to September 2026 unless asked for more."""
+
+    first: tuple[int, int] = FIRST_MONTH
+    last: tuple[int, int] = LAST_MONTH
+
+    @classmethod
+    def years(cls, n: int) -> Span:
+        """The ``n`` years of months ending September 2026.
+
+        >>> Span.years(10)
+        Span(first=(2016, 10), last=(2026, 9))
+        """
+        if n < 1:
+            raise ValueError("years must be at least 1")
+        y, m = LAST_MONTH
+        index = y * 12 + m - 1 - (12 * n - 1)
+        return cls((index // 12, index % 12 + 1), LAST_MONTH)
+
+    def months(self) -> list[tuple[int, int]]:
+        """Every month in the span, in order.
+
+        >>> len(Span().months()), len(Span.years(10).months())
+        (30, 120)
+        """
+        out, (y, m) = [], self.first
+        while (y, m) <= self.last:
+            out.append((y, m))
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return out
+
+    def quarter_starts(self) -> list[tuple[int, int]]:
+        """The first month of every calendar quarter that starts within the span.
+
+        >>> Span().quarter_starts()[:2], Span.years(10).quarter_starts()[0]
+        ([(2024, 4), (2024, 7)], (2016, 10))
+        """
+        return [(y, m) for y, m in self.months() if m % 3 == 1]
+
+    def financial_years(self) -> list[int]:
+        """The first calendar year of every financial year (April to March) wholly within the span.
+
+        >>> Span().financial_years(), Span.years(3).financial_years()
+        ([2024, 2025], [2024, 2025])
+        """
+        inside = set(self.months())
+        return [y for y, m in self.months() if m == 4 and (y + 1, 3) in inside]
 
 
 @dataclass
@@ -164,9 +217,18 @@ class Profile:
 
 
 def pick_councils(n: int, rng: random.Random) -> list[Council]:
-    """``n`` real councils in role order: English ones, plus one from Wales or Scotland once n reaches its role."""
+    """``n`` real councils in role order: English ones, plus one from Wales or Scotland once n reaches its role.
+
+    Asked for more councils than England has, it takes them all and then the rest of the register
+    (Wales, Scotland, Northern Ireland, combined authorities): the whole nation is 397.
+    """
     everyone = sorted(councils().values(), key=lambda c: c.code)
     english = [c for c in everyone if c.nation == "England" and c.type not in ("COMB", "SRA")]
+    if n > len(english):
+        if n > len(everyone):
+            raise ValueError(f"the council register has {len(everyone)} councils; asked for {n}")
+        rest = [c for c in everyone if c not in english]
+        return rng.sample(english, k=len(english)) + rng.sample(rest, k=n - len(english))
     chosen = rng.sample(english, k=n)
     if n > ROLES.index("outside_england"):
         other = rng.choice([c for c in everyone if c.nation in ("Wales", "Scotland")])
@@ -174,15 +236,15 @@ def pick_councils(n: int, rng: random.Random) -> list[Council]:
     return chosen
 
 
-def _in_scope_quarters() -> list[str]:
-    quarters = sorted({quarter_of(date(y, m, 1)) for y, m in months()})
+def _in_scope_quarters(span: Span) -> list[str]:
+    quarters = sorted({quarter_of(date(y, m, 1)) for y, m in span.months()})
     return [q for q in quarters if quarter_deadline(q) <= AS_OF]
 
 
-def build_profiles(chosen: list[Council], economy: Economy, rng: random.Random) -> list[Profile]:
+def build_profiles(chosen: list[Council], economy: Economy, rng: random.Random, span: Span = Span()) -> list[Profile]:
     """Deal roles, page shapes, file habits and payees to the chosen councils."""
     families = ("guidance", "lga", "calderdale", "directorate", "wakefield")
-    quarters = _in_scope_quarters()
+    quarters = _in_scope_quarters(span)
     profiles = []
     portals = 0
     for i, council in enumerate(chosen):
@@ -384,8 +446,8 @@ class Ledger:
                     "value": Decimal(rng.randrange(60, 5000) * 100),
                     "irrecoverable_vat": Decimal("0.00"),
                     "start_date": begins,
-                    "end_date": begins.replace(year=begins.year + years) - timedelta(days=1),
-                    "review_date": begins.replace(year=begins.year + years) - timedelta(days=90),
+                    "end_date": years_after(begins, years) - timedelta(days=1),
+                    "review_date": years_after(begins, years) - timedelta(days=90),
                     "procedure": rng.choice(("Open tender", "Invitation to quote", "Framework call-off")),
                     "sme": rng.random() < 0.4,
                     "vcse": False,

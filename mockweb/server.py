@@ -31,6 +31,7 @@ from mockweb.site import BASE_URL_PLACEHOLDER, PORT_PLACEHOLDER
 
 MAX_HEADER_BYTES = 16 * 1024
 IDLE_SECONDS = 15.0
+CACHE_BYTES = 512 * 1024**2  # bodies kept in memory; a bigger web is read from disk past this
 #: An endless body stops here even if nobody hangs up (the crawler should have long before).
 ENDLESS_LIMIT = 4 * 1024**3
 REASONS = {
@@ -74,6 +75,7 @@ class _Routes:
         self.root = root
         self.table: dict[str, dict] = json.loads(index.read_text(encoding="utf-8"))
         self.bodies: dict[str, bytes] = {}
+        self.cached = 0
         # query parameters that select a route, per path (``id`` of package_show, ``fq`` of a search)
         self.selectors: dict[str, set[str]] = {}
         for route in self.table:
@@ -92,10 +94,16 @@ class _Routes:
         return path, found or self.table.get(path)
 
     def body(self, route: dict) -> bytes:
+        """A route's body, kept in memory once read until the cache holds ``CACHE_BYTES`` (a national web
+        holds gigabytes: the rest is read from disk each time)."""
         name = route["file"]
-        if name not in self.bodies:
-            self.bodies[name] = (self.root / name).read_bytes()
-        return self.bodies[name]
+        if name in self.bodies:
+            return self.bodies[name]
+        body = (self.root / name).read_bytes()
+        if self.cached + len(body) <= CACHE_BYTES:
+            self.bodies[name] = body
+            self.cached += len(body)
+        return body
 
 
 def _not_modified(route: dict, headers: dict[str, str]) -> bool:

@@ -192,14 +192,3 @@ def period_label(start: date, end: date) -> str:
         if months == 12 and start.month == 1:
             return str(start.year)
     return f"{start.day} {start:%b %Y} to {end.day} {end:%b %Y}"
-
-
-def overlaps(start: date, end: date, label: str) -> bool:
-    """Whether the closed range ``[start, end]`` shares at least a day with the quarter.
-
-    >>> overlaps(date(2025, 9, 30), date(2025, 12, 1), "2025-Q3")
-    True
-    >>> overlaps(date(2025, 10, 1), date(2025, 12, 31), "2025-Q3")
-    False
-    """
-    return start <= quarter_end(label) and end >= quarter_start(label)
