@@ -49,9 +49,8 @@ from mockweb.site import (
 )
 from normalise.councils import councils as all_councils
 
-GENERATOR_VERSION = (
-    6  # 5: hostile network cases, council hosts, portal search, directory and hubs; 6: a followed off-site redirect
-)
+#: 5: hostile network cases, council hosts, portal search, directory and hubs; 6: a followed off-site redirect
+GENERATOR_VERSION = 6
 META = "mockweb.json"
 REGISTER_FILLER = 5000
 ECONOMY_COUNCILS = 112  # the economy grows with the councils up to this many
