@@ -217,7 +217,7 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
 
 
 #: Host names that never name a machine on the public web.
-_PRIVATE_NAMES = ("localhost", ".localhost", ".local", ".internal", ".lan", ".home.arpa")
+_PRIVATE_NAMES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
 
 
 def is_private(host: str) -> bool:
@@ -227,8 +227,8 @@ def is_private(host: str) -> bool:
     (False, False, False)
     >>> is_private("127.0.0.2"), is_private("10.1.2.3"), is_private("169.254.169.254"), is_private("[::1]")
     (True, True, True, True)
-    >>> is_private("localhost"), is_private("printer.local"), is_private("")
-    (True, True, True)
+    >>> is_private("localhost"), is_private("printer.local"), is_private(""), is_private("mylocalhost.org")
+    (True, True, True, False)
     """
     host = host.lower().rstrip(".").strip("[]")
     if not host:
