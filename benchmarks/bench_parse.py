@@ -6,7 +6,7 @@ Usage::
 
 For the real corpus (every file under spend/, gpc/, grants/) and for a synthetic
 spend CSV of each requested size (written under /tmp and deleted afterwards) it
-reports rows/s of ``parse_to_parquet``, rows/s of a bare ``pyarrow.csv.read_csv``
+reports rows/s of ``parse_to_files``, rows/s of a bare ``pyarrow.csv.read_csv``
 (the floor), their ratio (target: <= 4x) and the peak RSS of each parse, measured
 in a fresh subprocess so sizes do not share memory (target: flat as the file grows).
 """
@@ -61,14 +61,14 @@ def _measure_child(kind: str, path: str) -> dict:
     """Run in a subprocess: time one parse or bare read and report peak RSS."""
     import pyarrow.csv as pacsv
 
-    from normalise.parsing.parse import parse_to_parquet
+    from normalise.parsing.parse import parse_to_files
 
     start = time.perf_counter()
     if kind == "bare":
         result = {"rows": pacsv.read_csv(path).num_rows}
     else:
         with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
-            summary = parse_to_parquet(Path(path), Path(tmp) / "out.parquet", council_code="BIR")
+            summary = parse_to_files(Path(path), Path(tmp) / "out.parquet", council_code="BIR")
         result = {"rows": summary["rows"], "rejected": summary["rows_rejected"], "status": summary["status"]}
     result["seconds"] = time.perf_counter() - start
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -89,14 +89,14 @@ def bench_corpus(corpus: Path) -> dict:
     """Parse every real file in one process; bare-read the CSVs that pyarrow can read at all."""
     import pyarrow.csv as pacsv
 
-    from normalise.parsing.parse import parse_to_parquet
+    from normalise.parsing.parse import parse_to_files
 
     files = sorted(p for d in ("spend", "gpc", "grants") if (corpus / d).is_dir() for p in (corpus / d).iterdir())
     rows = 0
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
         for i, path in enumerate(files):
-            rows += parse_to_parquet(path, Path(tmp) / f"{i}.parquet")["rows"]
+            rows += parse_to_files(path, Path(tmp) / f"{i}.parquet")["rows"]
     parse_seconds = time.perf_counter() - start
     bare_rows, bare_seconds, bare_failed = 0, 0.0, 0
     for path in files:

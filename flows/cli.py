@@ -405,16 +405,19 @@ def normalise(
 def parse(
     file: Annotated[Path, typer.Argument(help="A spend file (CSV, XLSX, XLS, ODS, ZIP, ...).")],
     council: Annotated[str | None, typer.Option("--council", help="Council code, e.g. BIR.")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the canonical rows here (Parquet).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the canonical rows here (Parquet; Arrow IPC when the name ends .arrow)."),
+    ] = None,
 ) -> None:
     """Parse one file to the canonical schema and print a JSON summary."""
-    from normalise.parsing.parse import parse_file, parse_to_parquet
+    from normalise.parsing.parse import parse_file, parse_to_files
 
     if not file.exists():
         raise UserError(f"{file} does not exist")
     code = council.upper() if council else None
     if out is not None:
-        summary = parse_to_parquet(file, out, council_code=code)
+        summary = parse_to_files(file, out, council_code=code)
     else:
         summary = parse_file(file, council_code=code).summary
     typer.echo(json.dumps(summary, indent=2, default=str))

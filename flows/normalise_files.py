@@ -33,21 +33,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from prefect import flow, get_run_logger
 
 from flows.cluster import Workers, stage_workers
 from flows.runs import RunRecord, append_run
-from normalise.parsing.overlap import merge_overlapping
-from normalise.parsing.parse import parse_to_parquet
+from normalise.parsing.batch import ParseJob, batches, lost_batch, parse_batch
+from normalise.parsing.rebuild import CouncilBuild, rebuild_councils, write_staged
 from normalise.parsing.version import PARSER_VERSION
-from normalise.schema import conform, empty_table
+from normalise.schema import empty_table
 from normalise.sources import CouncilSource, load_sources
-from normalise.store.atomic import flush_filesystem, fsync_dir, fsync_file, write_json
+from normalise.store.atomic import write_json
 from normalise.store.commit import Transaction
-from normalise.store.errors import is_transient
 from normalise.store.folder import open_folder
 from normalise.store.layout import PARTITIONED, Layout
 from normalise.store.manifest import ParseRecord, with_parse_results
@@ -56,17 +53,11 @@ from normalise.store.sync import local_original
 from normalise.store.work import (
     Build,
     Parse,
-    discard_outputs,
     load_build,
     load_parse,
-    new_outputs,
-    output_paths,
-    save_parse,
 )
 
 PARSED_OK = ("ok", "partial")
-#: Most files in one parse batch (a batch is one task: one hand-off, two disk flushes).
-BATCH = 50
 
 
 class ParsingIncomplete(RuntimeError):
@@ -105,19 +96,6 @@ class Selection:
         return self.reparse and (self.statuses is None or parse.status in self.statuses)
 
 
-@dataclass(frozen=True)
-class ParseJob:
-    """One stored original to parse for one council."""
-
-    council_code: str
-    sha256: str
-    raw_path: Path
-    url: str | None
-    dataset: str | None
-    columns: dict
-    encoding: str | None
-
-
 Parses = dict[tuple[str, str], Parse | None]
 
 
@@ -154,93 +132,10 @@ def pending_jobs(
     return list(jobs.values())
 
 
-def parse_batch(jobs: list[ParseJob], root: Path) -> list[dict]:
-    """Parse a batch of files into the work area (in a worker process or on a Dask worker).
-
-    Each file's outputs are written first, then the batch is flushed to disk once, then every
-    summary is written (each its file's commit point), then flushed once more: two flushes a
-    batch instead of two a file, and still no summary ever names outputs that are not whole.
-    Returns each file's status and summary, or ``retry`` with the reason when the machine (not
-    the file) failed.
-    """
-    layout = Layout(root)
-    written: list[tuple[ParseJob, str, dict]] = []
-    outcomes: list[dict] = []
-    for job in jobs:
-        token, spend = new_outputs(layout, job.council_code, job.sha256)
-        try:
-            summary = parse_to_parquet(
-                job.raw_path,
-                spend,
-                council_code=job.council_code,
-                source_url=job.url,
-                sha256=job.sha256,
-                dataset=job.dataset,
-                columns=job.columns or None,
-                encoding=job.encoding,
-            )
-        except Exception as exc:
-            outcomes.append(_retry(layout, job, token, exc))
-            continue
-        written.append((job, token, summary))
-    _flush(layout, [p for job, token, _ in written for p in _outputs(layout, job, token)])
-    for job, token, summary in written:
-        try:
-            parse = save_parse(layout, job.council_code, job.sha256, token, summary, PARSER_VERSION, durable=False)
-        except Exception as exc:
-            outcomes.append(_retry(layout, job, token, exc))
-            continue
-        outcomes.append(
-            {"council_code": job.council_code, "sha256": job.sha256, "status": parse.status, "summary": parse.summary}
-        )
-    _flush(layout, [layout.parsed(o["council_code"], o["sha256"], ".json") for o in outcomes if "summary" in o])
-    return outcomes
-
-
-def _retry(layout: Layout, job: ParseJob, token: str, exc: Exception) -> dict:
-    """Discard a parse the machine interrupted and say why; an error of the parser itself is raised."""
-    discard_outputs(layout, job.council_code, job.sha256, token)
-    if not is_transient(exc):
-        raise exc
-    reason = f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) and exc.filename else repr(exc)
-    return {"council_code": job.council_code, "sha256": job.sha256, "retry": reason}
-
-
-def _outputs(layout: Layout, job: ParseJob, token: str) -> list[Path]:
-    return [p for p in output_paths(layout, job.council_code, job.sha256, token).values() if p.exists()]
-
-
-def _flush(layout: Layout, written: list[Path]) -> None:
-    """Flush what a batch wrote to disk: the whole filesystem in one call where the system allows, else file by file."""
-    if not written or flush_filesystem(layout.work):
-        return
-    for path in written:
-        fsync_file(path)
-    for folder in {path.parent for path in written}:
-        fsync_dir(folder)
-
-
-def batches(jobs: list[ParseJob], workers: int) -> list[list[ParseJob]]:
-    """The jobs in batches, each council's files together, about eight batches per worker and at most ``BATCH`` files each.
-
-    >>> jobs = [ParseJob(c, str(i), Path(str(i)), None, None, {}, None) for i, c in enumerate("AAABBC")]
-    >>> [[j.sha256 for j in b] for b in batches(jobs, 1)]
-    [['0'], ['1'], ['2'], ['3'], ['4'], ['5']]
-    """
-    size = max(1, min(BATCH, len(jobs) // (8 * max(1, workers))))
-    ordered = sorted(jobs, key=lambda job: job.council_code)
-    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
-
-
 def parse_files(workers: Workers, jobs: list[ParseJob], root: Path, processes: int) -> list[dict]:
     """Parse the selected files in batches on the stage's workers (parsing is CPU-bound)."""
-    outcomes = workers.run(parse_batch, batches(jobs, processes), "parsing files", _lost_batch, root=root)
+    outcomes = workers.run(parse_batch, batches(jobs, processes), "parsing files", lost_batch, root=root)
     return [outcome for batch in outcomes for outcome in batch]
-
-
-def _lost_batch(jobs: list[ParseJob], exc: BaseException) -> list[dict]:
-    reason = "a parser process died (out of memory?)"
-    return [{"council_code": job.council_code, "sha256": job.sha256, "retry": reason} for job in jobs]
 
 
 def _preference_key(f: dict, parse: Parse) -> tuple:
@@ -281,43 +176,6 @@ def needs_rebuild(layout: Layout, council_code: str, parses: list[Parse], build:
     return has_rows and not any(layout.council_partition(t, council_code).is_dir() for t in PARTITIONED)
 
 
-@dataclass(frozen=True)
-class CouncilBuild:
-    """One council to rebuild from its parses (in preference order), into these staged paths of the stage's commit."""
-
-    council_code: str
-    parses: list[Parse]
-    partitions: dict[str, Path]  # table -> staged partition folder
-    rejects: Path
-
-
-def rebuild_council(build: CouncilBuild, root: Path) -> dict[str, list[int]]:
-    """Write one council's spend and contracts partitions and its rejects from its parses (in a worker process
-    or on a Dask worker); return rows kept (in spend or contracts) and rows in rejects per source sha256.
-
-    The files are written straight into the commit's staging folder, which the commit flushes as a whole.
-    """
-    layout = Layout(root)
-    parts: dict[str, list[pa.Table]] = {"spend": [], "contracts": [], "rejects": []}
-    for parse in build.parses:
-        for table, path in parse.outputs(layout).items():
-            parts[table].append(_read_parse(path, table))
-    spend, duplicates = merge_overlapping(_concat(parts["spend"], "spend"))
-    # the latest register first: a contract listed every quarter is kept as last published
-    contracts, repeated = merge_overlapping(_concat(parts["contracts"][::-1], "contracts"), "contracts")
-    rejects = pa.concat_tables([*parts["rejects"], duplicates, repeated])
-    _write_partitions(build.partitions["spend"], spend, "payment_date")
-    _write_partitions(build.partitions["contracts"], contracts, "start_date")
-    _write_staged(rejects, build.rejects, "rejects")
-    kept = pa.concat_tables([spend.select(["source_sha256"]), contracts.select(["source_sha256"])])
-    return _counts_by_source(kept, rejects)
-
-
-def rebuild_councils(builds: list[CouncilBuild], root: Path) -> list[dict[str, list[int]]]:
-    """Rebuild a group of councils in turn (one task: one hand-off for several councils)."""
-    return [rebuild_council(build, root) for build in builds]
-
-
 def in_groups(items: list, workers: int, per_worker: int = 8) -> list[list]:
     """``items`` in about ``per_worker`` groups per worker, in order (fewer hand-offs, still balanced).
 
@@ -328,42 +186,6 @@ def in_groups(items: list, workers: int, per_worker: int = 8) -> list[list]:
     """
     size = max(1, -(-len(items) // (per_worker * max(1, workers))))
     return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-def _read_parse(path: Path, table: str) -> pa.Table:
-    """One parse output (a small file: read in this thread, without the dataset machinery)."""
-    return conform(pq.ParquetFile(path).read(use_threads=False), table)
-
-
-def _write_staged(rows: pa.Table, path: Path, table: str) -> None:
-    """Write a file of the commit's staging folder (private to this stage and flushed by its commit: no temporary name)."""
-    pq.write_table(conform(rows, table), path, compression="zstd")
-
-
-def _concat(tables: list[pa.Table], table: str) -> pa.Table:
-    return pa.concat_tables(tables) if tables else empty_table(table)
-
-
-def _write_partitions(partition: Path, rows: pa.Table, date_column: str) -> None:
-    """One file per year of ``date_column`` in a council's (staged) partition folder; undated rows under year=unknown."""
-    years = pc.year(rows.column(date_column)) if len(rows) else pa.array([], pa.int64())
-    for year in pc.unique(years).to_pylist():
-        mask = pc.is_null(years) if year is None else pc.equal(years, year)
-        part = rows.filter(mask).sort_by([(date_column, "ascending"), ("row_id", "ascending")])
-        target = Layout.partition_file(partition, year)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(part, target, compression="zstd")
-
-
-def _counts_by_source(kept: pa.Table, rejects: pa.Table) -> dict[str, list[int]]:
-    counts: dict[str, list[int]] = {}
-    for index, table in enumerate((kept, rejects)):
-        if len(table) == 0:
-            continue
-        grouped = table.group_by("source_sha256").aggregate([("source_sha256", "count")])
-        for sha, n in zip(grouped["source_sha256"].to_pylist(), grouped["source_sha256_count"].to_pylist()):
-            counts.setdefault(sha, [0, 0])[index] = n
-    return counts
 
 
 def parse_results(by_council: dict[str, list[Parse]], builds: dict[str, Build]) -> dict[tuple[str, str], ParseRecord]:
@@ -474,7 +296,7 @@ def normalise_folder(
             gather_rejects(layout, tx, sorted(by_council))
         recorded = with_parse_results(files, parse_results(by_council, builds))
         if not recorded.equals(files):
-            _write_staged(recorded, tx.file(layout.manifest), "files")
+            write_staged(recorded, tx.file(layout.manifest), "files")
         record.files_new = len(jobs) - len(retry)
         record.files_failed = sum(1 for o in outcomes if "status" in o and o["status"] not in PARSED_OK)
         append_run(layout.root, record, tx)

@@ -463,12 +463,15 @@ def conform(data: pa.Table, table: str) -> pa.Table:
     Extra columns are an error: every published column is declared above.
     """
     schema = arrow_schema(table)
-    extra = set(data.column_names) - set(schema.names)
+    if data.schema.equals(schema):
+        return data
+    names = set(data.column_names)
+    extra = names - set(schema.names)
     if extra:
         raise ValueError(f"columns not in the {table} schema: {sorted(extra)}")
     arrays = []
     for f in schema:
-        if f.name in data.column_names:
+        if f.name in names:
             column = data.column(f.name)
             arrays.append(column if column.type == f.type else column.cast(f.type))
         else:

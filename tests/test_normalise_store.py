@@ -7,6 +7,7 @@ Each test starts from a folder as a crawl leaves it: originals in ``raw/`` and t
 from __future__ import annotations
 
 import errno
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -15,7 +16,10 @@ import pyarrow.parquet as pq
 import pytest
 
 import flows.normalise_files as normalise_files
+import normalise.parsing.batch as batch
+import normalise.parsing.rebuild as rebuild
 from flows.normalise_files import normalise_flow
+from normalise.parsing.parse import read_output
 from normalise.schema import arrow_schema
 from normalise.store.layout import Layout
 from normalise.store.raw import put_bytes
@@ -84,7 +88,7 @@ def test_a_stage_that_dies_before_its_commit_records_nothing_and_the_next_run_fi
     def dies(build, root):
         raise RuntimeError("killed while rebuilding")
 
-    monkeypatch.setattr(normalise_files, "rebuild_council", dies)
+    monkeypatch.setattr(rebuild, "rebuild_council", dies)
     with pytest.raises(RuntimeError):
         normalise_flow(out, workers=1)
     assert all(row["parse_status"] is None for row in manifest(out).values())  # nothing claimed
@@ -97,7 +101,7 @@ def test_a_stage_that_dies_before_its_commit_records_nothing_and_the_next_run_fi
 
 
 def test_a_transient_failure_leaves_the_file_to_be_parsed_again(out, monkeypatch):
-    real = normalise_files.parse_to_parquet
+    real = batch.parse_to_files
     victim = f"{manifest(out)['http://127.0.0.1:9/MAN/spend-2025-02.csv']['sha256']}"
 
     def disk_full_for_one(path, out_path, **kwargs):
@@ -105,7 +109,7 @@ def test_a_transient_failure_leaves_the_file_to_be_parsed_again(out, monkeypatch
             raise OSError(errno.ENOSPC, "No space left on device", str(out_path))
         return real(path, out_path, **kwargs)
 
-    monkeypatch.setattr(normalise_files, "parse_to_parquet", disk_full_for_one)
+    monkeypatch.setattr(batch, "parse_to_files", disk_full_for_one)
     with pytest.raises(normalise_files.ParsingIncomplete) as incomplete:
         normalise_flow(out, workers=1)
     assert "1 files could not be parsed now" in str(incomplete.value) and "No space left" in str(incomplete.value)
@@ -121,7 +125,7 @@ def test_a_transient_failure_leaves_the_file_to_be_parsed_again(out, monkeypatch
 
 
 def test_reparse_of_failed_files_recovers_them(out, monkeypatch):
-    real = normalise_files.parse_to_parquet
+    real = batch.parse_to_files
 
     def broken_parser(path, out_path, **kwargs):
         summary = real(path, out_path, **kwargs)
@@ -129,7 +133,7 @@ def test_reparse_of_failed_files_recovers_them(out, monkeypatch):
             summary.update(status="failed", error="a parser bug since fixed")
         return summary
 
-    monkeypatch.setattr(normalise_files, "parse_to_parquet", broken_parser)
+    monkeypatch.setattr(batch, "parse_to_files", broken_parser)
     normalise_flow(out, workers=1)
     assert {r["parse_status"] for r in manifest(out).values() if r["council_code"] == "BIR"} == {"failed"}
     monkeypatch.undo()
@@ -141,26 +145,34 @@ def test_reparse_of_failed_files_recovers_them(out, monkeypatch):
     assert partition_inodes(out)["MAN"] == before["MAN"]  # untouched council not rebuilt
 
 
+def new_parser_version(monkeypatch) -> None:
+    """The parser's version raised where files are chosen for parsing and where parses are saved."""
+    version = normalise_files.PARSER_VERSION + 1
+    for module in (normalise_files, batch):
+        monkeypatch.setattr(module, "PARSER_VERSION", version)
+
+
 def test_a_new_parser_version_rereads_everything_and_rebuilds_only_councils_whose_output_changed(out, monkeypatch):
     normalise_flow(out, workers=1)
     assert {r["parser_version"] for r in manifest(out).values()} == {normalise_files.PARSER_VERSION}
     before = partition_inodes(out)
-    monkeypatch.setattr(normalise_files, "PARSER_VERSION", normalise_files.PARSER_VERSION + 1)
+    new_parser_version(monkeypatch)
     assert normalise_flow(out, workers=1).files_new == 6
     assert {r["parser_version"] for r in manifest(out).values()} == {normalise_files.PARSER_VERSION}
     assert partition_inodes(out) == before  # same output: nothing rebuilt
 
-    real = normalise_files.parse_to_parquet
+    real = batch.parse_to_files
 
     def drops_a_row_in_man(path, out_path, **kwargs):  # a parser change that matters for one council
         summary = real(path, out_path, **kwargs)
         if kwargs["council_code"] == "MAN":
-            table = pq.read_table(out_path)
-            pq.write_table(table.slice(1), out_path)
+            table = read_output(out_path, "spend").slice(1)
+            with pa.ipc.new_file(str(out_path), table.schema) as writer:
+                writer.write_table(table)
         return summary
 
-    monkeypatch.setattr(normalise_files, "PARSER_VERSION", normalise_files.PARSER_VERSION + 1)
-    monkeypatch.setattr(normalise_files, "parse_to_parquet", drops_a_row_in_man)
+    new_parser_version(monkeypatch)
+    monkeypatch.setattr(batch, "parse_to_files", drops_a_row_in_man)
     normalise_flow(out, workers=1)
     after = partition_inodes(out)
     assert after["BIR"] == before["BIR"] and after["MAN"] != before["MAN"]
@@ -175,6 +187,25 @@ def test_a_truncated_parse_summary_is_parsed_again_not_an_error(out):
     before = partition_inodes(out)
     assert normalise_flow(out, workers=1).files_new == 1
     assert partition_inodes(out) == before and spend_rows(out) == {"BIR": 15, "MAN": 15}
+
+
+def test_parses_written_as_parquet_before_the_work_area_used_arrow_are_still_read(out):
+    """A work area from an earlier version (Parquet outputs, no ``output_suffix``) needs no re-parse and no rebuild."""
+    normalise_flow(out, workers=1)
+    layout = Layout(out)
+    for summary_path in layout.parsed("BIR", "x", "").parent.glob("*.json"):
+        parse = load_parse(layout, "BIR", summary_path.stem)
+        for table, arrow in parse.outputs(layout).items():
+            pq.write_table(read_output(arrow, table), arrow.with_suffix(".parquet"))
+            arrow.unlink()
+        summary_path.write_text(json.dumps({k: v for k, v in parse.summary.items() if k != "output_suffix"}))
+    before = partition_inodes(out)
+    assert normalise_flow(out, workers=1).files_new == 0
+    assert partition_inodes(out) == before and spend_rows(out) == {"BIR": 15, "MAN": 15}
+    assert normalise_flow(out, workers=1, reparse=True, councils=["BIR"]).files_new == 3
+    left = {p.suffix for p in layout.parsed("BIR", "x", "").parent.iterdir()}
+    assert left == {".json", ".arrow"}  # the re-parse replaced the Parquet outputs
+    assert spend_rows(out) == {"BIR": 15, "MAN": 15}
 
 
 def test_council_option_limits_the_reparse(out):
@@ -193,7 +224,7 @@ def test_a_batch_commits_each_parse_it_finished_and_leaves_the_one_the_machine_f
         for j in normalise_files.pending_jobs(layout, rows, {}, {}, normalise_files.Selection())
         if j.council_code == "BIR"
     ]
-    real = normalise_files.parse_to_parquet
+    real = batch.parse_to_files
 
     def disk_full_for_the_second(path, out_path, **kwargs):
         if kwargs["sha256"] == jobs[1].sha256:
@@ -201,8 +232,8 @@ def test_a_batch_commits_each_parse_it_finished_and_leaves_the_one_the_machine_f
             raise OSError(errno.ENOSPC, "No space left on device", str(out_path))
         return real(path, out_path, **kwargs)
 
-    monkeypatch.setattr(normalise_files, "parse_to_parquet", disk_full_for_the_second)
-    outcomes = {o["sha256"]: o for o in normalise_files.parse_batch(jobs, out)}
+    monkeypatch.setattr(batch, "parse_to_files", disk_full_for_the_second)
+    outcomes = {o["sha256"]: o for o in batch.parse_batch(jobs, out)}
     first, second, third = (outcomes[j.sha256] for j in jobs)
     assert "No space left" in second["retry"] and "summary" not in second
     assert load_parse(layout, "BIR", jobs[1].sha256) is None

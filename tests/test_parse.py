@@ -17,7 +17,7 @@ import pytest
 from normalise import schema
 from normalise.parsing import tables
 from normalise.parsing.overlap import merge_overlapping
-from normalise.parsing.parse import iter_parse, parse_file, parse_to_parquet, rejects_path
+from normalise.parsing.parse import iter_parse, parse_file, parse_to_files, read_output, rejects_path
 from normalise.parsing.rowid import identity, row_id
 
 GUIDANCE_CSV = (
@@ -257,17 +257,34 @@ def test_streaming_in_small_chunks_gives_the_same_rows(tmp_path: Path, monkeypat
     assert [r for spend, _ in batches for r in spend.column("source_row").to_pylist()] == list(range(3, 3006))
 
 
-def test_parse_to_parquet_writes_spend_and_rejects(tmp_path: Path) -> None:
+def test_parse_to_files_writes_spend_and_rejects(tmp_path: Path) -> None:
     source = write(tmp_path / "spend.csv", GUIDANCE_CSV + ",,,,,,,,,,,\r\n,,,,,,,,,,,\r\nTotal,,,,,2284.50,,,,,,\r\n")
     out = tmp_path / "out" / "spend.parquet"
-    summary = parse_to_parquet(source, out)
+    summary = parse_to_files(source, out)
     assert summary["rows"] == 4 and summary["rejected"] == {"footer_total": 1}
     spend, rejects = pq.read_table(out), pq.read_table(rejects_path(out))
     assert spend.schema == schema.arrow_schema("spend") and spend.num_rows == 4
     assert rejects.column("reason").to_pylist() == ["footer_total"]
-    failed = parse_to_parquet(write(tmp_path / "x.pdf", b"%PDF-1.4"), tmp_path / "out" / "x.parquet")
+    failed = parse_to_files(write(tmp_path / "x.pdf", b"%PDF-1.4"), tmp_path / "out" / "x.parquet")
     assert failed["status"] == "not_machine_readable"
     assert pq.read_table(tmp_path / "out" / "x.parquet").num_rows == 0
+
+
+def test_parse_to_files_writes_arrow_for_the_work_area_in_place(tmp_path: Path) -> None:
+    """``.arrow`` gives Arrow IPC files that read back as the same rows as Parquet; ``fresh`` writes no temporaries."""
+    source = write(tmp_path / "spend.csv", GUIDANCE_CSV + "Total,,,,,2284.50,,,,,,\r\n")
+    parquet = parse_to_files(source, tmp_path / "p" / "spend.parquet")
+    arrow = parse_to_files(source, tmp_path / "a" / "spend.arrow", fresh=True)
+    assert arrow == parquet
+    for table, read in (("spend", lambda p: p), ("rejects", rejects_path)):
+        assert read_output(read(tmp_path / "a" / "spend.arrow"), table).equals(
+            read_output(read(tmp_path / "p" / "spend.parquet"), table)
+        )
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["spend.arrow", "spend.rejects.arrow"]
+    failed = parse_to_files(write(tmp_path / "x.pdf", b"%PDF-1.4"), tmp_path / "a" / "x.arrow", fresh=True)
+    assert failed["status"] == "not_machine_readable"
+    assert read_output(tmp_path / "a" / "x.arrow", "spend").num_rows == 0
+    assert not (tmp_path / "a" / "x.rejects.arrow").exists()
 
 
 def test_same_transaction_in_month_and_year_files_is_kept_once(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 
 from normalise.parsing import tables
-from normalise.parsing.parse import parse_file, parse_to_parquet
+from normalise.parsing.parse import parse_file, parse_to_files
 
 
 def write(path: Path, text: str, encoding: str = "utf-8", newline: str = "\n") -> Path:
@@ -405,10 +405,10 @@ def test_a_contracts_register_is_written_beside_an_empty_spend_file(tmp_path: Pa
     from normalise.parsing.parse import contracts_path
 
     out = tmp_path / "out" / "register.parquet"
-    summary = parse_to_parquet(write(tmp_path / "register.csv", CONTRACTS), out, council_code="BIR")
+    summary = parse_to_files(write(tmp_path / "register.csv", CONTRACTS), out, council_code="BIR")
     assert summary["table"] == "contracts"
     assert pq.read_table(out).num_rows == 0 and pq.read_table(contracts_path(out)).num_rows == 3
-    spend = parse_to_parquet(write(tmp_path / "spend.csv", "Date,Supplier,Amount\n01/03/2025,A,1\n"), out)
+    spend = parse_to_files(write(tmp_path / "spend.csv", "Date,Supplier,Amount\n01/03/2025,A,1\n"), out)
     assert spend["table"] == "spend" and not contracts_path(out).exists()
 
 

@@ -662,9 +662,9 @@ def test_a_zip_of_a_real_file_reads_like_the_file(tmp_path: Path, results: dict)
 def test_parquet_output_of_real_files_reads_back(tmp_path: Path, name: str) -> None:
     import pyarrow.parquet as pq
 
-    from normalise.parsing.parse import parse_to_parquet
+    from normalise.parsing.parse import parse_to_files
 
-    summary = parse_to_parquet(SHARED / name, tmp_path / "out.parquet")
+    summary = parse_to_files(SHARED / name, tmp_path / "out.parquet")
     table = pq.read_table(tmp_path / "out.parquet")
     assert summary["status"] in ("ok", "partial") and table.num_rows == EXPECTED[name][0]
     assert table.schema == schema.arrow_schema("spend")

@@ -10,6 +10,6 @@ row issues), ``contracts`` (contracts registers), ``council_inference``, ``rowid
 and ``overlap`` (a row published in two files kept once).
 """
 
-from normalise.parsing.parse import ParseResult, iter_parse, parse_file, parse_to_parquet
+from normalise.parsing.parse import ParseResult, iter_parse, parse_file, parse_to_files
 
-__all__ = ["ParseResult", "iter_parse", "parse_file", "parse_to_parquet"]
+__all__ = ["ParseResult", "iter_parse", "parse_file", "parse_to_files"]

@@ -11,6 +11,7 @@ win over everything.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -67,7 +68,7 @@ class Profile:
 
 
 def profile(values: Sequence[str]) -> Profile:
-    """Profile a column's sample values (a few hundred strings: plain Python, dates parsed once per distinct value).
+    """Profile a column's sample values (a few hundred strings: each distinct value judged once, see :func:`_judge`).
 
     >>> p = profile(["01/02/2020", "13/02/2020", "", "n/a", "VARIOUS"])
     >>> (p.filled, round(p.dates, 2), p.money)
@@ -75,38 +76,97 @@ def profile(values: Sequence[str]) -> Profile:
     >>> profile(["1,200.00", "£5", "-3.5", "(12.00)", "Acme"]).money
     0.8
     """
-    filled = [t for v in values if v and (t := v.strip()) and not NOT_APPLICABLE.match(t)]
-    n = len(filled)
+    counts: dict[str, int] = {}  # stripped value -> rows
+    by_traits: Counter[tuple[bool, ...]] = Counter()
+    dated: list[str] = []
+    for raw, count in Counter(values).items():
+        judged = _judge(raw)
+        if judged is None:
+            continue
+        value, traits = judged
+        if value not in counts:
+            counts[value] = 0
+            if traits[_DATE_LIKE_TRAIT]:
+                dated.append(value)
+        counts[value] += count
+        by_traits[traits] += count
+    n = sum(counts.values())
     if not n:
         return Profile(0)
-    counts: dict[str, int] = {}
-    for value in filled:
-        counts[value] = counts.get(value, 0) + 1
+    share = [sum(count for traits, count in by_traits.items() if traits[i]) / n for i in range(len(_TRAITS))]
     dates = serials = 0
-    dated = [v for v in counts if _DATE_LIKE.search(v)]
     if len(dated) * 10 >= len(counts) * 3:  # parse only where at least 30% of values look like dates
         for value in dated[:60]:
-            if parse_date(value) is not None:
-                if value.replace(".", "", 1).isdigit():
-                    serials += counts[value]
-                else:
-                    dates += counts[value]
-
-    def share(pattern: re.Pattern[str]) -> float:
-        return sum(c for v, c in counts.items() if pattern.search(v)) / n
-
+            kind = _date_kind(value)
+            if kind == "serial":
+                serials += counts[value]
+            elif kind == "date":
+                dates += counts[value]
+    money, decimals, long_integers, letters, _, flags, spaced = share
     return Profile(
         filled=n,
-        money=share(_MONEY),
-        decimals=share(_DECIMALS),
-        long_integers=share(_LONG_INTEGER),
+        money=money,
+        decimals=decimals,
+        long_integers=long_integers,
         dates=dates / n,
         serials=serials / n,
-        letters=share(_LETTERS),
+        letters=letters,
         distinct=len(counts) / n,
-        flags=sum(c for v, c in counts.items() if v.lower() in _FLAGS) / n,
-        spaced=sum(c for v, c in counts.items() if " " in v) / n,
+        flags=flags,
+        spaced=spaced,
     )
+
+
+#: What :func:`_judge` notes of each value, in this order (the Profile shares they feed).
+_TRAITS = ("money", "decimals", "long_integers", "letters", "date_like", "flags", "spaced")
+_DATE_LIKE_TRAIT = _TRAITS.index("date_like")
+#: Cells judged so far in this process (a publisher's files repeat their values); cleared when full.
+_JUDGED: dict[str, tuple[str, tuple[bool, ...]] | None] = {}
+_DATES_JUDGED: dict[str, str | None] = {}
+JUDGED_LIMIT = 200_000
+
+
+def _judge(cell: str) -> tuple[str, tuple[bool, ...]] | None:
+    """A cell's value (stripped) and its :data:`_TRAITS`; None for a blank or 'n/a' cell. Remembered.
+
+    >>> _judge(" £5 ")[0], _judge(" £5 ")[1][:4], _judge("N/A")
+    ('£5', (True, True, False, False), None)
+    """
+    if cell in _JUDGED:
+        return _JUDGED[cell]
+    if len(_JUDGED) >= JUDGED_LIMIT:
+        _JUDGED.clear()
+    value = cell.strip() if cell else ""
+    judged = None
+    if value and not NOT_APPLICABLE.match(value):
+        traits = (
+            _MONEY.search(value) is not None,
+            _DECIMALS.search(value) is not None,
+            _LONG_INTEGER.search(value) is not None,
+            _LETTERS.search(value) is not None,
+            _DATE_LIKE.search(value) is not None,
+            value.lower() in _FLAGS,
+            " " in value,  # several words ('O2 (UK) LTD'): names, not codes
+        )
+        judged = (value, traits)
+    _JUDGED[cell] = judged
+    return judged
+
+
+def _date_kind(value: str) -> str | None:
+    """'date', 'serial' (an Excel day number) or None for a value that looks like a date; remembered.
+
+    >>> _date_kind("01/02/2020"), _date_kind("45000"), _date_kind("VARIOUS")
+    ('date', 'serial', None)
+    """
+    if value not in _DATES_JUDGED:
+        if len(_DATES_JUDGED) >= JUDGED_LIMIT:
+            _DATES_JUDGED.clear()
+        kind = None
+        if parse_date(value) is not None:
+            kind = "serial" if value.replace(".", "", 1).isdigit() else "date"
+        _DATES_JUDGED[value] = kind
+    return _DATES_JUDGED[value]
 
 
 def fit(kind: str, p: Profile, named: bool = True) -> float:

@@ -3,8 +3,8 @@
 ``iter_parse`` is the engine: it sniffs the format, finds each grid's header,
 maps columns from headers and values, follows header rows further down, and
 turns every batch of rows into a table and a rejects table with pyarrow
-compute. ``parse_file`` collects the batches in memory; ``parse_to_parquet``
-writes them to Parquet as they come, so memory stays flat. Nothing here raises
+compute. ``parse_file`` collects the batches in memory; ``parse_to_files``
+writes them to Parquet (or Arrow IPC) as they come, so memory stays flat. Nothing here raises
 for a bad file: the summary's status and error say why.
 """
 
@@ -144,7 +144,6 @@ class ParseRun:
         self._tally = _Tally()
         self._counter = OccurrenceCounter()
         self._batches: Iterator[tuple[pa.Table, pa.Table]] | None = None
-        self._suppliers: dict[str | None, tuple[str | None, str]] = {}
 
     def __iter__(self) -> ParseRun:
         return self
@@ -320,16 +319,14 @@ class ParseRun:
         n = table.num_rows
         supplier = table.column("supplier_name").combine_chunks() if n else pa.array([], pa.string())
         encoded = pc.dictionary_encode(supplier)
-        facts = [self._supplier_facts(name) for name in encoded.dictionary.to_pylist()]
-        keys = pc.take(pa.array([f[0] for f in facts], pa.string()), encoded.indices)
-        folded = pc.take(pa.array([f[1] for f in facts], pa.string()), encoded.indices)
+        keys, folded, redacted = (pc.take(facts, encoded.indices) for facts in supplier_facts(encoded.dictionary))
         council = councils().get(self.council_code or "UNKNOWN")
         extra = {
             "row_id": row_ids(self._identities(sheet, table, folded), self._counter),
             "council_code": _repeat(self.council_code, n),
             "gss_code": _repeat(council.gss_code if council else None, n),
             "supplier_key": keys,
-            "redacted": pc.fill_null(pc.take(redacted_mask(encoded.dictionary), encoded.indices), False),
+            "redacted": pc.fill_null(redacted, False),
             "source_sha256": _repeat(self.sha256, n),
             "source_url": _repeat(self.source_url, n),
             "source_sheet": _repeat(sheet.name, n),
@@ -365,15 +362,6 @@ class ParseRun:
             folded,
             table.column("value").combine_chunks(),
         )
-
-    def _supplier_facts(self, name: str | None) -> tuple[str | None, str]:
-        """(supplier_key, identity name) of a published name, cached across batches (bounded)."""
-        facts = self._suppliers.get(name)
-        if facts is None:
-            if len(self._suppliers) > SUPPLIER_CACHE:
-                self._suppliers.clear()
-            facts = self._suppliers[name] = (supplier_key(name), identity_name(name))
-        return facts
 
     def _count(self, sheet: Sheet, table: pa.Table) -> None:
         tally = self._tally
@@ -476,58 +464,99 @@ def parse_file(path: Path, **kwargs: object) -> ParseResult:
 
 
 def rejects_path(out_path: Path) -> Path:
-    """Where ``parse_to_parquet`` writes the rejects beside the spend file.
+    """Where ``parse_to_files`` writes the rejects beside the spend file, in the same format.
 
-    >>> rejects_path(Path("out/a.parquet")).as_posix()
-    'out/a.rejects.parquet'
+    >>> rejects_path(Path("out/a.parquet")).as_posix(), rejects_path(Path("out/a.arrow")).as_posix()
+    ('out/a.rejects.parquet', 'out/a.rejects.arrow')
     """
-    out_path = Path(out_path)
-    return out_path.with_name(out_path.name.removesuffix(".parquet") + ".rejects.parquet")
+    return _beside(Path(out_path), "rejects")
 
 
 def contracts_path(out_path: Path) -> Path:
-    """Where ``parse_to_parquet`` writes the rows of a contracts register beside the (empty) spend file.
+    """Where ``parse_to_files`` writes the rows of a contracts register beside the (empty) spend file.
 
     >>> contracts_path(Path("out/a.parquet")).as_posix()
     'out/a.contracts.parquet'
     """
-    out_path = Path(out_path)
-    return out_path.with_name(out_path.name.removesuffix(".parquet") + ".contracts.parquet")
+    return _beside(Path(out_path), "contracts")
 
 
-def parse_to_parquet(path: Path, out_path: Path, **kwargs: object) -> dict:
+def _beside(out_path: Path, table: str) -> Path:
+    return out_path.with_name(f"{out_path.stem}.{table}{out_path.suffix}")
+
+
+class _TableWriter:
+    """Batches of one table into a file: Parquet (to publish or hand to a user), or an Arrow IPC file (the work
+    area's private copy: several times cheaper to write and to read back than Parquet).
+
+    ``arrow`` is None for Parquet, else whether to compress (LZ4): worth it for a large source file, whose
+    rows dominate the work area's size, not for the many small ones, where it would cost more time than it saves room.
+    """
+
+    def __init__(self, path: Path, table: str, arrow: bool | None) -> None:
+        self._schema = schema.arrow_schema(table)
+        self._writer: pq.ParquetWriter | pa.ipc.RecordBatchFileWriter
+        if arrow is not None:
+            options = pa.ipc.IpcWriteOptions(compression="lz4" if arrow else None)
+            self._writer = pa.ipc.new_file(str(path), self._schema, options=options)
+        else:
+            dictionary = _REPETITIVE if table == "spend" else True
+            self._writer = pq.ParquetWriter(path, self._schema, compression="zstd", use_dictionary=dictionary)
+
+    def write(self, rows: pa.Table) -> None:
+        self._writer.write_table(rows)
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+def read_output(path: Path, table: str) -> pa.Table:
+    """One file ``parse_to_files`` wrote (Parquet or Arrow IPC, by its suffix), conformed to ``table``."""
+    if Path(path).suffix == ".arrow":
+        with pa.OSFile(str(path)) as source:  # read into memory, not mapped: the table outlives any change to the file
+            rows = pa.ipc.open_file(source).read_all()
+    else:
+        rows = pq.ParquetFile(path).read(use_threads=False)
+    return schema.conform(rows, table)
+
+
+def parse_to_files(path: Path, out_path: Path, *, fresh: bool = False, **kwargs: object) -> dict:
     """Stream one file's rows into ``out_path`` (spend, always written) or beside it (contracts), its rejects beside
-    it when there are any (see :func:`rejects_path`, :func:`contracts_path`); return the summary."""
+    it when there are any (see :func:`rejects_path`, :func:`contracts_path`); return the summary.
+
+    ``out_path`` ending ``.arrow`` writes Arrow IPC files (see :class:`_TableWriter`), anything else Parquet.
+    Each file is written under a temporary name and renamed into place, and an old file of a table not
+    written this time is removed; ``fresh`` says the paths are new names nobody reads until told (the
+    store's work area, whose commit point is the parse summary), so they are written in place.
+    """
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     run = iter_parse(path, **kwargs)
+    large = Path(path).stat().st_size >= HEAD_BYTES
+    arrow = large if out_path.suffix == ".arrow" else None
     targets = {"spend": out_path, "contracts": contracts_path(out_path), "rejects": rejects_path(out_path)}
-    temporary = {name: p.with_suffix(".partial") for name, p in targets.items()}
-    writers: dict[str, pq.ParquetWriter] = {}
+    temporary = targets if fresh else {name: p.with_suffix(".partial") for name, p in targets.items()}
+    writers: dict[str, _TableWriter] = {}
 
-    def writer(name: str) -> pq.ParquetWriter:
+    def writer(name: str) -> _TableWriter:
         if name not in writers:
-            dictionary = _REPETITIVE if name == "spend" else True
-            writers[name] = pq.ParquetWriter(
-                temporary[name], schema.arrow_schema(name), compression="zstd", use_dictionary=dictionary
-            )
+            writers[name] = _TableWriter(temporary[name], name, arrow)
         return writers[name]
 
-    def write(table_name: str, rows: pa.Table, rejects: pa.Table) -> None:
+    def write_batch(table_name: str, rows: pa.Table, rejects: pa.Table) -> None:
         if rows.num_rows:
-            writer(table_name).write_table(rows)
+            writer(table_name).write(rows)
         if rejects.num_rows:
-            writer("rejects").write_table(rejects)
+            writer("rejects").write(rejects)
 
     # A large file's batches are written (without the GIL) while the next is parsed; a small one's in turn.
-    threads = 1 if Path(path).stat().st_size >= HEAD_BYTES else 0
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet") if threads else _Inline() as pool:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="writer") if large else _Inline() as pool:
         pending: Future | None = None
         try:
             for rows, rejects in run:
                 if pending is not None:
                     pending.result()
-                pending = pool.submit(write, run.table or "spend", rows, rejects)
+                pending = pool.submit(write_batch, run.table or "spend", rows, rejects)
             if pending is not None:
                 pending.result()
         except (OSError, pa.ArrowException) as exc:
@@ -542,16 +571,47 @@ def parse_to_parquet(path: Path, out_path: Path, **kwargs: object) -> dict:
     kept |= {"rejects"} if "rejects" in writers and not failed else set()
     for name in ("spend", "rejects", "contracts"):
         if name not in kept:  # nothing of it (no register, nothing rejected): no file, not even an old one
-            temporary[name].unlink(missing_ok=True)
-            targets[name].unlink(missing_ok=True)
+            if name in writers or not fresh:
+                temporary[name].unlink(missing_ok=True)
+                targets[name].unlink(missing_ok=True)
             continue
         if failed or name not in writers:
-            pq.write_table(schema.empty_table(name), temporary[name])
-        temporary[name].replace(targets[name])
+            empty = _TableWriter(temporary[name], name, arrow)
+            empty.close()
+        if not fresh:
+            temporary[name].replace(targets[name])
     return run.summary
 
 
 # ------------------------------------------------------------------ helpers
+
+
+#: (supplier_key, identity name, redacted) of each published name met in this process: a council's
+#: suppliers recur in every one of its files. Cleared when full.
+_SUPPLIERS: dict[str, tuple[str | None, str, bool]] = {}
+
+
+def supplier_facts(names: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Supplier keys, identity names and redaction flags of distinct published names, each name worked out once.
+
+    >>> keys, folded, redacted = supplier_facts(pa.array(["The Acme Ltd", "REDACTED"]))
+    >>> keys.to_pylist(), folded.to_pylist(), redacted.to_pylist()
+    (['acme', 'redacted'], ['the acme ltd', 'redacted'], [False, True])
+    """
+    listed = names.to_pylist()
+    new = [name for name in dict.fromkeys(listed) if name not in _SUPPLIERS]
+    if new:
+        if len(_SUPPLIERS) + len(new) > SUPPLIER_CACHE:
+            _SUPPLIERS.clear()
+        flags = redacted_mask(pa.array(new, pa.string())).to_pylist()
+        for name, flag in zip(new, flags):
+            _SUPPLIERS[name] = (supplier_key(name), identity_name(name), flag)
+    facts = [_SUPPLIERS[name] for name in listed]
+    return (
+        pa.array([f[0] for f in facts], pa.string()),
+        pa.array([f[1] for f in facts], pa.string()),
+        pa.array([f[2] for f in facts], pa.bool_()),
+    )
 
 
 def _repeat(value: str | None, n: int) -> pa.Array:

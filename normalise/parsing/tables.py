@@ -100,10 +100,10 @@ class Grid:
 
 
 def open_grids(path: Path, fmt: str | None = None, encoding: str | None = None) -> Iterator[Grid]:
-    """Every grid in a file, from its bytes (the name is never trusted)."""
-    with open(path, "rb") as fh:
-        head = fh.read(8192)
-    fmt = fmt or sniff_format(head)
+    """Every grid in a file, from its bytes (the name is never trusted); ``fmt`` when it is already sniffed."""
+    if fmt is None:
+        with open(path, "rb") as fh:
+            fmt = sniff_format(fh.read(8192))
     try:
         yield from _grids(lambda: open(path, "rb"), fmt, encoding, label=None, path=path)  # noqa: SIM115
     except TooLarge as exc:
@@ -361,6 +361,8 @@ def _fit_rows(rows: list[list[str]], ncols: int) -> tuple[list[pa.Array], pa.Arr
     >>> [c.to_pylist() for c in columns], overflow.to_pylist()
     ([['a', 'd', 'e'], ['b', '', 'f']], ['["c"]', None, None])
     """
+    if all(len(row) == ncols for row in rows):  # the common case: every row as wide as the header
+        return [pa.array(col, pa.string()) for col in zip(*rows)] if rows else [pa.array([], pa.string())] * ncols, None
     fitted, overflow = [], []
     for row in rows:
         extra = row[ncols:]

@@ -235,7 +235,7 @@ class Layout:
         return self.work / "lock"
 
     def parsed(self, council_code: str, stem: str, suffix: str) -> Path:
-        """A file's parse: ``<sha256>.json`` summary, ``<sha256>-<token>.parquet`` rows and ``.rejects.parquet``."""
+        """A file's parse: ``<sha256>.json`` summary, ``<sha256>-<token>.arrow`` rows and ``.rejects.arrow``."""
         return self.work / "parsed" / council_code / f"{stem}{suffix}"
 
     def build_record(self, council_code: str) -> Path:

@@ -1,11 +1,13 @@
 """The normaliser's work area: each file's parse, and what each council was last built from.
 
 ``_work/parsed/<COUNCIL>/<sha256>.json`` is a file's parse summary and its commit point: it is
-written (atomically) after the rows it names — ``<sha256>-<token>.parquet`` (spend), and where the
-parser wrote them ``.contracts.parquet`` and ``.rejects.parquet`` beside it — so a summary always
+written (atomically) after the rows it names — ``<sha256>-<token>.arrow`` (spend, an Arrow IPC file:
+private to the work area and cheap to write and read back), and where the parser wrote them
+``.contracts.arrow`` and ``.rejects.arrow`` beside it — so a summary always
 describes whole outputs, and a parse killed half-way leaves no summary (the file is parsed again)
 and at worst unreferenced outputs. Each summary records the parser version that read the file
-and a digest of its outputs.
+and a digest of its outputs. Summaries written before the work area used Arrow name Parquet outputs
+(no ``output_suffix``); those are read as they are, and replaced when the file is next parsed.
 
 ``_work/builds/<COUNCIL>.json`` says which parses (sha256 and digest, in preference order) the
 council's published partitions were built from, and the rows each file put in spend and in
@@ -29,6 +31,10 @@ from normalise.store.layout import Layout
 
 #: The tables a parse can write, in the order its digest reads them.
 TABLES = ("spend", "contracts", "rejects")
+#: How parse outputs are written now (see :func:`normalise.parsing.parse.parse_to_files`).
+OUTPUT_SUFFIX = ".arrow"
+#: ... and how they were before summaries said (Parquet).
+LEGACY_SUFFIX = ".parquet"
 
 
 def read_json(path: Path) -> dict | None:
@@ -70,13 +76,16 @@ class Parse:
 
     def outputs(self, layout: Layout) -> dict[str, Path]:
         """The parse's files by table: spend always; contracts and rejects when it wrote them."""
-        paths = output_paths(layout, self.council_code, self.sha256, self.summary["outputs"])
+        suffix = self.summary.get("output_suffix", LEGACY_SUFFIX)
+        paths = output_paths(layout, self.council_code, self.sha256, self.summary["outputs"], suffix)
         return {table: paths[table] for table in self.summary.get("tables", ["spend"])}
 
 
-def output_paths(layout: Layout, council_code: str, sha256: str, token: str) -> dict[str, Path]:
+def output_paths(
+    layout: Layout, council_code: str, sha256: str, token: str, suffix: str = OUTPUT_SUFFIX
+) -> dict[str, Path]:
     """Where a parse (``token``) writes each table: the spend file, the others beside it."""
-    spend = layout.parsed(council_code, f"{sha256}-{token}", ".parquet")
+    spend = layout.parsed(council_code, f"{sha256}-{token}", suffix)
     return {"spend": spend, "contracts": contracts_path(spend), "rejects": rejects_path(spend)}
 
 
@@ -119,7 +128,7 @@ def save_parse(
     """Commit a parse whose outputs (``token``) are written: write its summary, then drop the previous outputs.
 
     ``durable=False`` leaves flushing to the caller, who saves a batch of parses with one flush
-    before (the outputs) and one after (the summaries): see ``flows/normalise_files.parse_batch``.
+    before (the outputs) and one after (the summaries): see :func:`normalise.parsing.batch.parse_batch`.
     """
     previous = load_parse(layout, council_code, sha256)
     written = {t: p for t, p in output_paths(layout, council_code, sha256, token).items() if p.is_file()}
@@ -129,6 +138,7 @@ def save_parse(
         "sha256": sha256,
         "parser_version": version,
         "outputs": token,
+        "output_suffix": OUTPUT_SUFFIX,
         "tables": tables,
         "digest": file_digest(written),
     }

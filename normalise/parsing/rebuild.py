@@ -1,0 +1,86 @@
+"""A council's published partitions rebuilt from its parses: the normalise stage's unit of assembly.
+
+A rebuild runs in a worker process (or on a Dask worker) and writes straight into the open
+commit's staging folder, which the commit flushes as a whole; like :mod:`normalise.parsing.batch`
+it imports nothing of Prefect or the flows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from normalise.parsing.overlap import merge_overlapping
+from normalise.parsing.parse import read_output
+from normalise.schema import conform, empty_table
+from normalise.store.layout import Layout
+from normalise.store.work import Parse
+
+
+@dataclass(frozen=True)
+class CouncilBuild:
+    """One council to rebuild from its parses (in preference order), into these staged paths of the stage's commit."""
+
+    council_code: str
+    parses: list[Parse]
+    partitions: dict[str, Path]  # table -> staged partition folder
+    rejects: Path
+
+
+def rebuild_council(build: CouncilBuild, root: Path) -> dict[str, list[int]]:
+    """Write one council's spend and contracts partitions and its rejects from its parses; return rows kept
+    (in spend or contracts) and rows in rejects per source sha256."""
+    layout = Layout(root)
+    parts: dict[str, list[pa.Table]] = {"spend": [], "contracts": [], "rejects": []}
+    for parse in build.parses:
+        for table, path in parse.outputs(layout).items():
+            parts[table].append(read_output(path, table))
+    spend, duplicates = merge_overlapping(_concat(parts["spend"], "spend"))
+    # the latest register first: a contract listed every quarter is kept as last published
+    contracts, repeated = merge_overlapping(_concat(parts["contracts"][::-1], "contracts"), "contracts")
+    rejects = pa.concat_tables([*parts["rejects"], duplicates, repeated])
+    _write_partitions(build.partitions["spend"], spend, "payment_date")
+    _write_partitions(build.partitions["contracts"], contracts, "start_date")
+    write_staged(rejects, build.rejects, "rejects")
+    kept = pa.concat_tables([spend.select(["source_sha256"]), contracts.select(["source_sha256"])])
+    return _counts_by_source(kept, rejects)
+
+
+def rebuild_councils(builds: list[CouncilBuild], root: Path) -> list[dict[str, list[int]]]:
+    """Rebuild a group of councils in turn (one task: one hand-off for several councils)."""
+    return [rebuild_council(build, root) for build in builds]
+
+
+def write_staged(rows: pa.Table, path: Path, table: str) -> None:
+    """Write a file of the commit's staging folder (private to this stage and flushed by its commit: no temporary name)."""
+    pq.write_table(conform(rows, table), path, compression="zstd")
+
+
+def _concat(tables: list[pa.Table], table: str) -> pa.Table:
+    return pa.concat_tables(tables) if tables else empty_table(table)
+
+
+def _write_partitions(partition: Path, rows: pa.Table, date_column: str) -> None:
+    """One file per year of ``date_column`` in a council's (staged) partition folder; undated rows under year=unknown."""
+    years = pc.year(rows.column(date_column)) if len(rows) else pa.array([], pa.int64())
+    for year in pc.unique(years).to_pylist():
+        mask = pc.is_null(years) if year is None else pc.equal(years, year)
+        part = rows.filter(mask).sort_by([(date_column, "ascending"), ("row_id", "ascending")])
+        target = Layout.partition_file(partition, year)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(part, target, compression="zstd")
+
+
+def _counts_by_source(kept: pa.Table, rejects: pa.Table) -> dict[str, list[int]]:
+    counts: dict[str, list[int]] = {}
+    for index, table in enumerate((kept, rejects)):
+        if len(table) == 0:
+            continue
+        grouped = table.group_by("source_sha256").aggregate([("source_sha256", "count")])
+        for sha, n in zip(grouped["source_sha256"].to_pylist(), grouped["source_sha256_count"].to_pylist()):
+            counts.setdefault(sha, [0, 0])[index] = n
+    return counts
