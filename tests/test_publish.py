@@ -24,6 +24,8 @@ from normalise.publish.package import (
     write_duckdb,
 )
 from normalise.schema import TABLES
+from normalise.store.commit import Transaction
+from normalise.store.folder import open_folder
 from normalise.store.parquet_io import write_table
 
 DUCKDB_FILE = "councilspend.duckdb"  # the name DESIGN.md promises
@@ -83,6 +85,18 @@ def test_views_work_from_another_directory_and_after_the_folder_moves(out: Path,
         check=True,
     )
     assert int(done.stdout) == expected["spend"]
+
+
+def test_publishing_into_a_folder_named_relative_to_the_working_directory(
+    out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``councilspend demo`` writes into ``--out data`` by default: the DuckDB file is staged in that commit too."""
+    monkeypatch.chdir(out.parent)
+    relative = Path(out.name)
+    with open_folder(relative, "publish") as layout, Transaction(layout, "publish") as tx:
+        write_duckdb(relative, stage=tx.file)
+    with connect(out) as con:
+        assert counts_via(con) == expected_counts(out)
 
 
 def test_without_the_search_path_elsewhere_a_view_fails_loudly(out: Path, tmp_path: Path) -> None:

@@ -309,8 +309,16 @@ class Layout:
         return self.work / "remote" / "index.json"
 
     def relative(self, path: Path) -> str:
-        """``path`` relative to the folder, with forward slashes (how published readers name files)."""
-        return Path(path).relative_to(self.root).as_posix()
+        """``path`` relative to the folder, with forward slashes (how published readers name files); either may be
+        given relative to the working directory and the other absolute (``--out data`` and a resolved path in it).
+
+        >>> Layout(Path("data")).relative(Path.cwd() / "data" / "spend"), Layout(Path("data")).relative(Path("data/x"))
+        ('spend', 'x')
+        """
+        path = Path(path)
+        if path.is_absolute() == self.root.is_absolute():
+            return path.relative_to(self.root).as_posix()
+        return path.resolve().relative_to(self.root.resolve()).as_posix()
 
 
 # --- the same folder on object storage (s3://bucket/prefix) --------------------------------------
