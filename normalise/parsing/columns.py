@@ -10,6 +10,7 @@ win over everything.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -120,53 +121,42 @@ def profile(values: Sequence[str]) -> Profile:
 #: What :func:`_judge` notes of each value, in this order (the Profile shares they feed).
 _TRAITS = ("money", "decimals", "long_integers", "letters", "date_like", "flags", "spaced")
 _DATE_LIKE_TRAIT = _TRAITS.index("date_like")
-#: Cells judged so far in this process (a publisher's files repeat their values); cleared when full.
-_JUDGED: dict[str, tuple[str, tuple[bool, ...]] | None] = {}
-_DATES_JUDGED: dict[str, str | None] = {}
+#: Distinct cells remembered per process: a publisher's files repeat their values (suppliers, services, dates).
 JUDGED_LIMIT = 200_000
 
 
+@functools.lru_cache(maxsize=JUDGED_LIMIT)
 def _judge(cell: str) -> tuple[str, tuple[bool, ...]] | None:
-    """A cell's value (stripped) and its :data:`_TRAITS`; None for a blank or 'n/a' cell. Remembered.
+    """A cell's value (stripped) and its :data:`_TRAITS`; None for a blank or 'n/a' cell.
 
     >>> _judge(" £5 ")[0], _judge(" £5 ")[1][:4], _judge("N/A")
     ('£5', (True, True, False, False), None)
     """
-    if cell in _JUDGED:
-        return _JUDGED[cell]
-    if len(_JUDGED) >= JUDGED_LIMIT:
-        _JUDGED.clear()
     value = cell.strip() if cell else ""
-    judged = None
-    if value and not NOT_APPLICABLE.match(value):
-        traits = (
-            _MONEY.search(value) is not None,
-            _DECIMALS.search(value) is not None,
-            _LONG_INTEGER.search(value) is not None,
-            _LETTERS.search(value) is not None,
-            _DATE_LIKE.search(value) is not None,
-            value.lower() in _FLAGS,
-            " " in value,  # several words ('O2 (UK) LTD'): names, not codes
-        )
-        judged = (value, traits)
-    _JUDGED[cell] = judged
-    return judged
+    if not value or NOT_APPLICABLE.match(value):
+        return None
+    traits = (
+        _MONEY.search(value) is not None,
+        _DECIMALS.search(value) is not None,
+        _LONG_INTEGER.search(value) is not None,
+        _LETTERS.search(value) is not None,
+        _DATE_LIKE.search(value) is not None,
+        value.lower() in _FLAGS,
+        " " in value,  # several words ('O2 (UK) LTD'): names, not codes
+    )
+    return value, traits
 
 
+@functools.lru_cache(maxsize=JUDGED_LIMIT)
 def _date_kind(value: str) -> str | None:
-    """'date', 'serial' (an Excel day number) or None for a value that looks like a date; remembered.
+    """'date', 'serial' (an Excel day number) or None for a value that looks like a date.
 
     >>> _date_kind("01/02/2020"), _date_kind("45000"), _date_kind("VARIOUS")
     ('date', 'serial', None)
     """
-    if value not in _DATES_JUDGED:
-        if len(_DATES_JUDGED) >= JUDGED_LIMIT:
-            _DATES_JUDGED.clear()
-        kind = None
-        if parse_date(value) is not None:
-            kind = "serial" if value.replace(".", "", 1).isdigit() else "date"
-        _DATES_JUDGED[value] = kind
-    return _DATES_JUDGED[value]
+    if parse_date(value) is None:
+        return None
+    return "serial" if value.replace(".", "", 1).isdigit() else "date"
 
 
 def fit(kind: str, p: Profile, named: bool = True) -> float:
