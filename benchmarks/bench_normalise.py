@@ -146,23 +146,32 @@ def floor_seconds(out: Path) -> dict:
     }
 
 
-def councilspend(out: Path, prefect_home: Path, *args: str) -> dict:
-    """A ``councilspend`` command on ``out`` in a fresh process, Prefect already migrated: wall seconds,
-    the machine's load after, the flow's phases as it logs them."""
+def _timed_child(argv: list[str], prefect_home: Path, what: str) -> tuple[float, subprocess.CompletedProcess]:
+    """``python <argv>`` in the repository with Prefect's home set (already migrated), never on Dask: wall seconds
+    and the finished process; a failure stops the benchmark with the child's last words."""
     env = {**os.environ, "PREFECT_HOME": str(prefect_home)}
     env.pop("COUNCILSPEND_DASK_ADDRESS", None)
     start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args, "--out", str(out)], cwd=REPO, env=env, capture_output=True, text=True
-    )
+    done = subprocess.run([sys.executable, *argv], cwd=REPO, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    phases = re.search(r"rebuilt \d+ councils \(([^)]*)\)", done.stderr)
+        raise SystemExit(f"{what} failed:\n{done.stderr[-3000:]}")
+    return seconds, done
+
+
+def _observed(seconds: float, stderr: str) -> dict:
+    """Wall seconds, the machine's load now, and the normalise flow's phases as it logged them."""
+    phases = re.search(r"rebuilt \d+ councils \(([^)]*)\)", stderr)
     return {
         "seconds": round(seconds, 2),
         "load": round(os.getloadavg()[0], 1),
     } | ({"flow phases": phases.group(1)} if phases else {})
+
+
+def councilspend(out: Path, prefect_home: Path, *args: str) -> dict:
+    """A ``councilspend`` command on ``out`` in a fresh process (see :func:`_observed` for what it reports)."""
+    seconds, done = _timed_child(["-m", "flows.cli", *args, "--out", str(out)], prefect_home, " ".join(args))
+    return _observed(seconds, done.stderr)
 
 
 def command_seconds(out: Path, workers: int, prefect_home: Path) -> dict:
@@ -192,20 +201,9 @@ with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
 
 
 def stage_seconds(out: Path, workers: int, prefect_home: Path) -> dict:
-    """The normalise flow run in a process whose Prefect is already up (see :data:`_IN_PREFECT`)."""
-    env = {**os.environ, "PREFECT_HOME": str(prefect_home)}
-    env.pop("COUNCILSPEND_DASK_ADDRESS", None)
-    done = subprocess.run(
-        [sys.executable, "-c", _IN_PREFECT, str(out), str(workers)], cwd=REPO, env=env, capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"the normalise flow failed:\n{done.stderr[-3000:]}")
-    phases = re.search(r"rebuilt \d+ councils \(([^)]*)\)", done.stderr)
-    return (
-        json.loads(done.stdout.strip().splitlines()[-1])
-        | {"load": round(os.getloadavg()[0], 1)}
-        | ({"flow phases": phases.group(1)} if phases else {})
-    )
+    """The normalise flow run in a process whose Prefect is already up (see :data:`_IN_PREFECT`): its own timing."""
+    _, done = _timed_child(["-c", _IN_PREFECT, str(out), str(workers)], prefect_home, "the normalise flow")
+    return _observed(json.loads(done.stdout.strip().splitlines()[-1])["seconds"], done.stderr)
 
 
 def fresh_copy(pristine: Path, run: Path) -> Path:
