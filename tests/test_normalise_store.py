@@ -101,15 +101,15 @@ def test_a_stage_that_dies_before_its_commit_records_nothing_and_the_next_run_fi
 
 
 def test_a_transient_failure_leaves_the_file_to_be_parsed_again(out, monkeypatch):
-    real = batch.parse_to_files
+    real = batch.write_parse
     victim = f"{manifest(out)['http://127.0.0.1:9/MAN/spend-2025-02.csv']['sha256']}"
 
-    def disk_full_for_one(path, out_path, **kwargs):
-        if kwargs["sha256"] == victim:
+    def disk_full_for_one(run, out_path, **kwargs):
+        if run.sha256 == victim:
             raise OSError(errno.ENOSPC, "No space left on device", str(out_path))
-        return real(path, out_path, **kwargs)
+        return real(run, out_path, **kwargs)
 
-    monkeypatch.setattr(batch, "parse_to_files", disk_full_for_one)
+    monkeypatch.setattr(batch, "write_parse", disk_full_for_one)
     with pytest.raises(normalise_files.ParsingIncomplete) as incomplete:
         normalise_flow(out, workers=1)
     assert "1 files could not be parsed now" in str(incomplete.value) and "No space left" in str(incomplete.value)
@@ -125,15 +125,15 @@ def test_a_transient_failure_leaves_the_file_to_be_parsed_again(out, monkeypatch
 
 
 def test_reparse_of_failed_files_recovers_them(out, monkeypatch):
-    real = batch.parse_to_files
+    real = batch.write_parse
 
-    def broken_parser(path, out_path, **kwargs):
-        summary = real(path, out_path, **kwargs)
-        if kwargs["council_code"] == "BIR":
+    def broken_parser(run, out_path, **kwargs):
+        summary = real(run, out_path, **kwargs)
+        if run.council_code == "BIR":
             summary.update(status="failed", error="a parser bug since fixed")
         return summary
 
-    monkeypatch.setattr(batch, "parse_to_files", broken_parser)
+    monkeypatch.setattr(batch, "write_parse", broken_parser)
     normalise_flow(out, workers=1)
     assert {r["parse_status"] for r in manifest(out).values() if r["council_code"] == "BIR"} == {"failed"}
     monkeypatch.undo()
@@ -161,18 +161,18 @@ def test_a_new_parser_version_rereads_everything_and_rebuilds_only_councils_whos
     assert {r["parser_version"] for r in manifest(out).values()} == {normalise_files.PARSER_VERSION}
     assert partition_inodes(out) == before  # same output: nothing rebuilt
 
-    real = batch.parse_to_files
+    real = batch.write_parse
 
-    def drops_a_row_in_man(path, out_path, **kwargs):  # a parser change that matters for one council
-        summary = real(path, out_path, **kwargs)
-        if kwargs["council_code"] == "MAN":
+    def drops_a_row_in_man(run, out_path, **kwargs):  # a parser change that matters for one council
+        summary = real(run, out_path, **kwargs)
+        if run.council_code == "MAN":
             table = read_output(out_path, "spend").slice(1)
             with pa.ipc.new_file(str(out_path), table.schema) as writer:
                 writer.write_table(table)
         return summary
 
     new_parser_version(monkeypatch)
-    monkeypatch.setattr(batch, "parse_to_files", drops_a_row_in_man)
+    monkeypatch.setattr(batch, "write_parse", drops_a_row_in_man)
     normalise_flow(out, workers=1)
     after = partition_inodes(out)
     assert after["BIR"] == before["BIR"] and after["MAN"] != before["MAN"]
@@ -224,15 +224,15 @@ def test_a_batch_commits_each_parse_it_finished_and_leaves_the_one_the_machine_f
         for j in normalise_files.pending_jobs(layout, rows, {}, {}, normalise_files.Selection())
         if j.council_code == "BIR"
     ]
-    real = batch.parse_to_files
+    real = batch.write_parse
 
-    def disk_full_for_the_second(path, out_path, **kwargs):
-        if kwargs["sha256"] == jobs[1].sha256:
+    def disk_full_for_the_second(run, out_path, **kwargs):
+        if run.sha256 == jobs[1].sha256:
             Path(out_path).write_bytes(b"half a file")
             raise OSError(errno.ENOSPC, "No space left on device", str(out_path))
-        return real(path, out_path, **kwargs)
+        return real(run, out_path, **kwargs)
 
-    monkeypatch.setattr(batch, "parse_to_files", disk_full_for_the_second)
+    monkeypatch.setattr(batch, "write_parse", disk_full_for_the_second)
     outcomes = {o["sha256"]: o for o in batch.parse_batch(jobs, out)}
     first, second, third = (outcomes[j.sha256] for j in jobs)
     assert "No space left" in second["retry"] and "summary" not in second

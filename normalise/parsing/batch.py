@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from normalise.parsing.parse import parse_to_files
+from normalise.parsing.parse import ParseRun, iter_parse, write_parse
+from normalise.parsing.sniff import sniff_format
+from normalise.parsing.tables import HEAD_BYTES
+from normalise.parsing.together import normalise_together
 from normalise.parsing.version import PARSER_VERSION
 from normalise.store.atomic import flush_filesystem, fsync_dir, fsync_file
 from normalise.store.errors import is_transient
@@ -18,6 +21,10 @@ from normalise.store.work import discard_outputs, new_outputs, output_paths, sav
 
 #: Most files in one parse batch (a batch is one task: one hand-off, two disk flushes).
 BATCH = 50
+#: Most bytes of originals planned (read and held) at once before their rows are normalised together
+PLANNED_BYTES = 16 << 20
+#: Largest workbook planned: its sheets are held in memory (zipped XML inflates tens of times)
+PLANNED_WORKBOOK_BYTES = 256 << 10
 
 
 @dataclass(frozen=True)
@@ -57,24 +64,17 @@ def parse_batch(jobs: list[ParseJob], root: Path) -> list[dict]:
     layout = Layout(root)
     written: list[tuple[ParseJob, str, dict]] = []
     outcomes: list[dict] = []
-    for job in jobs:
-        token, spend = new_outputs(layout, job.council_code, job.sha256)
-        try:
-            summary = parse_to_files(
-                job.raw_path,
-                spend,
-                fresh=True,
-                council_code=job.council_code,
-                source_url=job.url,
-                sha256=job.sha256,
-                dataset=job.dataset,
-                columns=job.columns or None,
-                encoding=job.encoding,
-            )
-        except Exception as exc:
-            outcomes.append(_retry(layout, job, token, exc))
-            continue
-        written.append((job, token, summary))
+    for group in _planned_groups(jobs):
+        runs = [_run(job) for job in group]
+        normalise_together([unit for run in runs if plannable(run.path) for unit in run.plan()])
+        for job, run in zip(group, runs):
+            token, spend = new_outputs(layout, job.council_code, job.sha256)
+            try:
+                summary = write_parse(run, spend, fresh=True)
+            except Exception as exc:
+                outcomes.append(_retry(layout, job, token, exc))
+                continue
+            written.append((job, token, summary))
     _flush(layout, [p for job, token, _ in written for p in _outputs(layout, job, token)])
     for job, token, summary in written:
         try:
@@ -87,6 +87,46 @@ def parse_batch(jobs: list[ParseJob], root: Path) -> list[dict]:
         )
     _flush(layout, [layout.parsed(o["council_code"], o["sha256"], ".json") for o in outcomes if "summary" in o])
     return outcomes
+
+
+def plannable(path: Path) -> bool:
+    """A file read whole into memory anyway, so planned with others (see :mod:`normalise.parsing.together`):
+    a CSV within the first MiB, a workbook of at most ``PLANNED_WORKBOOK_BYTES``; never compressed content,
+    whose size says nothing of what it holds.
+    """
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            fmt = sniff_format(fh.read(8192))
+    except OSError:
+        return False  # its own parse says what is wrong with it
+    return (fmt == "csv" and size < HEAD_BYTES) or (fmt in ("xlsx", "xls", "ods") and size <= PLANNED_WORKBOOK_BYTES)
+
+
+def _planned_groups(jobs: list[ParseJob]) -> list[list[ParseJob]]:
+    """The batch's jobs in runs of at most ``PLANNED_BYTES`` of originals (a plan holds its files' rows in memory)."""
+    groups: list[list[ParseJob]] = [[]]
+    size = 0
+    for job in jobs:
+        job_size = job.raw_path.stat().st_size if job.raw_path.exists() else 0
+        if groups[-1] and size + job_size > PLANNED_BYTES:
+            groups.append([])
+            size = 0
+        groups[-1].append(job)
+        size += job_size
+    return groups
+
+
+def _run(job: ParseJob) -> ParseRun:
+    return iter_parse(
+        job.raw_path,
+        council_code=job.council_code,
+        source_url=job.url,
+        sha256=job.sha256,
+        dataset=job.dataset,
+        columns=job.columns or None,
+        encoding=job.encoding,
+    )
 
 
 def lost_batch(jobs: list[ParseJob], exc: BaseException) -> list[dict]:

@@ -133,18 +133,33 @@ def _judge(cell: str) -> tuple[str, tuple[bool, ...]] | None:
     ('£5', (True, True, False, False), None)
     """
     value = cell.strip() if cell else ""
-    if not value or NOT_APPLICABLE.match(value):
+    traits = _traits(value.translate(_DIGITS_AS_ZERO)) if value else None
+    return None if traits is None else (value, traits)
+
+
+#: Every digit 1-9 read as 0: no trait tells one digit from another, so '1,204.50' and '9,871.03' (a
+#: shape, '0,000.00') are judged once between them; every amount, date and reference is one of a few shapes.
+_DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
+
+
+@functools.lru_cache(maxsize=JUDGED_LIMIT)
+def _traits(shape: str) -> tuple[bool, ...] | None:
+    """The :data:`_TRAITS` of a stripped value with its digits read as 0 (see :data:`_DIGITS_AS_ZERO`); None for 'n/a'.
+
+    >>> _traits("00/00/0000")[4], _traits("00/00/0000")[0], _traits("Nil")
+    (True, False, None)
+    """
+    if NOT_APPLICABLE.match(shape):
         return None
-    traits = (
-        _MONEY.search(value) is not None,
-        _DECIMALS.search(value) is not None,
-        _LONG_INTEGER.search(value) is not None,
-        _LETTERS.search(value) is not None,
-        _DATE_LIKE.search(value) is not None,
-        value.lower() in _FLAGS,
-        " " in value,  # several words ('O2 (UK) LTD'): names, not codes
+    return (
+        _MONEY.search(shape) is not None,
+        _DECIMALS.search(shape) is not None,
+        _LONG_INTEGER.search(shape) is not None,
+        _LETTERS.search(shape) is not None,
+        _DATE_LIKE.search(shape) is not None,
+        shape.lower() in _FLAGS,
+        " " in shape,  # several words ('O2 (UK) LTD'): names, not codes
     )
-    return value, traits
 
 
 @functools.lru_cache(maxsize=JUDGED_LIMIT)

@@ -32,7 +32,7 @@ from normalise.parsing.datasets import adapt_to_dataset, dataset_from_values, de
 from normalise.parsing.header import find_header
 from normalise.parsing.rowid import OccurrenceCounter, identities, identity_name, row_ids
 from normalise.parsing.rows import VALUE_ERRORS, Normalised, Source, normalise_spend
-from normalise.parsing.sheet import Sheet, segments
+from normalise.parsing.sheet import Part, Sheet, segments
 from normalise.parsing.sniff import sniff_format
 from normalise.parsing.tables import HEAD_BYTES, Grid, UnreadableFile, open_grids, prefetched
 from normalise.parsing.values import decide_dayfirst, period_in_text
@@ -42,6 +42,7 @@ from normalise.store.errors import is_transient, naming
 from normalise.store.raw import sha256_of
 
 SUPPLIER_CACHE = 200_000
+IPC_BUFFER_BYTES = 1 << 18
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"RIFF")
 #: spend columns worth dictionary-encoding in Parquet (row ids and amounts are not)
 _REPETITIVE = [
@@ -114,6 +115,19 @@ class _Tally:
     precision_of_max: str | None = None
 
 
+@dataclass
+class Unit:
+    """A part of a sheet's rows to normalise, with the header cells and mapping in force where it was cut
+    (a header further down re-maps the sheet for the rows after it); ``normalised`` once done."""
+
+    sheet: Sheet
+    part: Part
+    source: Source
+    cells: list[str]
+    choices: dict[str, Choice]
+    normalised: Normalised | None = None
+
+
 class ParseRun:
     """A streaming parse of one file: iterate for (rows, rejects) batches; ``summary`` is complete afterwards.
 
@@ -144,6 +158,7 @@ class ParseRun:
         self._tally = _Tally()
         self._counter = OccurrenceCounter()
         self._batches: Iterator[tuple[pa.Table, pa.Table]] | None = None
+        self._planned: list[Unit] | BaseException | None = None
 
     def __iter__(self) -> ParseRun:
         return self
@@ -153,8 +168,25 @@ class ParseRun:
             self._batches = self._run()
         return next(self._batches)
 
-    def _run(self) -> Iterator[tuple[pa.Table, pa.Table]]:
-        summary: dict = {
+    def plan(self) -> list[Unit]:
+        """Read and judge the whole file now, its rows cut into units not yet normalised; iterating the run
+        later normalises them (those another caller has not already normalised, see :mod:`.together`).
+
+        For files held in memory anyway (under ``HEAD_BYTES``); a file that cannot be read plans no units
+        and fails, as it would have, when iterated.
+        """
+        self._start()
+        try:
+            self._planned = list(self._units(self.summary))
+        except Exception as exc:  # raised again where the run records its errors, when iterated
+            self._planned = exc
+            return []
+        return self._planned
+
+    def _start(self) -> None:
+        if self.summary:
+            return
+        self.summary = {
             "file": str(self.path),
             "status": "failed",
             "format": None,
@@ -168,10 +200,11 @@ class ParseRun:
             "council_code": self.council_code,
             "error": None,
         }
-        self.summary = summary
+
+    def _run(self) -> Iterator[tuple[pa.Table, pa.Table]]:
+        self._start()
+        summary = self.summary
         try:
-            self.sha256 = self.sha256 or sha256_of(self.path)
-            summary["sha256"] = self.sha256
             yield from self._parse(summary)
         except NotParseable as exc:
             summary["status"], summary["error"] = exc.status, str(exc)
@@ -187,6 +220,19 @@ class ParseRun:
     # -------------------------------------------------------------- file level
 
     def _parse(self, summary: dict) -> Iterator[tuple[pa.Table, pa.Table]]:
+        if isinstance(self._planned, BaseException):
+            raise self._planned
+        units = self._units(summary) if self._planned is None else iter(self._planned)
+        # Unit i+1 is read and normalised (pyarrow, mostly without the GIL) while unit i gets its row ids.
+        threaded = self._planned is None and self.path.stat().st_size >= HEAD_BYTES
+        normalised = ((unit, self._counted(self._normalise(unit))) for unit in units)
+        for unit, done in prefetched(normalised, threaded=threaded):
+            yield self._finish_rows(unit.sheet, done.rows), done.rejects
+
+    def _units(self, summary: dict) -> Iterator[Unit]:
+        """The file's rows as units to normalise, each sheet judged (header, mapping) as its rows come."""
+        self.sha256 = self.sha256 or sha256_of(self.path)
+        summary["sha256"] = self.sha256
         with open(self.path, "rb") as fh:
             head = fh.read(8192)
         fmt = sniff_format(head)
@@ -205,15 +251,9 @@ class ParseRun:
                 continue
             self._record_sheet(summary, sheet)
             source = Source(self.council_code or "UNKNOWN", self.sha256 or "", self.source_url)
-            normalise = normalise_contracts if sheet.kind == "contracts" else normalise_spend
-            # Batch i+1 is normalised (pyarrow, mostly without the GIL) while batch i gets its row ids.
-            parts = (
-                self._counted(normalise(sheet, part, source))
-                for batch in grid.body(sheet.header_index + sheet.header_rows, sheet.width)
-                for part in segments(sheet, batch)
-            )
-            for normalised in prefetched(parts, threaded=self.path.stat().st_size >= HEAD_BYTES):
-                yield self._finish_rows(sheet, normalised.rows), normalised.rejects
+            for batch in grid.body(sheet.header_index + sheet.header_rows, sheet.width):
+                for part in segments(sheet, batch):
+                    yield Unit(sheet, part, source, sheet.cells, sheet.choices)
             if sheet.remapped:
                 summary.setdefault("remapped", {})[sheet.name or ""] = sheet.remapped
                 for remap in sheet.remapped:  # columns only a later header names still count as provided
@@ -225,6 +265,16 @@ class ParseRun:
             summary["skipped_sheets"] = reasons
         if not summary["sheets"]:
             raise NotParseable("not_spend", "; ".join(dict.fromkeys(reasons.values())) or "no table found")
+
+    @staticmethod
+    def _normalise(unit: Unit) -> Normalised:
+        """A unit's rows normalised under the mapping in force where it was cut (unless done already, with others)."""
+        if unit.normalised is not None:
+            return unit.normalised
+        sheet = unit.sheet
+        sheet.cells, sheet.choices = unit.cells, unit.choices
+        normalise = normalise_contracts if sheet.kind == "contracts" else normalise_spend
+        return normalise(sheet, unit.part, unit.source)
 
     def _prepare(self, grid: Grid, reasons: dict[str, str]) -> Sheet | None:
         """The sheet's header, mapping, kind and dataset; None (with the reason noted) when it holds no rows to read."""
@@ -496,9 +546,12 @@ class _TableWriter:
     def __init__(self, path: Path, table: str, arrow: bool | None) -> None:
         self._schema = schema.arrow_schema(table)
         self._writer: pq.ParquetWriter | pa.ipc.RecordBatchFileWriter
+        self._sink: pa.NativeFile | None = None
         if arrow is not None:
             options = pa.ipc.IpcWriteOptions(compression="lz4" if arrow else None)
-            self._writer = pa.ipc.new_file(str(path), self._schema, options=options)
+            # buffered: the IPC writer writes every buffer of every column apart, a system call each
+            self._sink = pa.output_stream(str(path), buffer_size=IPC_BUFFER_BYTES)
+            self._writer = pa.ipc.new_file(self._sink, self._schema, options=options)
         else:
             dictionary = _REPETITIVE if table == "spend" else True
             self._writer = pq.ParquetWriter(path, self._schema, compression="zstd", use_dictionary=dictionary)
@@ -507,7 +560,11 @@ class _TableWriter:
         self._writer.write_table(rows)
 
     def close(self) -> None:
-        self._writer.close()
+        try:
+            self._writer.close()
+        finally:
+            if self._sink is not None:
+                self._sink.close()
 
 
 def read_output(path: Path, table: str) -> pa.Table:
@@ -529,10 +586,14 @@ def parse_to_files(path: Path, out_path: Path, *, fresh: bool = False, **kwargs:
     written this time is removed; ``fresh`` says the paths are new names nobody reads until told (the
     store's work area, whose commit point is the parse summary), so they are written in place.
     """
+    return write_parse(iter_parse(path, **kwargs), out_path, fresh=fresh)
+
+
+def write_parse(run: ParseRun, out_path: Path, *, fresh: bool = False) -> dict:
+    """Run a parse (planned or not) into files as :func:`parse_to_files` does; return the summary."""
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    run = iter_parse(path, **kwargs)
-    large = Path(path).stat().st_size >= HEAD_BYTES
+    large = run.path.stat().st_size >= HEAD_BYTES
     arrow = large if out_path.suffix == ".arrow" else None
     targets = {"spend": out_path, "contracts": contracts_path(out_path), "rejects": rejects_path(out_path)}
     temporary = targets if fresh else {name: p.with_suffix(".partial") for name, p in targets.items()}

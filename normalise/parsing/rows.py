@@ -70,9 +70,7 @@ def normalise_spend(sheet: Sheet, part: Part, source: Source) -> Normalised:
         precision = pa.array([sheet.period[1]] * n, pa.string())
         bad_date = date_blank = pa.repeat(pa.scalar(False), n)
     else:
-        if not sheet.dayfirst_settled and n:  # the first batch holds far more evidence than the header sample
-            sheet.dayfirst = decide_dayfirst(pc.unique(raw_date).to_pylist(), default=sheet.dayfirst)
-            sheet.dayfirst_settled = True
+        settle_dayfirst(sheet, raw_date)
         parsed = parse_dates(raw_date, sheet.dayfirst)
         date_arr, precision, bad_date = parsed.dates, parsed.precision, parsed.bad
         date_blank = pc.fill_null(pc.equal(pc.utf8_length(raw_date), 0), True)
@@ -112,6 +110,14 @@ def normalise_spend(sheet: Sheet, part: Part, source: Source) -> Normalised:
     add_registration_numbers(spend, sheet, cell)
     spend["row_issues"] = issue_lists(issues, n)
     return Normalised(pa.table(spend).filter(keep), rejects, blank)
+
+
+def settle_dayfirst(sheet: Sheet, raw_dates: pa.Array) -> None:
+    """Decide day or month first for the whole sheet from its first rows with any (far more evidence than the
+    header's sample); blank cells say nothing either way."""
+    if not sheet.dayfirst_settled and len(raw_dates):
+        sheet.dayfirst = decide_dayfirst(pc.unique(raw_dates).to_pylist(), default=sheet.dayfirst)
+        sheet.dayfirst_settled = True
 
 
 def _spend_reasons(

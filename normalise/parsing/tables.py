@@ -361,16 +361,19 @@ def _fit_rows(rows: list[list[str]], ncols: int) -> tuple[list[pa.Array], pa.Arr
     >>> [c.to_pylist() for c in columns], overflow.to_pylist()
     ([['a', 'd', 'e'], ['b', '', 'f']], ['["c"]', None, None])
     """
-    if all(len(row) == ncols for row in rows):  # the common case: every row as wide as the header
-        return [pa.array(col, pa.string()) for col in zip(*rows)] if rows else [pa.array([], pa.string())] * ncols, None
-    fitted, overflow = [], []
-    for row in rows:
+    if not rows:
+        return [pa.array([], pa.string())] * ncols, None
+    odd = [i for i, row in enumerate(rows) if len(row) != ncols]  # usually none, or a footer or two
+    fitted = list(rows) if odd else rows
+    overflow: list[str | None] = [None] * len(rows) if odd else []
+    for i in odd:
+        row = rows[i]
         extra = row[ncols:]
         while extra and not extra[-1].strip():
             extra.pop()
-        overflow.append(json.dumps(extra, ensure_ascii=False) if extra else None)
-        fitted.append(row[:ncols] if len(row) >= ncols else row + [""] * (ncols - len(row)))
-    columns = [pa.array(col, pa.string()) for col in zip(*fitted)] if fitted else [pa.array([], pa.string())] * ncols
+        overflow[i] = json.dumps(extra, ensure_ascii=False) if extra else None
+        fitted[i] = row[:ncols] if len(row) >= ncols else row + [""] * (ncols - len(row))
+    columns = [pa.array(col, pa.string()) for col in zip(*fitted)]
     return columns, pa.array(overflow, pa.string()) if any(overflow) else None
 
 
@@ -458,7 +461,7 @@ def _sheet_rows(book: CalamineWorkbook, name: str) -> Iterator[list[str]]:
     sheet = book.get_sheet_by_name(name)
     pad = [""] * sheet.start[1] if sheet.start and sheet.start[1] else []
     for row in sheet.iter_rows():
-        yield pad + [cell_text(v) for v in row]
+        yield pad + [v if type(v) is str else cell_text(v) for v in row]  # most cells are text already
 
 
 def _stream_batches(head: list[list[str]], rest: Iterator[list[str]], skip: int, ncols: int) -> Iterator[Batch]:

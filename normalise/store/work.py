@@ -142,7 +142,7 @@ def save_parse(
         "tables": tables,
         "digest": file_digest(written),
     }
-    write_json(layout.parsed(council_code, sha256, ".json"), recorded, durable)
+    write_json(layout.parsed(council_code, sha256, ".json"), recorded, durable, readable=False)  # thousands a run
     if previous is not None and previous.summary["outputs"] != token:
         for path in previous.outputs(layout).values():
             path.unlink(missing_ok=True)

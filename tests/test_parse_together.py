@@ -1,0 +1,89 @@
+"""Small files that read alike are normalised in one pass (normalise.parsing.together), with the same result
+as each file parsed alone: rows, row ids, rejects and their provenance, and every count in the summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from normalise.parsing.batch import plannable
+from normalise.parsing.parse import iter_parse, parse_file
+from normalise.parsing.together import normalise_together
+
+HEADER = "Payment Date,Supplier,Description,Amount\n"
+FILES = {
+    # three months of one publisher's layout, each with its own quirk
+    "jan.csv": HEADER + "03/01/2025,Acme Ltd,Repairs,1200.50\n04/01/2025,Beta plc,Paper,99.99\n,,,\nTotal,,,1300.49\n",
+    "feb.csv": HEADER
+    + "13/02/2025,Acme Ltd,Repairs,(250.00)\n14/02/2025,Gamma Trust,Grant,#VALUE!\n14/02/2025,Acme Ltd,Repairs,5\n",
+    "mar.csv": HEADER
+    + '01/03/2025,Delta Ltd,Fuel,"£1,000.00"\n02/03/2025,Acme Ltd,Repairs,1200.50\n02/03/2025,Acme Ltd,Repairs,1200.50\n',
+    # month-first dates: the same header, but its own order of day and month
+    "apr.csv": HEADER + "04/13/2025,Acme Ltd,Repairs,10\n04/14/2025,Beta plc,Paper,20\n",
+    # another layout
+    "other.csv": "Date,Vendor,Net\n2025-01-05,Epsilon LLP,75.00\n2025-01-06,Zeta Ltd,80\n",
+    # a header further down re-maps the columns below it: never grouped
+    "remapped.csv": HEADER
+    + "03/01/2025,Acme Ltd,Repairs,10\nPayment Date,Amount,Supplier,Description\n04/01/2025,20,Beta plc,Paper\n",
+}
+
+
+@pytest.fixture
+def published(tmp_path: Path) -> list[Path]:
+    paths = []
+    for name, text in FILES.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def _read(run) -> tuple[pa.Table, pa.Table]:
+    rows, rejects = [], []
+    for r, j in run:
+        rows.append(r)
+        rejects.append(j)
+    return pa.concat_tables(rows), pa.concat_tables(rejects)
+
+
+def test_files_read_alike_give_what_each_gives_alone(published: list[Path]) -> None:
+    runs = [iter_parse(p, council_code="ABC", source_url=f"http://127.0.0.1/{p.name}") for p in published]
+    units = [unit for run in runs if plannable(run.path) for unit in run.plan()]
+    normalise_together(units)
+
+    grouped = {Path(u.source.source_url).name for u in units if u.normalised is not None}
+    assert grouped == {"jan.csv", "feb.csv", "mar.csv"}  # apr's dates are month-first; other and remapped differ
+
+    for path, run in zip(published, runs):
+        rows, rejects = _read(run)
+        alone = parse_file(path, council_code="ABC", source_url=f"http://127.0.0.1/{path.name}")
+        assert rows.to_pylist() == alone.spend.to_pylist(), path.name
+        assert rejects.to_pylist() == alone.rejects.to_pylist(), path.name
+        assert run.summary == alone.summary, path.name
+
+
+def test_rejects_and_blank_rows_stay_with_their_own_file(published: list[Path]) -> None:
+    runs = [iter_parse(p, council_code="ABC", source_url=f"http://127.0.0.1/{p.name}") for p in published[:3]]
+    normalise_together([unit for run in runs for unit in run.plan()])
+    jan, feb, mar = (_read(run) for run in runs)
+    assert [r["reason"] for r in jan[1].to_pylist()] == ["footer_total"]
+    assert [(r["reason"], r["source_row"], r["source_url"]) for r in feb[1].to_pylist()] == [
+        ("unparseable_amount", 3, "http://127.0.0.1/feb.csv")
+    ]
+    assert [r["source_row"] for r in mar[0].to_pylist()] == [2, 3, 4]
+    assert runs[0].summary["blank_rows"] == 1 and runs[1].summary["blank_rows"] == 0
+    assert [str(r["amount"]) for r in feb[0].to_pylist()] == ["-250.00", "5.00"]
+    assert mar[0].column("row_id")[1] != mar[0].column("row_id")[2]  # repeated payments keep distinct ids
+
+
+def test_only_files_held_in_memory_anyway_are_planned(tmp_path: Path) -> None:
+    small = tmp_path / "small.csv"
+    small.write_text(FILES["jan.csv"], encoding="utf-8")
+    large = tmp_path / "large.csv"
+    large.write_text(HEADER + "03/01/2025,Acme Ltd,Repairs,1.00\n" * 40_000, encoding="utf-8")
+    packed = tmp_path / "small.csv.gz"
+    packed.write_bytes(__import__("gzip").compress(small.read_bytes()))
+    assert plannable(small) and not plannable(large) and not plannable(packed)
+    assert not plannable(tmp_path / "missing.csv")
