@@ -9,6 +9,7 @@ documented in exactly one place.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -462,18 +463,26 @@ def conform(data: pa.Table, table: str) -> pa.Table:
 
     Extra columns are an error: every published column is declared above.
     """
-    schema = arrow_schema(table)
-    if data.schema.equals(schema):
+    if data.schema.equals(arrow_schema(table)):
         return data
-    names = set(data.column_names)
-    extra = names - set(schema.names)
+    return table_of(dict(zip(data.column_names, data.columns)), len(data), table)
+
+
+def table_of(columns: Mapping[str, pa.Array | pa.ChunkedArray], rows: int, table: str) -> pa.Table:
+    """Columns by name as a table with exactly the schema of ``table``: in its order, missing ones null, others cast.
+
+    >>> table_of({"run_id": pa.array(["r1"])}, 1, "runs").column("run_id").to_pylist()
+    ['r1']
+    """
+    schema = arrow_schema(table)
+    extra = [name for name in columns if schema.get_field_index(name) < 0]
     if extra:
         raise ValueError(f"columns not in the {table} schema: {sorted(extra)}")
     arrays = []
     for f in schema:
-        if f.name in names:
-            column = data.column(f.name)
-            arrays.append(column if column.type == f.type else column.cast(f.type))
+        column = columns.get(f.name)
+        if column is None:
+            arrays.append(pa.nulls(rows, f.type))
         else:
-            arrays.append(pa.nulls(len(data), f.type))
+            arrays.append(column if column.type == f.type else column.cast(f.type))
     return pa.Table.from_arrays(arrays, schema=schema)

@@ -3,12 +3,12 @@ as each file parsed alone: rows, row ids, rejects and their provenance, and ever
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
-from normalise.parsing.batch import plannable
 from normalise.parsing.parse import iter_parse, parse_file
 from normalise.parsing.together import normalise_together
 
@@ -50,7 +50,7 @@ def _read(run) -> tuple[pa.Table, pa.Table]:
 
 def test_files_read_alike_give_what_each_gives_alone(published: list[Path]) -> None:
     runs = [iter_parse(p, council_code="ABC", source_url=f"http://127.0.0.1/{p.name}") for p in published]
-    units = [unit for run in runs if plannable(run.path) for unit in run.plan()]
+    units = [unit for run in runs for unit in run.plan()]
     normalise_together(units)
 
     grouped = {Path(u.source.source_url).name for u in units if u.normalised is not None}
@@ -84,6 +84,16 @@ def test_only_files_held_in_memory_anyway_are_planned(tmp_path: Path) -> None:
     large = tmp_path / "large.csv"
     large.write_text(HEADER + "03/01/2025,Acme Ltd,Repairs,1.00\n" * 40_000, encoding="utf-8")
     packed = tmp_path / "small.csv.gz"
-    packed.write_bytes(__import__("gzip").compress(small.read_bytes()))
-    assert plannable(small) and not plannable(large) and not plannable(packed)
-    assert not plannable(tmp_path / "missing.csv")
+    packed.write_bytes(gzip.compress(small.read_bytes()))
+    assert len(iter_parse(small).plan()) == 1
+    for path in (large, packed):
+        run = iter_parse(path)
+        assert run.plan() == [] and _read(run)[0].num_rows == (40_000 if path == large else 2)
+
+
+def test_a_file_that_cannot_be_planned_fails_as_it_would_alone(tmp_path: Path) -> None:
+    run = iter_parse(tmp_path / "missing.csv", sha256="0" * 64)
+    assert run.plan() == []
+    assert list(run) == []
+    alone = parse_file(tmp_path / "missing.csv", sha256="0" * 64)
+    assert run.summary == alone.summary and run.summary["status"] == "failed"

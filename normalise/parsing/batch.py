@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from normalise.parsing.parse import ParseRun, iter_parse, write_parse
-from normalise.parsing.sniff import sniff_format
-from normalise.parsing.tables import HEAD_BYTES
 from normalise.parsing.together import normalise_together
 from normalise.parsing.version import PARSER_VERSION
 from normalise.store.atomic import flush_filesystem, fsync_dir, fsync_file
@@ -23,8 +21,6 @@ from normalise.store.work import discard_outputs, new_outputs, output_paths, sav
 BATCH = 50
 #: Most bytes of originals planned (read and held) at once before their rows are normalised together
 PLANNED_BYTES = 16 << 20
-#: Largest workbook planned: its sheets are held in memory (zipped XML inflates tens of times)
-PLANNED_WORKBOOK_BYTES = 256 << 10
 
 
 @dataclass(frozen=True)
@@ -66,7 +62,7 @@ def parse_batch(jobs: list[ParseJob], root: Path) -> list[dict]:
     outcomes: list[dict] = []
     for group in _planned_groups(jobs):
         runs = [_run(job) for job in group]
-        normalise_together([unit for run in runs if plannable(run.path) for unit in run.plan()])
+        normalise_together([unit for run in runs for unit in run.plan()])
         for job, run in zip(group, runs):
             token, spend = new_outputs(layout, job.council_code, job.sha256)
             try:
@@ -87,20 +83,6 @@ def parse_batch(jobs: list[ParseJob], root: Path) -> list[dict]:
         )
     _flush(layout, [layout.parsed(o["council_code"], o["sha256"], ".json") for o in outcomes if "summary" in o])
     return outcomes
-
-
-def plannable(path: Path) -> bool:
-    """A file read whole into memory anyway, so planned with others (see :mod:`normalise.parsing.together`):
-    a CSV within the first MiB, a workbook of at most ``PLANNED_WORKBOOK_BYTES``; never compressed content,
-    whose size says nothing of what it holds.
-    """
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
-            fmt = sniff_format(fh.read(8192))
-    except OSError:
-        return False  # its own parse says what is wrong with it
-    return (fmt == "csv" and size < HEAD_BYTES) or (fmt in ("xlsx", "xls", "ods") and size <= PLANNED_WORKBOOK_BYTES)
 
 
 def _planned_groups(jobs: list[ParseJob]) -> list[list[ParseJob]]:

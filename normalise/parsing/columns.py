@@ -11,6 +11,7 @@ win over everything.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -78,19 +79,21 @@ def profile(values: Sequence[str]) -> Profile:
     0.8
     """
     counts: dict[str, int] = {}  # stripped value -> rows
-    by_traits: Counter[tuple[bool, ...]] = Counter()
+    by_traits: dict[tuple[bool, ...], int] = {}
     dated: list[str] = []
-    for raw, count in Counter(values).items():
-        judged = _judge(raw)
+    tally = Counter(values)
+    for judged, count in zip(map(_judge, tally), tally.values()):
         if judged is None:
             continue
         value, traits = judged
-        if value not in counts:
-            counts[value] = 0
+        seen = counts.get(value)
+        if seen is None:
+            counts[value] = count
             if traits[_DATE_LIKE_TRAIT]:
                 dated.append(value)
-        counts[value] += count
-        by_traits[traits] += count
+        else:
+            counts[value] = seen + count
+        by_traits[traits] = by_traits.get(traits, 0) + count
     n = sum(counts.values())
     if not n:
         return Profile(0)
@@ -233,8 +236,15 @@ class _Candidate:
 
 
 def profiles_of(rows: Sequence[Sequence[str]], width: int) -> list[Profile]:
-    """A profile of each of the first ``width`` columns of the sample rows."""
-    return [profile(column_values(rows, i)) for i in range(width)]
+    """A profile of each of the first ``width`` columns of the sample rows (rows too short give '').
+
+    >>> [p.filled for p in profiles_of([["1", "a"], ["2"]], 3)]
+    [2, 1, 0]
+    """
+    sample = rows[:PROFILE_ROWS]
+    columns = list(itertools.zip_longest(*sample, fillvalue=""))  # the sample turned on its side, once
+    blank = ("",) * len(sample)
+    return [profile(columns[i] if i < len(columns) else blank) for i in range(width)]
 
 
 def column_values(rows: Sequence[Sequence[str]], index: int, limit: int = PROFILE_ROWS) -> list[str]:

@@ -43,6 +43,10 @@ from normalise.store.raw import sha256_of
 
 SUPPLIER_CACHE = 200_000
 IPC_BUFFER_BYTES = 1 << 18
+#: Largest workbook planned with others (:meth:`ParseRun.plan`): its sheets are held in memory, and zipped XML
+#: inflates tens of times
+PLANNED_WORKBOOK_BYTES = 256 << 10
+_WORKBOOKS = ("xlsx", "xls", "ods")
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"RIFF")
 #: spend columns worth dictionary-encoding in Parquet (row ids and amounts are not)
 _REPETITIVE = [
@@ -159,6 +163,7 @@ class ParseRun:
         self._counter = OccurrenceCounter()
         self._batches: Iterator[tuple[pa.Table, pa.Table]] | None = None
         self._planned: list[Unit] | BaseException | None = None
+        self._head_bytes: bytes | None = None
 
     def __iter__(self) -> ParseRun:
         return self
@@ -172,16 +177,28 @@ class ParseRun:
         """Read and judge the whole file now, its rows cut into units not yet normalised; iterating the run
         later normalises them (those another caller has not already normalised, see :mod:`.together`).
 
-        For files held in memory anyway (under ``HEAD_BYTES``); a file that cannot be read plans no units
-        and fails, as it would have, when iterated.
+        Only a file held in memory anyway is planned: a CSV within ``HEAD_BYTES``, a workbook of at most
+        ``PLANNED_WORKBOOK_BYTES``, never compressed content (its size says nothing of what it holds).
+        Any other file plans nothing and is read as it is iterated; one that cannot be read fails then.
         """
         self._start()
         try:
+            size = self.path.stat().st_size
+            fmt = sniff_format(self._head())
+            if not ((fmt == "csv" and size < HEAD_BYTES) or (fmt in _WORKBOOKS and size <= PLANNED_WORKBOOK_BYTES)):
+                return []
             self._planned = list(self._units(self.summary))
         except Exception as exc:  # raised again where the run records its errors, when iterated
             self._planned = exc
             return []
         return self._planned
+
+    def _head(self) -> bytes:
+        """The file's first bytes (its format's signature), read once."""
+        if self._head_bytes is None:
+            with open(self.path, "rb") as fh:
+                self._head_bytes = fh.read(8192)
+        return self._head_bytes
 
     def _start(self) -> None:
         if self.summary:
@@ -233,8 +250,7 @@ class ParseRun:
         """The file's rows as units to normalise, each sheet judged (header, mapping) as its rows come."""
         self.sha256 = self.sha256 or sha256_of(self.path)
         summary["sha256"] = self.sha256
-        with open(self.path, "rb") as fh:
-            head = fh.read(8192)
+        head = self._head()
         fmt = sniff_format(head)
         summary["format"] = fmt
         if fmt in ("pdf", "html"):
@@ -383,10 +399,9 @@ class ParseRun:
         }
         if sheet.kind == "spend":
             extra["dataset"] = _repeat(sheet.dataset, n)
-        for name, values in extra.items():
-            table = table.append_column(name, values)
-        self._count(sheet, table)
-        return schema.conform(table, sheet.kind)
+        finished = schema.table_of(dict(zip(table.column_names, table.columns)) | extra, n, sheet.kind)
+        self._count(sheet, finished)
+        return finished
 
     def _identities(self, sheet: Sheet, table: pa.Table, folded: pa.Array) -> pa.Array:
         code = self.council_code or "UNKNOWN"

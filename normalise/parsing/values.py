@@ -7,6 +7,7 @@ parsed once per distinct value, since a file holds few distinct dates.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -176,6 +177,11 @@ def excel_serial_date(serial: float) -> dt.date | None:
     return _EXCEL_EPOCH + dt.timedelta(days=int(serial + 1 / 24 + 1e-6))
 
 
+#: Distinct date texts remembered per process: a publisher's dates recur file after file.
+DATES_REMEMBERED = 100_000
+
+
+@functools.lru_cache(maxsize=DATES_REMEMBERED)
 def parse_date(text: str | None, dayfirst: bool = True) -> ParsedDate | None:
     """One published date or period; None when it is not one.
 
