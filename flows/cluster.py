@@ -73,16 +73,26 @@ class Workers(AbstractContextManager["Workers"]):
 
 
 class LocalWorkers(Workers):
-    """``processes`` worker processes on this machine (forkserver), kept for the whole stage; 1 runs in this process."""
+    """``processes`` worker processes on this machine (forkserver), kept for the whole stage; 1 runs in this process.
 
-    def __init__(self, processes: int) -> None:
+    The workers start as the stage opens, so they are ready by the time it has chosen its work; ``preload``
+    names modules the fork server imports once for all of them (the code they will run), where the
+    server is started by this stage.
+    """
+
+    def __init__(self, processes: int, preload: Sequence[str] = ()) -> None:
         self.processes = processes
+        self.preload = preload
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> LocalWorkers:
         if self.processes > 1:
             # forkserver: never fork this process, whose threads (Prefect's) may hold locks
-            self._pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=get_context("forkserver"))
+            context = get_context("forkserver")
+            context.set_forkserver_preload(["__main__", *self.preload])
+            self._pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=context)
+            for _ in range(self.processes):
+                self._pool.submit(int)  # a no-op whose only import is the builtins: each call starts a worker
         return self
 
     def __exit__(
@@ -178,8 +188,9 @@ def _prefect_api_url() -> str | None:
 
 
 @contextmanager
-def stage_workers(processes: int, dask: str | None) -> Iterator[Workers]:
-    """The workers of one stage: on Dask at ``dask`` (an address or ``local``) when given, else local processes."""
-    workers: Workers = DaskWorkers(dask, processes) if dask else LocalWorkers(processes)
+def stage_workers(processes: int, dask: str | None, preload: Sequence[str] = ()) -> Iterator[Workers]:
+    """The workers of one stage: on Dask at ``dask`` (an address or ``local``) when given, else local processes
+    (``preload``: the modules of the code they run, see :class:`LocalWorkers`)."""
+    workers: Workers = DaskWorkers(dask, processes) if dask else LocalWorkers(processes, preload)
     with workers:
         yield workers

@@ -58,6 +58,8 @@ from normalise.store.work import (
 )
 
 PARSED_OK = ("ok", "partial")
+#: What the stage's worker processes run (neither imports Prefect): loaded once by their fork server
+WORKER_CODE = (parse_batch.__module__, rebuild_councils.__module__)
 
 
 class ParsingIncomplete(RuntimeError):
@@ -325,7 +327,7 @@ def normalise_flow(
     logger = get_run_logger()
     out = Path(out)  # also keeps Path in the globals of a flow pickled by value (a served deployment)
     selection = Selection(reparse, frozenset(councils) if councils else None, frozenset(statuses) if statuses else None)
-    with open_folder(out, "normalise") as layout, stage_workers(workers, dask) as pool:
+    with open_folder(out, "normalise") as layout, stage_workers(workers, dask, WORKER_CODE) as pool:
         result = normalise_folder(layout, pool, workers, load_sources(sources) if sources else {}, selection)
     record, retry = result.record, result.retry
     took = ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in result.seconds.items())
