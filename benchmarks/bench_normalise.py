@@ -17,7 +17,7 @@ dataset, period), without crawling. Then it reports, side by side:
   with a no-op flow run, then the stage is timed from its call to its return. Beside it, the same stage
   as a command, ``councilspend normalise --workers N`` in a fresh process, which adds Python's and
   Prefect's start (its database migrated beforehand, its temporary server started and stopped by the
-  command). Each with the flow's own phases as it logs them, and the ratio to the floor;
+  command). Each with the flow's own phases as it logs them, and the ratio to the floor read just before it;
 * **the stage without Prefect** (``normalise_folder`` called directly, as the flow does): its
   phases (select, parse, rebuild, record and commit) and, before it, worker start-up and hand-off
   alone (the same pool running no-op batches);
@@ -207,9 +207,11 @@ def stage_seconds(out: Path, workers: int, prefect_home: Path) -> dict:
 
 
 def fresh_copy(pristine: Path, run: Path) -> Path:
-    """``run`` as a copy of the stored workload, nothing normalised yet."""
+    """``run`` as a copy of the stored workload, nothing normalised yet, on disk as a crawl leaves its originals
+    (flushed: otherwise the stage's own flushes would write the copy's 400 MB and time that too)."""
     shutil.rmtree(run, ignore_errors=True)
     shutil.copytree(pristine, run, ignore=shutil.ignore_patterns("_mockweb"))
+    os.sync()
     return run
 
 
@@ -314,24 +316,24 @@ def main() -> None:
             build_output(warm, 1)
         prefect_home = root / "prefect"
         command_seconds(warm, 1, prefect_home)  # Prefect's database is created and migrated here
-        report["floor"] = floor_seconds(pristine)
-        print(json.dumps({"floor": report["floor"]}), flush=True)
         measures = {
-            "stage": lambda run: stage_seconds(run, args.workers, prefect_home),
-            "command": lambda run: command_seconds(run, args.workers, prefect_home),
-            "parts": lambda run: stage_parts(run, args.workers),
+            "stage": (lambda run: stage_seconds(run, args.workers, prefect_home), "seconds"),
+            "command": (lambda run: command_seconds(run, args.workers, prefect_home), "seconds"),
+            "parts": (lambda run: stage_parts(run, args.workers), "total (no Prefect)"),
         }
         for _ in range(args.repeat):
-            for name, measure in measures.items():
-                result = measure(fresh_copy(pristine, root / "run"))
+            for name, (measure, seconds) in measures.items():
+                run = fresh_copy(pristine, root / "run")
+                # The floor is read just before each measurement: this machine's speed drifts by a fifth
+                # within minutes, so a ratio is only fair between two timings taken together.
+                floor = floor_seconds(pristine)
+                result = measure(run) | {"floor": floor["seconds"]}
+                result["ratio_to_floor"] = round(result[seconds] / floor["seconds"], 2)
+                report.setdefault("floor", floor)
                 report.setdefault(name, []).append(result)
                 print(json.dumps({name: result}), flush=True)
-        floor = report["floor"]["seconds"]
-        report["ratio_stage_to_floor"] = [round(s["seconds"] / floor, 1) for s in report["stage"]]
-        report["ratio_command_to_floor"] = [round(s["seconds"] / floor, 1) for s in report["command"]]
-        report["ratio_flow_without_prefect_to_floor"] = [
-            round(p["total (no Prefect)"] / floor, 1) for p in report["parts"]
-        ]
+        for name in measures:
+            report[f"ratio_{name}_to_floor"] = [r["ratio_to_floor"] for r in report[name]]
         report["parse_per_file"] = parse_profile(fresh_copy(pristine, root / "run"))
         print(json.dumps(report, indent=2))
     finally:

@@ -51,7 +51,9 @@ def batches(jobs: list[ParseJob], workers: int) -> list[list[ParseJob]]:
 def parse_batch(jobs: list[ParseJob], root: Path) -> list[dict]:
     """Parse a batch of files into the work area of the folder at ``root``.
 
-    Each file's outputs are written first, then the batch is flushed to disk once, then every
+    Its small files are read and judged first, a few MiB at a time, so that the parts of those that
+    read alike are normalised in one pass (:mod:`normalise.parsing.together`); then each file's
+    outputs are written, then the batch is flushed to disk once, then every
     summary is written (each its file's commit point), then flushed once more: two flushes a
     batch instead of two a file, and still no summary ever names outputs that are not whole.
     Returns each file's status and summary, or ``retry`` with the reason when the machine (not

@@ -245,6 +245,8 @@ class ParseRun:
         normalised = ((unit, self._counted(self._normalise(unit))) for unit in units)
         for unit, done in prefetched(normalised, threaded=threaded):
             yield self._finish_rows(unit.sheet, done.rows), done.rejects
+        if self._planned is not None:
+            self._planned = []  # a planned file's rows are not held past their writing
 
     def _units(self, summary: dict) -> Iterator[Unit]:
         """The file's rows as units to normalise, each sheet judged (header, mapping) as its rows come."""
