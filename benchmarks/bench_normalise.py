@@ -21,9 +21,10 @@ dataset, period), without crawling. Then it reports, side by side:
 * **the stage without Prefect** (``normalise_folder`` called directly, as the flow does): its
   phases (select, parse, rebuild, record and commit) and, before it, worker start-up and hand-off
   alone (the same pool running no-op batches);
-* **where a file's parse goes**, in one process without threads under cProfile (so the parts add up):
-  hashing, format and encoding detection, header and column inference, reading cells, normalising
-  rows, row ids and supplier keys, staging writes (Arrow IPC files; the JSON summary falls in "everything else").
+* **where a file's parse goes**: the stage's parse batches run in one process without threads under
+  cProfile (so the parts add up): hashing, format and encoding detection, header and column inference,
+  reading cells, normalising rows (alone or with alike small files), row ids and supplier keys, staging
+  writes (Arrow IPC files), and committing each parse (its JSON summary, a batch's two flushes).
 
 Timings on a shared machine are noisy: run with ``--repeat 3`` and read the spread.
 """
@@ -65,7 +66,7 @@ from normalise.store.raw import put_bytes  # noqa: E402
 BASE_URL = "http://127.0.0.1:8765"
 #: cProfile functions whose cumulative time is one part of a file's parse: part -> (file suffix, function names)
 PARSE_PARTS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
-    "hash the file": (("parsing/parse.py", ("_file_sha256",)),),
+    "hash the file": (("store/raw.py", ("sha256_of",)),),
     "sniff format and encoding": (
         ("parsing/sniff.py", ("sniff_format",)),
         ("parsing/encoding.py", ("detect_encoding",)),
@@ -79,9 +80,14 @@ PARSE_PARTS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
         ("parsing/tables.py", ("_csv_batches", "_stream_batches", "_list_batches", "_workbook_grids", "_csv_grid")),
     ),
     "find header rows mid-sheet": (("parsing/sheet.py", ("segments",)),),
-    "normalise rows": (("parsing/rows.py", ("normalise_spend",)), ("parsing/contracts.py", ("normalise_contracts",))),
+    # a file's own parts and the groups of alike small files normalised together (see normalise.parsing.together)
+    "normalise rows": (("parsing/parse.py", ("_normalise",)), ("parsing/together.py", ("normalise_together",))),
     "row ids, supplier keys, provenance": (("parsing/parse.py", ("_finish_rows",)),),
     "staging writes (Arrow IPC)": (("parsing/parse.py", ("write_batch", "close")),),
+    "commit each parse (summaries, two flushes a batch)": (
+        ("store/work.py", ("save_parse",)),
+        ("parsing/batch.py", ("_flush",)),
+    ),
 }
 
 
@@ -265,25 +271,23 @@ class _Inline:
         return future
 
 
-def parse_profile(out: Path) -> dict:
-    """Every pending file parsed in this process, without threads, under cProfile; seconds per part."""
-    from normalise.parsing import parse, tables
+def parse_profile(out: Path, workers: int) -> dict:
+    """The stage's parse in this process, batch by batch as its workers run it, without threads, under cProfile;
+    seconds per part."""
+    from flows import normalise_files as nf
+    from normalise.parsing import batch, parse, tables
 
     jobs = _jobs(out)
     saved = (parse.prefetched, tables.prefetched, parse.ThreadPoolExecutor)
     parse.prefetched = tables.prefetched = lambda items, threaded=True: items  # type: ignore[assignment]
     parse.ThreadPoolExecutor = _Inline  # type: ignore[assignment,misc]
     profiler = cProfile.Profile()
-    with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        profiler.enable()
-        for i, job in enumerate(jobs):
-            summary = parse.parse_to_files(
-                job.raw_path, Path(tmp) / f"{i}.arrow", council_code=job.council_code, dataset=job.dataset
-            )
-            (Path(tmp) / f"{i}.json").write_text(json.dumps(summary, default=str))
-        profiler.disable()
-        total = time.perf_counter() - start
+    start = time.perf_counter()
+    profiler.enable()
+    for group in nf.batches(jobs, workers):
+        batch.parse_batch(group, out)
+    profiler.disable()
+    total = time.perf_counter() - start
     parse.prefetched, tables.prefetched, parse.ThreadPoolExecutor = saved  # type: ignore[assignment,misc]
     stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
     parts = {}
@@ -334,7 +338,7 @@ def main() -> None:
                 print(json.dumps({name: result}), flush=True)
         for name in measures:
             report[f"ratio_{name}_to_floor"] = [r["ratio_to_floor"] for r in report[name]]
-        report["parse_per_file"] = parse_profile(fresh_copy(pristine, root / "run"))
+        report["parse_per_file"] = parse_profile(fresh_copy(pristine, root / "run"), args.workers)
         print(json.dumps(report, indent=2))
     finally:
         if args.keep is None:
