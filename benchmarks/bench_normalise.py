@@ -242,11 +242,11 @@ def stage_parts(out: Path, workers: int) -> dict:
 
     parts: dict[str, float] = {}
     start = time.perf_counter()
-    with LocalWorkers(workers) as pool:
+    with LocalWorkers(workers, nf.WORKER_CODE) as pool:
         pool.run(_nothing, nf.batches(_jobs(out), workers), "no-op batches", root=out)
     parts["worker start-up and hand-off (no-op batches)"] = round(time.perf_counter() - start, 2)
     start = time.perf_counter()
-    with open_folder(out, "bench") as layout, LocalWorkers(workers) as pool:
+    with open_folder(out, "bench") as layout, LocalWorkers(workers, nf.WORKER_CODE) as pool:  # as the flow opens them
         result = nf.normalise_folder(layout, pool, workers, {}, nf.Selection())
     parts |= result.seconds
     parts["total (no Prefect)"] = round(time.perf_counter() - start, 2)

@@ -165,9 +165,8 @@ def _traits(shape: str) -> tuple[bool, ...] | None:
     )
 
 
-@functools.lru_cache(maxsize=JUDGED_LIMIT)
 def _date_kind(value: str) -> str | None:
-    """'date', 'serial' (an Excel day number) or None for a value that looks like a date.
+    """'date', 'serial' (an Excel day number) or None for a value that looks like a date (``parse_date`` remembers).
 
     >>> _date_kind("01/02/2020"), _date_kind("45000"), _date_kind("VARIOUS")
     ('date', 'serial', None)

@@ -162,7 +162,8 @@ class ParseRun:
         self._tally = _Tally()
         self._counter = OccurrenceCounter()
         self._batches: Iterator[tuple[pa.Table, pa.Table]] | None = None
-        self._planned: list[Unit] | BaseException | None = None
+        self._planned: list[Unit] | None = None  # a planned file's units, until they are written
+        self._plan_error: Exception | None = None
         self._head_bytes: bytes | None = None
 
     def __iter__(self) -> ParseRun:
@@ -189,7 +190,7 @@ class ParseRun:
                 return []
             self._planned = list(self._units(self.summary))
         except Exception as exc:  # raised again where the run records its errors, when iterated
-            self._planned = exc
+            self._plan_error = exc
             return []
         return self._planned
 
@@ -237,8 +238,8 @@ class ParseRun:
     # -------------------------------------------------------------- file level
 
     def _parse(self, summary: dict) -> Iterator[tuple[pa.Table, pa.Table]]:
-        if isinstance(self._planned, BaseException):
-            raise self._planned
+        if self._plan_error is not None:
+            raise self._plan_error
         units = self._units(summary) if self._planned is None else iter(self._planned)
         # Unit i+1 is read and normalised (pyarrow, mostly without the GIL) while unit i gets its row ids.
         threaded = self._planned is None and self.path.stat().st_size >= HEAD_BYTES
