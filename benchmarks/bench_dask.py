@@ -58,6 +58,7 @@ def main() -> None:
     root = args.keep or Path(tempfile.mkdtemp(prefix="bench-dask-"))
     root.mkdir(parents=True, exist_ok=True)
     report: dict = {"cpus": os.cpu_count(), "councils": args.councils, "load_before": os.getloadavg()}
+    runs = Path(tempfile.mkdtemp(prefix="runs-", dir=root))  # this benchmark's copies, deleted at its end
     try:
         pristine = root / "pristine"
         if not (pristine / "files.parquet").exists():
@@ -74,7 +75,7 @@ def main() -> None:
         report["runs"] = []
         for _ in range(args.repeat):
             for name, options in setups:
-                run = fresh_copy(pristine, root / "run")
+                run = fresh_copy(pristine, runs)
                 workers = options or ["--workers", "2"]
                 result = {
                     "setup": name,
@@ -85,8 +86,7 @@ def main() -> None:
                 print(json.dumps(result), flush=True)
         print(json.dumps(report, indent=2))
     finally:
-        if args.keep is None:
-            shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(root if args.keep is None else runs, ignore_errors=True)
 
 
 if __name__ == "__main__":

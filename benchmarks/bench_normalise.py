@@ -212,10 +212,16 @@ def stage_seconds(out: Path, workers: int, prefect_home: Path) -> dict:
     return _observed(json.loads(done.stdout.strip().splitlines()[-1])["seconds"], done.stderr)
 
 
-def fresh_copy(pristine: Path, run: Path) -> Path:
-    """``run`` as a copy of the stored workload, nothing normalised yet, on disk as a crawl leaves its originals
-    (flushed: otherwise the stage's own flushes would write the copy's 400 MB and time that too)."""
-    shutil.rmtree(run, ignore_errors=True)
+def fresh_copy(pristine: Path, runs: Path) -> Path:
+    """A new copy of the stored workload under ``runs``, nothing normalised yet, on disk as a crawl leaves its originals
+    (flushed: otherwise the stage's own flushes would write the copy's 300 MB and time that too).
+
+    Earlier copies stay until the benchmark ends. Deleting one seconds before a timing made every file the stage
+    then created cost more: ext4 without a journal (as on this machine) passes over recently freed inodes when it
+    allocates one, and that showed as 1.5 to 5.5 s of system CPU in identical runs.
+    """
+    runs.mkdir(parents=True, exist_ok=True)
+    run = runs / str(len(list(runs.iterdir())))
     shutil.copytree(pristine, run, ignore=shutil.ignore_patterns("_mockweb"))
     os.sync()
     return run
@@ -311,6 +317,7 @@ def main() -> None:
     root = args.keep or Path(tempfile.mkdtemp(prefix="bench-normalise-"))
     root.mkdir(parents=True, exist_ok=True)
     report: dict = {"cpus": os.cpu_count(), "councils": args.councils, "workers": args.workers}
+    runs = Path(tempfile.mkdtemp(prefix="runs-", dir=root))  # this benchmark's copies, deleted at its end
     try:
         pristine = root / "pristine"
         if not (pristine / "files.parquet").exists():
@@ -327,7 +334,7 @@ def main() -> None:
         }
         for _ in range(args.repeat):
             for name, (measure, seconds) in measures.items():
-                run = fresh_copy(pristine, root / "run")
+                run = fresh_copy(pristine, runs)
                 # The floor is read just before each measurement: this machine's speed drifts by a fifth
                 # within minutes, so a ratio is only fair between two timings taken together.
                 floor = floor_seconds(pristine)
@@ -338,11 +345,10 @@ def main() -> None:
                 print(json.dumps({name: result}), flush=True)
         for name in measures:
             report[f"ratio_{name}_to_floor"] = [r["ratio_to_floor"] for r in report[name]]
-        report["parse_per_file"] = parse_profile(fresh_copy(pristine, root / "run"), args.workers)
+        report["parse_per_file"] = parse_profile(fresh_copy(pristine, runs), args.workers)
         print(json.dumps(report, indent=2))
     finally:
-        if args.keep is None:
-            shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(root if args.keep is None else runs, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from normalise.parsing.cycles import rare_collections
 from normalise.parsing.parse import ParseRun, iter_parse, write_parse
 from normalise.parsing.together import normalise_together
 from normalise.parsing.version import PARSER_VERSION
@@ -59,7 +60,11 @@ def parse_batch(jobs: list[ParseJob], root: Path) -> list[dict]:
     Returns each file's status and summary, or ``retry`` with the reason when the machine (not
     the file) failed.
     """
-    layout = Layout(root)
+    with rare_collections():
+        return _parse_batch(jobs, Layout(root))
+
+
+def _parse_batch(jobs: list[ParseJob], layout: Layout) -> list[dict]:
     written: list[tuple[ParseJob, str, dict]] = []
     outcomes: list[dict] = []
     for group in _planned_groups(jobs):

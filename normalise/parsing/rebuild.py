@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from normalise.parsing.cycles import rare_collections
 from normalise.parsing.overlap import merge_overlapping
 from normalise.parsing.parse import read_output
 from normalise.schema import conform, empty_table
@@ -52,7 +53,8 @@ def rebuild_council(build: CouncilBuild, root: Path) -> dict[str, list[int]]:
 
 def rebuild_councils(builds: list[CouncilBuild], root: Path) -> list[dict[str, list[int]]]:
     """Rebuild a group of councils in turn (one task: one hand-off for several councils)."""
-    return [rebuild_council(build, root) for build in builds]
+    with rare_collections():
+        return [rebuild_council(build, root) for build in builds]
 
 
 def write_staged(rows: pa.Table, path: Path, table: str) -> None:
@@ -65,14 +67,18 @@ def _concat(tables: list[pa.Table], table: str) -> pa.Table:
 
 
 def _write_partitions(partition: Path, rows: pa.Table, date_column: str) -> None:
-    """One file per year of ``date_column`` in a council's (staged) partition folder; undated rows under year=unknown."""
-    years = pc.year(rows.column(date_column)) if len(rows) else pa.array([], pa.int64())
-    for year in pc.unique(years).to_pylist():
-        mask = pc.is_null(years) if year is None else pc.equal(years, year)
-        part = rows.filter(mask).sort_by([(date_column, "ascending"), ("row_id", "ascending")])
+    """One file per year of ``date_column`` in a council's (staged) partition folder; undated rows under year=unknown.
+
+    The rows are sorted once by date (undated last), then row id: each year is then one slice of them.
+    """
+    rows = rows.sort_by([(date_column, "ascending"), ("row_id", "ascending")])
+    runs = pc.run_end_encode(pc.year(rows.column(date_column)).combine_chunks())
+    start = 0
+    for end, year in zip(runs.run_ends.to_pylist(), runs.values.to_pylist()):
         target = Layout.partition_file(partition, year)
         target.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(part, target, compression="zstd")
+        pq.write_table(rows.slice(start, end - start), target, compression="zstd")
+        start = end
 
 
 def _counts_by_source(kept: pa.Table, rejects: pa.Table) -> dict[str, list[int]]:

@@ -363,7 +363,9 @@ def _fit_rows(rows: list[list[str]], ncols: int) -> tuple[list[pa.Array], pa.Arr
     """
     if not rows:
         return [pa.array([], pa.string())] * ncols, None
-    odd = [i for i, row in enumerate(rows) if len(row) != ncols]  # usually none, or a footer or two
+    lengths = list(map(len, rows))
+    # usually none, or a footer or two
+    odd = [i for i, n in enumerate(lengths) if n != ncols] if lengths.count(ncols) != len(rows) else []
     fitted = list(rows) if odd else rows
     overflow: list[str | None] = [None] * len(rows) if odd else []
     for i in odd:
@@ -373,7 +375,9 @@ def _fit_rows(rows: list[list[str]], ncols: int) -> tuple[list[pa.Array], pa.Arr
             extra.pop()
         overflow[i] = json.dumps(extra, ensure_ascii=False) if extra else None
         fitted[i] = row[:ncols] if len(row) >= ncols else row + [""] * (ncols - len(row))
-    columns = [pa.array(col, pa.string()) for col in zip(*fitted)]
+    # one Arrow array of every cell, column after column, then a zero-copy slice per column (one conversion, not ncols)
+    cells = pa.array(list(itertools.chain.from_iterable(zip(*fitted))), pa.string())
+    columns = [cells.slice(i * len(rows), len(rows)) for i in range(ncols)]
     return columns, pa.array(overflow, pa.string()) if any(overflow) else None
 
 
