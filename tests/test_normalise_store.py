@@ -240,3 +240,19 @@ def test_a_batch_commits_each_parse_it_finished_and_leaves_the_one_the_machine_f
     assert not list(layout.parsed("BIR", jobs[1].sha256, "").parent.glob(f"{jobs[1].sha256}*"))
     for job, outcome in ((jobs[0], first), (jobs[2], third)):
         assert outcome["status"] == "ok" and load_parse(layout, "BIR", job.sha256).summary == outcome["summary"]
+
+
+def test_a_parse_that_keeps_no_rows_leaves_only_its_summary_and_counts_as_done(out):
+    """A file with no rows (here a PDF) gets no output files in the work area, yet its parse is complete."""
+    layout = Layout(out)
+    sha, _ = put_bytes(layout, b"%PDF-1.4 not a table", "pdf")
+    files = pq.read_table(layout.manifest).to_pylist()
+    files.append(files[0] | {"url": "http://127.0.0.1:9/BIR/spend.pdf", "sha256": sha, "format": "pdf", "size": 20})
+    pq.write_table(pa.Table.from_pylist(files, schema=arrow_schema("files")), layout.manifest)
+    assert normalise_flow(out, workers=1).files_new == 7
+    parse = load_parse(layout, "BIR", sha)
+    assert parse is not None and parse.status == "not_machine_readable" and parse.outputs(layout) == {}
+    assert [p.name for p in layout.parsed("BIR", sha, "").parent.glob(f"{sha}*")] == [f"{sha}.json"]
+    assert manifest(out)["http://127.0.0.1:9/BIR/spend.pdf"]["parse_status"] == "not_machine_readable"
+    assert normalise_flow(out, workers=1).files_new == 0  # nothing left to parse: the summary is the whole parse
+    assert spend_rows(out) == {"BIR": 15, "MAN": 15}

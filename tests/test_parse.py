@@ -271,7 +271,8 @@ def test_parse_to_files_writes_spend_and_rejects(tmp_path: Path) -> None:
 
 
 def test_parse_to_files_writes_arrow_for_the_work_area_in_place(tmp_path: Path) -> None:
-    """``.arrow`` gives Arrow IPC files that read back as the same rows as Parquet; ``fresh`` writes no temporaries."""
+    """``.arrow`` gives Arrow IPC files that read back as the same rows as Parquet; ``fresh`` writes no temporaries
+    and no file for a table without rows (the work area's summary lists the files a parse wrote)."""
     source = write(tmp_path / "spend.csv", GUIDANCE_CSV + "Total,,,,,2284.50,,,,,,\r\n")
     parquet = parse_to_files(source, tmp_path / "p" / "spend.parquet")
     arrow = parse_to_files(source, tmp_path / "a" / "spend.arrow", fresh=True)
@@ -283,8 +284,10 @@ def test_parse_to_files_writes_arrow_for_the_work_area_in_place(tmp_path: Path) 
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["spend.arrow", "spend.rejects.arrow"]
     failed = parse_to_files(write(tmp_path / "x.pdf", b"%PDF-1.4"), tmp_path / "a" / "x.arrow", fresh=True)
     assert failed["status"] == "not_machine_readable"
-    assert read_output(tmp_path / "a" / "x.arrow", "spend").num_rows == 0
-    assert not (tmp_path / "a" / "x.rejects.arrow").exists()
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["spend.arrow", "spend.rejects.arrow"]
+    kept_as_before = parse_to_files(tmp_path / "x.pdf", tmp_path / "p" / "x.parquet")
+    assert kept_as_before["status"] == "not_machine_readable"
+    assert read_output(tmp_path / "p" / "x.parquet", "spend").num_rows == 0  # a user's output keeps its empty file
 
 
 def test_same_transaction_in_month_and_year_files_is_kept_once(tmp_path: Path) -> None:

@@ -596,13 +596,14 @@ def read_output(path: Path, table: str) -> pa.Table:
 
 
 def parse_to_files(path: Path, out_path: Path, *, fresh: bool = False, **kwargs: object) -> dict:
-    """Stream one file's rows into ``out_path`` (spend, always written) or beside it (contracts), its rejects beside
+    """Stream one file's rows into ``out_path`` (spend, always written unless ``fresh``) or beside it (contracts), its rejects beside
     it when there are any (see :func:`rejects_path`, :func:`contracts_path`); return the summary.
 
     ``out_path`` ending ``.arrow`` writes Arrow IPC files (see :class:`_TableWriter`), anything else Parquet.
     Each file is written under a temporary name and renamed into place, and an old file of a table not
     written this time is removed; ``fresh`` says the paths are new names nobody reads until told (the
-    store's work area, whose commit point is the parse summary), so they are written in place.
+    store's work area, whose commit point is the parse summary, which lists the files written), so they
+    are written in place and a table without rows (spend too) gets no file.
     """
     return write_parse(iter_parse(path, **kwargs), out_path, fresh=fresh)
 
@@ -648,6 +649,8 @@ def write_parse(run: ParseRun, out_path: Path, *, fresh: bool = False) -> dict:
     failed = run.summary["status"] in _FAILED
     kept = {"spend"} | ({"contracts"} if run.table == "contracts" and not failed else set())
     kept |= {"rejects"} if "rejects" in writers and not failed else set()
+    if fresh:  # the work area: a table without rows gets no file (a quarter of a national crawl's files keep no rows)
+        kept &= set() if failed else set(writers)
     for name in ("spend", "rejects", "contracts"):
         if name not in kept:  # nothing of it (no register, nothing rejected): no file, not even an old one
             if name in writers or not fresh:

@@ -75,7 +75,7 @@ class Parse:
         return self.summary.get("status")
 
     def outputs(self, layout: Layout) -> dict[str, Path]:
-        """The parse's files by table: spend always; contracts and rejects when it wrote them."""
+        """The files the parse wrote, by table (a summary too old to list them: its spend file)."""
         suffix = self.summary.get("output_suffix", LEGACY_SUFFIX)
         paths = output_paths(layout, self.council_code, self.sha256, self.summary["outputs"], suffix)
         return {table: paths[table] for table in self.summary.get("tables", ["spend"])}
