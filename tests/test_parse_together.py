@@ -64,6 +64,30 @@ def test_files_read_alike_give_what_each_gives_alone(published: list[Path]) -> N
         assert run.summary == alone.summary, path.name
 
 
+def test_alike_files_of_several_councils_keep_the_ids_each_gets_alone(tmp_path: Path) -> None:
+    """Row ids are worked out for a group's rows at once: each row's own council goes into its identity, and a
+    payment repeated in another file is no repeat in its own (occurrences are counted file by file)."""
+    text = (
+        HEADER + "03/01/2025,Acme Ltd,Repairs,1200.50\n03/01/2025,Acme Ltd,Repairs,1200.50\n04/01/2025,Beta,Paper,9\n"
+    )
+    files = [("ABC", "jan.csv"), ("XYZ", "jan-xyz.csv"), ("ABC", "jan-again.csv")]
+    for _, name in files:
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    runs = [iter_parse(tmp_path / name, council_code=code) for code, name in files]
+    units = [unit for run in runs for unit in run.plan()]
+    normalise_together(units)
+    assert all(unit.normalised is not None for unit in units)
+    ids = []
+    for (code, name), run in zip(files, runs):
+        rows, _ = _read(run)
+        assert rows.to_pylist() == parse_file(tmp_path / name, council_code=code).spend.to_pylist(), name
+        ids.append(rows.column("row_id").to_pylist())
+    assert (
+        ids[0] == ids[2] and len(set(ids[0])) == 3
+    )  # the same file's payments twice: two ids; again elsewhere: the same
+    assert not set(ids[0]) & set(ids[1])  # another council's identical payments are its own
+
+
 def test_rejects_and_blank_rows_stay_with_their_own_file(published: list[Path]) -> None:
     runs = [iter_parse(p, council_code="ABC", source_url=f"http://127.0.0.1/{p.name}") for p in published[:3]]
     normalise_together([unit for run in runs for unit in run.plan()])

@@ -24,24 +24,22 @@ import pyarrow.parquet as pq
 
 from normalise import schema
 from normalise.councils import councils
-from normalise.names import supplier_key
 from normalise.parsing.columns import Choice, column_values
 from normalise.parsing.contracts import normalise_contracts
 from normalise.parsing.council_inference import infer_council
 from normalise.parsing.datasets import adapt_to_dataset, dataset_from_values, detect_dataset, not_spend_reason
 from normalise.parsing.header import find_header
-from normalise.parsing.rowid import OccurrenceCounter, identities, identity_name, row_ids
+from normalise.parsing.rowfacts import RowFacts, row_facts
+from normalise.parsing.rowid import OccurrenceCounter, counted_row_ids
 from normalise.parsing.rows import VALUE_ERRORS, Normalised, Source, normalise_spend
 from normalise.parsing.sheet import Part, Sheet, segments
 from normalise.parsing.sniff import sniff_format
 from normalise.parsing.tables import HEAD_BYTES, Grid, UnreadableFile, open_grids, prefetched
 from normalise.parsing.values import decide_dayfirst, period_in_text
 from normalise.parsing.vocabulary import readings
-from normalise.redaction import redacted_mask
 from normalise.store.errors import is_transient, naming
 from normalise.store.raw import sha256_of
 
-SUPPLIER_CACHE = 200_000
 IPC_BUFFER_BYTES = 1 << 18
 #: Largest workbook planned with others (:meth:`ParseRun.plan`): its sheets are held in memory, and zipped XML
 #: inflates tens of times
@@ -245,7 +243,7 @@ class ParseRun:
         threaded = self._planned is None and self.path.stat().st_size >= HEAD_BYTES
         normalised = ((unit, self._counted(self._normalise(unit))) for unit in units)
         for unit, done in prefetched(normalised, threaded=threaded):
-            yield self._finish_rows(unit.sheet, done.rows), done.rejects
+            yield self._finish_rows(unit.sheet, done.rows, done.facts), done.rejects
         if self._planned is not None:
             self._planned = []  # a planned file's rows are not held past their writing
 
@@ -383,19 +381,17 @@ class ParseRun:
             self._tally.rejected.update(normalised.rejects.column("reason").to_pylist())
         return normalised
 
-    def _finish_rows(self, sheet: Sheet, table: pa.Table) -> pa.Table:
-        """Row ids, supplier keys, redaction and provenance on a part's kept rows."""
+    def _finish_rows(self, sheet: Sheet, table: pa.Table, facts: RowFacts | None) -> pa.Table:
+        """Row ids, supplier keys, redaction and provenance on a part's kept rows (``facts`` when worked out already)."""
         n = table.num_rows
-        supplier = table.column("supplier_name").combine_chunks() if n else pa.array([], pa.string())
-        encoded = pc.dictionary_encode(supplier)
-        keys, folded, redacted = (pc.take(facts, encoded.indices) for facts in supplier_facts(encoded.dictionary))
+        facts = facts or row_facts(sheet.kind, sheet.dataset, self.council_code or "UNKNOWN", table)
         council = councils().get(self.council_code or "UNKNOWN")
         extra = {
-            "row_id": row_ids(self._identities(sheet, table, folded), self._counter),
+            "row_id": counted_row_ids(facts.identities, facts.first_ids, facts.keys, self._counter),
             "council_code": _repeat(self.council_code, n),
             "gss_code": _repeat(council.gss_code if council else None, n),
-            "supplier_key": keys,
-            "redacted": pc.fill_null(redacted, False),
+            "supplier_key": facts.supplier_key,
+            "redacted": facts.redacted,
             "source_sha256": _repeat(self.sha256, n),
             "source_url": _repeat(self.source_url, n),
             "source_sheet": _repeat(sheet.name, n),
@@ -405,31 +401,6 @@ class ParseRun:
         finished = schema.table_of(dict(zip(table.column_names, table.columns)) | extra, n, sheet.kind)
         self._count(sheet, finished)
         return finished
-
-    def _identities(self, sheet: Sheet, table: pa.Table, folded: pa.Array) -> pa.Array:
-        code = self.council_code or "UNKNOWN"
-        if sheet.kind == "spend":
-            return identities(
-                code,
-                sheet.dataset,
-                table.column("payment_date").combine_chunks(),
-                table.column("transaction_id").combine_chunks(),
-                folded,
-                table.column("amount").combine_chunks(),
-            )
-        reference = pc.binary_join_element_wise(
-            pc.fill_null(table.column("reference").combine_chunks(), ""),
-            pc.fill_null(pc.utf8_lower(table.column("title").combine_chunks()), ""),
-            "~",
-        )
-        return identities(
-            code,
-            sheet.dataset,
-            table.column("start_date").combine_chunks(),
-            reference,
-            folded,
-            table.column("value").combine_chunks(),
-        )
 
     def _count(self, sheet: Sheet, table: pa.Table) -> None:
         tally = self._tally
@@ -666,34 +637,6 @@ def write_parse(run: ParseRun, out_path: Path, *, fresh: bool = False) -> dict:
 
 
 # ------------------------------------------------------------------ helpers
-
-
-#: (supplier_key, identity name, redacted) of each published name met in this process: a council's
-#: suppliers recur in every one of its files. Cleared when full.
-_SUPPLIERS: dict[str, tuple[str | None, str, bool]] = {}
-
-
-def supplier_facts(names: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
-    """Supplier keys, identity names and redaction flags of distinct published names, each name worked out once.
-
-    >>> keys, folded, redacted = supplier_facts(pa.array(["The Acme Ltd", "REDACTED"]))
-    >>> keys.to_pylist(), folded.to_pylist(), redacted.to_pylist()
-    (['acme', 'redacted'], ['the acme ltd', 'redacted'], [False, True])
-    """
-    listed = names.to_pylist()
-    new = [name for name in dict.fromkeys(listed) if name not in _SUPPLIERS]
-    if new:
-        if len(_SUPPLIERS) + len(new) > SUPPLIER_CACHE:
-            _SUPPLIERS.clear()
-        flags = redacted_mask(pa.array(new, pa.string())).to_pylist()
-        for name, flag in zip(new, flags):
-            _SUPPLIERS[name] = (supplier_key(name), identity_name(name), flag)
-    facts = [_SUPPLIERS[name] for name in listed]
-    return (
-        pa.array([f[0] for f in facts], pa.string()),
-        pa.array([f[1] for f in facts], pa.string()),
-        pa.array([f[2] for f in facts], pa.bool_()),
-    )
 
 
 def _repeat(value: str | None, n: int) -> pa.Array:

@@ -37,7 +37,7 @@ def identity(
 
 
 def identities(
-    council_code: str,
+    council_code: str | pa.Array,
     dataset: str,
     payment_date: pa.Array,
     transaction_id: pa.Array,
@@ -45,6 +45,7 @@ def identities(
     amount: pa.Array,
 ) -> pa.Array:
     """:func:`identity` for whole columns, vectorised; names already passed through :func:`identity_name`.
+    ``council_code`` is one code for every row or a column of them (rows of several files at once).
 
     >>> identities("BIR", "grants", pa.array([None], pa.date32()), pa.array(["T1"]), pa.array(["acme ltd"]),
     ...            pa.array(["5"]).cast(pa.decimal128(18, 2))).to_pylist()
@@ -52,7 +53,7 @@ def identities(
     """
     n = len(amount)
     parts = [
-        pa.repeat(pa.scalar(council_code), n),
+        pa.repeat(pa.scalar(council_code), n) if isinstance(council_code, str) else council_code,
         pa.repeat(pa.scalar(dataset), n),
         pc.cast(payment_date, pa.string()),
         transaction_id,
@@ -132,6 +133,37 @@ class OccurrenceCounter:
             self._runs.append(merged)
 
 
+def first_row_ids(identities: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Each row's id as if it were the first of its identity in its file (k = 0), and a 64-bit key of that id
+    for counting repeats (:class:`OccurrenceCounter`): rows of alike files get theirs in one pass.
+
+    >>> ids, keys = first_row_ids(pa.array(["a", "a"]))
+    >>> ids.to_pylist() == [row_id("a")] * 2, bool(keys[0] == keys[1])
+    (True, True)
+    """
+    if len(identities) == 0:
+        return pa.array([], pa.string()), np.zeros(0, np.uint64)
+    first_occurrence = pc.binary_join_element_wise(identities, pa.scalar("|0"), "").cast(pa.binary())
+    digests = np.frombuffer(b"".join([sha256(text).digest() for text in first_occurrence.to_pylist()]), np.uint8)
+    digests = digests.reshape(-1, 32)
+    hexed = _HEX[digests[:, :16]].view("S32").ravel()
+    keys = np.ascontiguousarray(digests[:, :8]).view(np.uint64).ravel()
+    return pa.array(hexed, pa.binary(32)).cast(pa.string()), keys
+
+
+def counted_row_ids(identities: pa.Array, first: pa.Array, keys: np.ndarray, counter: OccurrenceCounter) -> pa.Array:
+    """The row ids of a part of one file, from :func:`first_row_ids`: a row repeating an identity seen earlier in
+    the file (``counter``, which then remembers this part's) gets its occurrence count in its id."""
+    if len(identities) == 0:
+        return first
+    ks = counter.take(keys)
+    if not ks.any():
+        return first
+    later = np.flatnonzero(ks)
+    fixed = [row_id(identities[int(i)].as_py(), int(ks[i])) for i in later]
+    return pc.replace_with_mask(first, _mask(len(first), later), pa.array(fixed, pa.string()))
+
+
 def row_ids(identities: pa.Array, counter: OccurrenceCounter) -> pa.Array:
     """Row ids for a batch of identity texts, counting repeats with ``counter`` across batches.
 
@@ -139,16 +171,4 @@ def row_ids(identities: pa.Array, counter: OccurrenceCounter) -> pa.Array:
     >>> ids[0] == row_id("a", 0) and ids[2] == row_id("a", 1) and len(set(ids)) == 3
     True
     """
-    if len(identities) == 0:
-        return pa.array([], pa.string())
-    first_occurrence = pc.binary_join_element_wise(identities, pa.scalar("|0"), "").cast(pa.binary())
-    digests = np.frombuffer(b"".join([sha256(text).digest() for text in first_occurrence.to_pylist()]), np.uint8)
-    digests = digests.reshape(-1, 32)
-    ks = counter.take(np.ascontiguousarray(digests[:, :8]).view(np.uint64).ravel())
-    hexed = _HEX[digests[:, :16]].view("S32").ravel()
-    out = pa.array(hexed, pa.binary(32)).cast(pa.string())
-    if ks.any():
-        later = np.flatnonzero(ks)
-        fixed = [row_id(identities[int(i)].as_py(), int(ks[i])) for i in later]
-        out = pc.replace_with_mask(out, _mask(len(out), later), pa.array(fixed, pa.string()))
-    return out
+    return counted_row_ids(identities, *first_row_ids(identities), counter)

@@ -22,6 +22,7 @@ from normalise.orgids import company_number
 from normalise.parsing.encoding import looks_mojibaked, repair_text
 from normalise.parsing.header import named_width
 from normalise.parsing.limits import MAX_CELL_BYTES
+from normalise.parsing.rowfacts import RowFacts
 from normalise.parsing.sheet import Part, Sheet
 from normalise.parsing.tables import Batch
 from normalise.parsing.values import Amounts, decide_dayfirst, parse_amounts, parse_dates
@@ -45,11 +46,13 @@ class Source:
 
 @dataclass
 class Normalised:
-    """One part of a batch: the rows kept (canonical columns, no ids yet), the rejects, and blank rows skipped."""
+    """One part of a batch: the rows kept (canonical columns, no ids yet), the rejects, and blank rows skipped;
+    ``facts`` of the kept rows when they were worked out with other files' (see :mod:`.rowfacts`)."""
 
     rows: pa.Table
     rejects: pa.Table
     blank: int
+    facts: RowFacts | None = None
 
 
 # ------------------------------------------------------------------ spend

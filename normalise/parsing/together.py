@@ -7,7 +7,8 @@ month, so a parse batch plans its small files first (each judged on its own: hea
 rows cut into parts, see :meth:`ParseRun.plan`), then normalises the parts of sheets that read alike
 (the same header cells, mapping, dataset and date order) in one pass and hands each file its own
 rows and rejects back. Normalising is value by value and row by row, so a row comes out the same
-whichever file shares its pass; what is per file (row ids, the summary's counts) is done per file after.
+whichever file shares its pass; so do its supplier key and its id as the first of its identity
+(:mod:`.rowfacts`). What is per file (repeats counted into row ids, the summary's counts) is done per file after.
 
 Only a sheet read as one part without header rows inside it (no re-mapping) is grouped; every
 other part is normalised on its own, as are the parts of a group that fails.
@@ -23,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from normalise.parsing.parse import Unit
+from normalise.parsing.rowfacts import row_facts
 from normalise.parsing.rows import Normalised, cells_of, normalise_spend, settle_dayfirst
 from normalise.parsing.sheet import Part
 from normalise.parsing.tables import Batch
@@ -89,9 +91,14 @@ def _joined(group: list[Unit]) -> Part:
 
 
 def _split(group: list[Unit], together: Normalised) -> list[Normalised]:
-    """Each unit's own rows and rejects (in order, so each unit's are one run) with its own provenance."""
+    """Each unit's own rows (with their :class:`.RowFacts`, worked out in one pass) and rejects, in order, so each
+    unit's are one run, with its own provenance."""
     rows, row_units = _own_rows(together.rows, len(group))
     rejects, reject_units = _own_rows(together.rejects, len(group))
+    councils = pa.array([unit.source.council_code for unit in group], pa.string())
+    facts = row_facts(
+        "spend", group[0].sheet.dataset, pc.take(councils, np.repeat(np.arange(len(group)), row_units)), rows
+    )
     kept_at = _starts(row_units)
     rejected_at = _starts(reject_units)
     out = []
@@ -102,7 +109,8 @@ def _split(group: list[Unit], together: Normalised) -> list[Normalised]:
             value = pa.scalar(getattr(unit.source, attribute), pa.string())
             own_rejects = own_rejects.set_column(index, own_rejects.field(index), pa.repeat(value, len(own_rejects)))
         blank = unit.part.batch.num_rows - int(row_units[k]) - int(reject_units[k])
-        out.append(Normalised(rows.slice(kept_at[k], row_units[k]), own_rejects, blank))
+        own = rows.slice(kept_at[k], row_units[k])
+        out.append(Normalised(own, own_rejects, blank, facts.slice(kept_at[k], int(row_units[k]))))
     return out
 
 
