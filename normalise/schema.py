@@ -453,6 +453,37 @@ def arrow_schema(table: str) -> pa.Schema:
     return pa.schema([c.field() for c in TABLES[table]])
 
 
+#: spend columns worth dictionary-encoding in Parquet: names, codes, dates and provenance recur; row ids and amounts do not
+_SPEND_DICTIONARY = [
+    "council_code",
+    "gss_code",
+    "dataset",
+    "date_precision",
+    "supplier_name",
+    "supplier_key",
+    "department",
+    "service_area",
+    "expense_type",
+    "purpose",
+    "merchant_category",
+    "source_sha256",
+    "source_url",
+    "source_sheet",
+    "supplier_id_published",
+    "payment_date",
+]
+
+
+def dictionary_columns(table: str) -> list[str] | bool:
+    """The columns of ``table`` to dictionary-encode in Parquet (``use_dictionary``): for spend, those that recur;
+    else every column. Encoding unique values (row ids) that way only costs time and space.
+
+    >>> "row_id" in dictionary_columns("spend"), dictionary_columns("contracts")
+    (False, True)
+    """
+    return _SPEND_DICTIONARY if table == "spend" else True
+
+
 def empty_table(table: str) -> pa.Table:
     """A table with the right schema and no rows."""
     return arrow_schema(table).empty_table()

@@ -46,25 +46,6 @@ IPC_BUFFER_BYTES = 1 << 18
 PLANNED_WORKBOOK_BYTES = 256 << 10
 _WORKBOOKS = ("xlsx", "xls", "ods")
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"RIFF")
-#: spend columns worth dictionary-encoding in Parquet (row ids and amounts are not)
-_REPETITIVE = [
-    "council_code",
-    "gss_code",
-    "dataset",
-    "date_precision",
-    "supplier_name",
-    "supplier_key",
-    "department",
-    "service_area",
-    "expense_type",
-    "purpose",
-    "merchant_category",
-    "source_sha256",
-    "source_url",
-    "source_sheet",
-    "supplier_id_published",
-    "payment_date",
-]
 #: columns a file that maps them must not leave empty (the summary then says ``partial``)
 MUST_FILL = {"spend": ("payment_date", "supplier_name"), "contracts": ("supplier_name", "value")}
 _FAILED = ("failed", "not_machine_readable", "not_spend")
@@ -542,8 +523,9 @@ class _TableWriter:
             self._sink = pa.output_stream(str(path), buffer_size=IPC_BUFFER_BYTES)
             self._writer = pa.ipc.new_file(self._sink, self._schema, options=options)
         else:
-            dictionary = _REPETITIVE if table == "spend" else True
-            self._writer = pq.ParquetWriter(path, self._schema, compression="zstd", use_dictionary=dictionary)
+            self._writer = pq.ParquetWriter(
+                path, self._schema, compression="zstd", use_dictionary=schema.dictionary_columns(table)
+            )
 
     def write(self, rows: pa.Table) -> None:
         self._writer.write_table(rows)

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from normalise.parsing.cycles import rare_collections
 from normalise.parsing.overlap import merge_overlapping
 from normalise.parsing.parse import read_output
-from normalise.schema import conform, empty_table
+from normalise.schema import conform, dictionary_columns, empty_table
 from normalise.store.layout import Layout
 from normalise.store.work import Parse
 
@@ -44,8 +44,8 @@ def rebuild_council(build: CouncilBuild, root: Path) -> dict[str, list[int]]:
     # the latest register first: a contract listed every quarter is kept as last published
     contracts, repeated = merge_overlapping(_concat(parts["contracts"][::-1], "contracts"), "contracts")
     rejects = pa.concat_tables([*parts["rejects"], duplicates, repeated])
-    _write_partitions(build.partitions["spend"], spend, "payment_date")
-    _write_partitions(build.partitions["contracts"], contracts, "start_date")
+    _write_partitions(build.partitions["spend"], spend, "spend", "payment_date")
+    _write_partitions(build.partitions["contracts"], contracts, "contracts", "start_date")
     write_staged(rejects, build.rejects, "rejects")
     kept = pa.concat_tables([spend.select(["source_sha256"]), contracts.select(["source_sha256"])])
     return _counts_by_source(kept, rejects)
@@ -66,7 +66,7 @@ def _concat(tables: list[pa.Table], table: str) -> pa.Table:
     return pa.concat_tables(tables) if tables else empty_table(table)
 
 
-def _write_partitions(partition: Path, rows: pa.Table, date_column: str) -> None:
+def _write_partitions(partition: Path, rows: pa.Table, table: str, date_column: str) -> None:
     """One file per year of ``date_column`` in a council's (staged) partition folder; undated rows under year=unknown.
 
     The rows are sorted once by date (undated last), then row id: each year is then one slice of them.
@@ -77,7 +77,8 @@ def _write_partitions(partition: Path, rows: pa.Table, date_column: str) -> None
     for end, year in zip(runs.run_ends.to_pylist(), runs.values.to_pylist()):
         target = Layout.partition_file(partition, year)
         target.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(rows.slice(start, end - start), target, compression="zstd")
+        part = rows.slice(start, end - start)
+        pq.write_table(part, target, compression="zstd", use_dictionary=dictionary_columns(table))
         start = end
 
 
