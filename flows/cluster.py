@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import inspect
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from multiprocessing import get_context
 from types import TracebackType
 from typing import Any, TypeVar
@@ -91,9 +92,15 @@ class LocalWorkers(Workers):
             context = get_context("forkserver")
             context.set_forkserver_preload(["__main__", *self.preload])
             self._pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=context)
-            for _ in range(self.processes):
-                self._pool.submit(int)  # a no-op whose only import is the builtins: each call starts a worker
+            # Started from a thread, so the stage chooses its work meanwhile: the first start launches the
+            # fork server, which imports ``preload`` (about 0.3 s here) while the caller goes on.
+            threading.Thread(target=self._start_workers, args=(self._pool,), daemon=True).start()
         return self
+
+    def _start_workers(self, pool: ProcessPoolExecutor) -> None:
+        with suppress(RuntimeError):  # the stage was over first (it had nothing to do): the pool is shut
+            for _ in range(self.processes):
+                pool.submit(int)  # a no-op whose only import is the builtins: each call starts a worker
 
     def __exit__(
         self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None

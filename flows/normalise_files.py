@@ -39,6 +39,7 @@ from prefect import flow, get_run_logger
 from flows.cluster import Workers, stage_workers
 from flows.runs import RunRecord, append_run
 from normalise.parsing.batch import ParseJob, batches, lost_batch, parse_batch
+from normalise.parsing.cycles import rare_collections
 from normalise.parsing.rebuild import CouncilBuild, rebuild_councils, write_staged
 from normalise.parsing.version import PARSER_VERSION
 from normalise.schema import empty_table
@@ -259,6 +260,13 @@ def normalise_folder(
     layout: Layout, pool: Workers, processes: int, sources: dict[str, CouncilSource], selection: Selection
 ) -> StageResult:
     """The stage on a folder whose lock is held: select, parse on ``pool``, rebuild the stale councils on ``pool``, commit."""
+    with rare_collections():  # this process holds Prefect's heap: a full collection would walk all of it
+        return _normalise_folder(layout, pool, processes, sources, selection)
+
+
+def _normalise_folder(
+    layout: Layout, pool: Workers, processes: int, sources: dict[str, CouncilSource], selection: Selection
+) -> StageResult:
     watch, record = Stopwatch(), RunRecord(flow="normalise")
     with watch("select"):
         files = read_table(layout.manifest, "files")
