@@ -24,6 +24,9 @@ LOOK_PAST = 8
 CANDIDATES = 4
 _MONEY_FIELDS = ("amount", "gross_amount")
 _DIGIT = re.compile(r"\d")
+#: what _wordy counts: ASCII letters and digits
+_LETTER = re.compile(r"[A-Za-z]")
+_ASCII_DIGIT = re.compile(r"[0-9]")
 
 
 @dataclass(frozen=True)
@@ -69,9 +72,13 @@ def _wordy(cell: str) -> bool:
     >>> _wordy("2010/11 ABG Allocation £000"), _wordy("01/03/2025"), _wordy("1,200.50")
     (True, False, False)
     """
+    if not _LETTER.search(cell):
+        return False
+    if not _ASCII_DIGIT.search(cell):
+        return True  # most cells settle here, without counting
     digits = len(cell) - len(cell.translate(_DROP_DIGITS))
     letters = len(cell) - len(cell.translate(_DROP_LETTERS))
-    return letters > 0 and letters >= digits
+    return letters >= digits
 
 
 def _holds_figures(row: Sequence[str]) -> bool:
