@@ -140,3 +140,15 @@ def test_workbook_rows_are_streamed_in_batches_not_held_whole(monkeypatch: pytes
     batches = tables._stream_batches([["Date", "Supplier", "Amount"]], rows(), 1, 3)
     first = next(batches)
     assert first.num_rows == 10 and pulled <= 11  # the first batch comes before the sheet is read to its end
+
+
+def test_a_sheet_whose_references_stay_small_cannot_span_too_many_cells() -> None:
+    """The quick search that spares most sheets the full scan: no sheet it lets pass can be too large to open."""
+    zzz = limits.column_number(b"ZZZ")
+    assert 999 * zzz <= limits.MAX_SHEET_CELLS  # the most such a sheet can span
+    small = b'<row r="999" spans="1:3"><c r="A999"/><c r="ZZZ999" t="s"/></row>'
+    assert not limits.may_be_large(io.BytesIO(small)) and limits.sheet_extent(io.BytesIO(small)) == (999, zzz)
+    for far in (b'<x:row r="1000"/>', b'<c r="A1000"/>', b'<c r="AAAA1"/>', b'<c r="B1048576"/>'):
+        assert limits.may_be_large(io.BytesIO(small + far)), far
+    cut = io.BufferedReader(io.BytesIO(b" " * ((1 << 20) - 5) + b'<c r="A1000000"/>'), buffer_size=1 << 20)
+    assert limits.may_be_large(cut)  # a reference across the edge of two blocks read is still found

@@ -128,6 +128,27 @@ def sheet_extent(xml: IO[bytes]) -> tuple[int, int]:
     return rows, max((column_number(c) for c in columns), default=0)
 
 
+#: A row number of four digits or more, or a four-letter column, in any reference: without one, a sheet spans at
+#: most 999 rows x 18,278 columns (ZZZ), within MAX_SHEET_CELLS, so its extent need not be worked out.
+_LARGE_REF = re.compile(rb'r="(?:[A-Z]{0,4}[0-9]{4}|[A-Z]{4})')
+
+
+def may_be_large(xml: IO[bytes]) -> bool:
+    """Whether an XLSX worksheet part names a row past 999 or a column past ZZZ (only then is :func:`sheet_extent`
+    worth its cost: a search for one literal is several times faster than reading every reference), streamed.
+
+    >>> may_be_large(io.BytesIO(b'<row r="999"><c r="ZZZ999"/></row>')), may_be_large(io.BytesIO(b'<row r="1000"/>'))
+    (False, True)
+    """
+    tail = b""
+    while block := xml.read(1 << 20):
+        text = tail + block
+        if _LARGE_REF.search(text):
+            return True
+        tail = text[-16:]  # a reference cut by the block's end is whole in the next search
+    return False
+
+
 _SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\bname=\"([^\"]*)\"[^>]*?\br(?:elationships)?:id=\"([^\"]+)\"")
 _SHEET_ID_FIRST = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\br(?:elationships)?:id=\"([^\"]+)\"[^>]*?\bname=\"([^\"]*)\"")
 _REL = re.compile(
@@ -158,6 +179,9 @@ def oversized_sheets(archive: zipfile.ZipFile) -> dict[str, str]:
         part = target if target.startswith("xl/") else f"xl/{target}"
         if part not in names:
             continue
+        with archive.open(part) as xml:
+            if not may_be_large(xml):
+                continue
         with archive.open(part) as xml:
             rows, cols = sheet_extent(xml)
         if rows * cols > MAX_SHEET_CELLS:
