@@ -6,6 +6,7 @@ or the flows: a worker starts by importing the parser alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def _parse_batch(jobs: list[ParseJob], layout: Layout) -> list[dict]:
                 outcomes.append(_retry(layout, job, token, exc))
                 continue
             written.append((job, token, summary))
-    _flush(layout, [p for job, token, _ in written for p in _outputs(layout, job, token)])
+    _flush(layout, lambda: [p for job, token, _ in written for p in _outputs(layout, job, token)])
     for job, token, summary in written:
         try:
             parse = save_parse(layout, job.council_code, job.sha256, token, summary, PARSER_VERSION, durable=False)
@@ -88,7 +89,7 @@ def _parse_batch(jobs: list[ParseJob], layout: Layout) -> list[dict]:
         outcomes.append(
             {"council_code": job.council_code, "sha256": job.sha256, "status": parse.status, "summary": parse.summary}
         )
-    _flush(layout, [layout.parsed(o["council_code"], o["sha256"], ".json") for o in outcomes if "summary" in o])
+    _flush(layout, lambda: [layout.parsed(o["council_code"], o["sha256"], ".json") for o in outcomes if "summary" in o])
     return outcomes
 
 
@@ -137,11 +138,13 @@ def _outputs(layout: Layout, job: ParseJob, token: str) -> list[Path]:
     return [p for p in output_paths(layout, job.council_code, job.sha256, token).values() if p.exists()]
 
 
-def _flush(layout: Layout, written: list[Path]) -> None:
-    """Flush what a batch wrote to disk: the whole filesystem in one call where the system allows, else file by file."""
-    if not written or flush_filesystem(layout.work):
+def _flush(layout: Layout, written: Callable[[], list[Path]]) -> None:
+    """Flush what a batch wrote to disk: the whole filesystem in one call where the system allows, else
+    file by file (``written`` lists them, only then: naming every file costs more than the one call)."""
+    if flush_filesystem(layout.work):
         return
-    for path in written:
+    paths = written()
+    for path in paths:
         fsync_file(path)
-    for folder in {path.parent for path in written}:
+    for folder in {path.parent for path in paths}:
         fsync_dir(folder)
