@@ -127,6 +127,29 @@ def test_a_tiny_workbook_spanning_billions_of_cells_is_refused_sheet_by_sheet(tm
     assert "1,000,000 rows x 1,000 columns" in summary["skipped_sheets"]["Far away"]
 
 
+def test_a_cell_placed_far_beyond_its_row_is_refused_too(tmp_path: Path) -> None:
+    """A cell's reference, not the row it sits in, says where the reader puts it: a hostile sheet can
+    claim row 1 for a cell at row 1,000,000. Made by editing a workbook's sheet XML by hand."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Payments"
+    sheet.append(["Date", "Supplier", "Amount"])
+    sheet.append(["01/03/2025", "Acme Ltd", 12.5])
+    sheet.cell(row=3, column=1000, value="x")
+    made = tmp_path / "made.xlsx"
+    book.save(made)
+    hostile = tmp_path / "far-in-row-3.xlsx"
+    with zipfile.ZipFile(made) as source, zipfile.ZipFile(hostile, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                assert b'r="ALL3"' in data
+                data = data.replace(b'r="ALL3"', b'r="ALL1000000"').replace(b'ref="A1:ALL3"', b'ref="A1:C2"')
+            out.writestr(info, data)
+    summary = _parse_in_a_child(hostile)
+    assert "1,000,000 rows x 1,000 columns" in summary["skipped_sheets"]["Payments"]
+
+
 def test_workbook_rows_are_streamed_in_batches_not_held_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tables, "EXCEL_BATCH_ROWS", 10)
     pulled = 0

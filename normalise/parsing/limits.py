@@ -94,7 +94,7 @@ class BoundedInflation(Counted):
 
 
 _ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"(\d{1,9})\"")
-_CELL_COLUMN = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,4})\d")
+_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,4})(\d{1,9})")
 
 
 def column_number(letters: bytes) -> int:
@@ -112,16 +112,21 @@ def column_number(letters: bytes) -> int:
 def sheet_extent(xml: IO[bytes]) -> tuple[int, int]:
     """(rows, columns) an XLSX worksheet part spans, from the positions its rows and cells name, streamed.
 
+    A cell's own reference counts as much as its row's: the reader places a cell where its reference says.
+
     >>> sheet_extent(io.BytesIO(b'<row r="1"><c r="A1"/><c r="C1"/></row><row r="40"><c r="B40"/></row>'))
     (40, 3)
+    >>> sheet_extent(io.BytesIO(b'<row r="1"><c r="A1000000"/></row>'))
+    (1000000, 1)
     """
     rows = 0
     columns: set[bytes] = set()
     tail = b""
     while block := xml.read(1 << 20):
         text = tail + block
-        columns.update(_CELL_COLUMN.findall(text))
-        numbers = _ROW.findall(text)
+        cells = _CELL.findall(text)
+        numbers = _ROW.findall(text) + [number for _, number in cells]
+        columns.update(letters for letters, _ in cells)
         if numbers:  # rows come in order, but a hostile part need not: every number counts
             rows = max(rows, *map(int, numbers))
         tail = text[-256:]
