@@ -12,7 +12,7 @@ import html
 import io
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import IO
 
 #: the most bytes one compressed member or stream may inflate to
@@ -121,15 +121,12 @@ def sheet_extent(xml: IO[bytes]) -> tuple[int, int]:
     """
     rows = 0
     columns: set[bytes] = set()
-    tail = b""
-    while block := xml.read(1 << 20):
-        text = tail + block
+    for text in _windows(xml, overlap=256):
         cells = _CELL.findall(text)
         numbers = _ROW.findall(text) + [number for _, number in cells]
         columns.update(letters for letters, _ in cells)
         if numbers:  # rows come in order, but a hostile part need not: every number counts
             rows = max(rows, *map(int, numbers))
-        tail = text[-256:]
     return rows, max((column_number(c) for c in columns), default=0)
 
 
@@ -145,13 +142,17 @@ def may_be_large(xml: IO[bytes]) -> bool:
     >>> may_be_large(io.BytesIO(b'<row r="999"><c r="ZZZ999"/></row>')), may_be_large(io.BytesIO(b'<row r="1000"/>'))
     (False, True)
     """
+    return any(_LARGE_REF.search(text) for text in _windows(xml, overlap=16))
+
+
+def _windows(xml: IO[bytes], overlap: int) -> Iterator[bytes]:
+    """A part's bytes a MiB at a time, each block after the last ``overlap`` bytes of the one before: a match
+    cut by a block's end (shorter than ``overlap``) is whole in the next window."""
     tail = b""
     while block := xml.read(1 << 20):
         text = tail + block
-        if _LARGE_REF.search(text):
-            return True
-        tail = text[-16:]  # a reference cut by the block's end is whole in the next search
-    return False
+        yield text
+        tail = text[-overlap:]
 
 
 _SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\bname=\"([^\"]*)\"[^>]*?\br(?:elationships)?:id=\"([^\"]+)\"")

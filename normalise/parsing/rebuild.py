@@ -44,8 +44,8 @@ def rebuild_council(build: CouncilBuild, root: Path) -> dict[str, list[int]]:
     # the latest register first: a contract listed every quarter is kept as last published
     contracts, repeated = merge_overlapping(_concat(parts["contracts"][::-1], "contracts"), "contracts")
     rejects = pa.concat_tables([*parts["rejects"], duplicates, repeated])
-    _write_partitions(build.partitions["spend"], spend, "spend", "payment_date")
-    _write_partitions(build.partitions["contracts"], contracts, "contracts", "start_date")
+    _write_partitions(build.partitions["spend"], spend, "spend")
+    _write_partitions(build.partitions["contracts"], contracts, "contracts")
     write_staged(rejects, build.rejects, "rejects")
     kept = pa.concat_tables([spend.select(["source_sha256"]), contracts.select(["source_sha256"])])
     return _counts_by_source(kept, rejects)
@@ -66,11 +66,16 @@ def _concat(tables: list[pa.Table], table: str) -> pa.Table:
     return pa.concat_tables(tables) if tables else empty_table(table)
 
 
-def _write_partitions(partition: Path, rows: pa.Table, table: str, date_column: str) -> None:
-    """One file per year of ``date_column`` in a council's (staged) partition folder; undated rows under year=unknown.
+#: the date that places a row of each partitioned table in a year
+_DATE_COLUMN = {"spend": "payment_date", "contracts": "start_date"}
+
+
+def _write_partitions(partition: Path, rows: pa.Table, table: str) -> None:
+    """One file per year of the table's date in a council's (staged) partition folder; undated rows under year=unknown.
 
     The rows are sorted once by date (undated last), then row id: each year is then one slice of them.
     """
+    date_column = _DATE_COLUMN[table]
     rows = rows.sort_by([(date_column, "ascending"), ("row_id", "ascending")])
     runs = pc.run_end_encode(pc.year(rows.column(date_column)).combine_chunks())
     start = 0
