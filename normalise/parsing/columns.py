@@ -70,7 +70,7 @@ class Profile:
 
 
 def profile(values: Sequence[str]) -> Profile:
-    """Profile a column's sample values (a few hundred strings: each distinct value judged once, see :func:`_judge`).
+    """Profile a column's sample values (a few hundred strings: each distinct value judged once, by its shape).
 
     >>> p = profile(["01/02/2020", "13/02/2020", "", "n/a", "VARIOUS"])
     >>> (p.filled, round(p.dates, 2), p.money)
@@ -82,10 +82,11 @@ def profile(values: Sequence[str]) -> Profile:
     by_traits: dict[tuple[bool, ...], int] = {}
     dated: list[str] = []
     tally = Counter(values)
-    for judged, count in zip(map(_judge, tally), tally.values()):
-        if judged is None:
+    for cell, shape, count in zip(tally, _shapes(list(tally)), tally.values()):
+        traits = _traits(shape) if shape else None
+        if traits is None:
             continue
-        value, traits = judged
+        value = cell.strip()
         seen = counts.get(value)
         if seen is None:
             counts[value] = count
@@ -121,31 +122,33 @@ def profile(values: Sequence[str]) -> Profile:
     )
 
 
-#: What :func:`_judge` notes of each value, in this order (the Profile shares they feed).
+#: What :func:`_traits` notes of each value, in this order (the Profile shares they feed).
 _TRAITS = ("money", "decimals", "long_integers", "letters", "date_like", "flags", "spaced")
 _DATE_LIKE_TRAIT = _TRAITS.index("date_like")
-#: Distinct cells remembered per process: a publisher's files repeat their values (suppliers, services, dates).
-JUDGED_LIMIT = 200_000
+#: Distinct shapes remembered per process (a few thousand cover a national crawl's columns).
+SHAPES_LIMIT = 200_000
 
 
-@functools.lru_cache(maxsize=JUDGED_LIMIT)
-def _judge(cell: str) -> tuple[str, tuple[bool, ...]] | None:
-    """A cell's value (stripped) and its :data:`_TRAITS`; None for a blank or 'n/a' cell.
+def _shapes(cells: list[str]) -> list[str]:
+    """Each cell stripped, with its digits read as 0 (see :data:`_DIGITS_AS_ZERO`): one translation for the whole column.
 
-    >>> _judge(" £5 ")[0], _judge(" £5 ")[1][:4], _judge("N/A")
-    ('£5', (True, True, False, False), None)
+    >>> _shapes([" £15 ", "12/03/2024", "Acme"])
+    ['£00', '00/00/0000', 'Acme']
     """
-    value = cell.strip() if cell else ""
-    traits = _traits(value.translate(_DIGITS_AS_ZERO)) if value else None
-    return None if traits is None else (value, traits)
+    shapes = _SEPARATOR.join(cells).translate(_DIGITS_AS_ZERO).split(_SEPARATOR)
+    if len(shapes) != len(cells):  # a cell held the separator itself
+        shapes = [cell.translate(_DIGITS_AS_ZERO) for cell in cells]
+    return [shape.strip() for shape in shapes]
 
 
+#: Joins a column's cells for one translation (rare in a cell: the csv module and XML refuse it; see the fallback)
+_SEPARATOR = "\x00"
 #: Every digit 1-9 read as 0: no trait tells one digit from another, so '1,204.50' and '9,871.03' (a
 #: shape, '0,000.00') are judged once between them; every amount, date and reference is one of a few shapes.
 _DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
 
 
-@functools.lru_cache(maxsize=JUDGED_LIMIT)
+@functools.lru_cache(maxsize=SHAPES_LIMIT)
 def _traits(shape: str) -> tuple[bool, ...] | None:
     """The :data:`_TRAITS` of a stripped value with its digits read as 0 (see :data:`_DIGITS_AS_ZERO`); None for 'n/a'.
 

@@ -92,7 +92,7 @@ def _counts_by_source(kept: pa.Table, rejects: pa.Table) -> dict[str, list[int]]
     for index, table in enumerate((kept, rejects)):
         if len(table) == 0:
             continue
-        grouped = table.group_by("source_sha256").aggregate([("source_sha256", "count")])
-        for sha, n in zip(grouped["source_sha256"].to_pylist(), grouped["source_sha256_count"].to_pylist()):
+        tally = pc.value_counts(table.column("source_sha256").combine_chunks())
+        for sha, n in zip(tally.field("values").to_pylist(), tally.field("counts").to_pylist()):
             counts.setdefault(sha, [0, 0])[index] = n
     return counts
