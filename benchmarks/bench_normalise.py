@@ -24,7 +24,7 @@ dataset, period), without crawling. Then it reports, side by side:
 * **where a file's parse goes**: the stage's parse batches run in one process without threads under
   cProfile (so the parts add up): hashing, format and encoding detection, header and column inference,
   reading cells, normalising rows (alone or with alike small files), row ids and supplier keys, staging
-  writes (Arrow IPC files), and committing each parse (its JSON summary, a batch's two flushes).
+  writes (Arrow IPC files), and committing each parse (its JSON summary, a batch's flush).
 
 Timings on a shared machine are noisy: run with ``--repeat 3`` and read the spread.
 """
@@ -84,7 +84,7 @@ PARSE_PARTS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "normalise rows": (("parsing/parse.py", ("_normalise",)), ("parsing/together.py", ("normalise_together",))),
     "row ids, supplier keys, provenance": (("parsing/parse.py", ("_finish_rows",)),),
     "staging writes (Arrow IPC)": (("parsing/parse.py", ("write_batch", "close")),),
-    "commit each parse (summaries, two flushes a batch)": (
+    "commit each parse (summaries, a batch's flush)": (
         ("store/work.py", ("save_parse",)),
         ("parsing/batch.py", ("_flush",)),
     ),

@@ -56,6 +56,7 @@ from normalise.store.work import (
     Parse,
     load_build,
     load_parse,
+    summary_names,
 )
 
 PARSED_OK = ("ok", "partial")
@@ -103,9 +104,20 @@ Parses = dict[tuple[str, str], Parse | None]
 
 
 def load_parses(layout: Layout, files: list[dict], keys: set[tuple[str, str]] | None = None) -> Parses:
-    """The last complete parse of each (council, sha256) of ``files`` (of ``keys`` only, when given)."""
+    """The last complete parse of each (council, sha256) of ``files`` (of ``keys`` only, when given).
+
+    Each council's folder of parses is listed once, and only the summaries it holds are read: a file
+    never parsed (every file of a first run) costs no failed open.
+    """
     wanted = {(f["council_code"], f["sha256"]) for f in files if f["sha256"]} if keys is None else keys
-    return {key: load_parse(layout, *key) for key in wanted}
+    summaries: dict[str, set[str]] = {}
+    parses: Parses = {}
+    for council, sha256 in wanted:
+        if council not in summaries:
+            summaries[council] = summary_names(layout, council)
+        held = f"{sha256}.json" in summaries[council]
+        parses[(council, sha256)] = load_parse(layout, council, sha256) if held else None
+    return parses
 
 
 def pending_jobs(

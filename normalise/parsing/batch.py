@@ -19,7 +19,7 @@ from normalise.store.errors import is_transient
 from normalise.store.layout import Layout
 from normalise.store.work import discard_outputs, new_outputs, output_paths, save_parse
 
-#: Most files in one parse batch (a batch is one task: one hand-off, two disk flushes).
+#: Most files in one parse batch (a batch is one task: one hand-off, one disk flush).
 BATCH = 50
 #: Most bytes of originals planned (read and held) at once before their rows are normalised together
 PLANNED_BYTES = 16 << 20
@@ -55,9 +55,10 @@ def parse_batch(jobs: list[ParseJob], root: Path) -> list[dict]:
 
     Its small files are read and judged first, a few MiB at a time, so that the parts of those that
     read alike are normalised in one pass (:mod:`normalise.parsing.together`); then each file's
-    outputs are written, then the batch is flushed to disk once, then every
-    summary is written (each its file's commit point), then flushed once more: two flushes a
-    batch instead of two a file, and still no summary ever names outputs that are not whole.
+    outputs are written, then the batch is flushed to disk once, then every summary is written
+    (each its file's commit point): one flush a batch instead of two a file, and no summary ever
+    names outputs that are not whole. The summaries reach the disk with the stage's commit, which
+    flushes the whole filesystem; one lost to a crash before it only means that file is parsed again.
     Returns each file's status and summary, or ``retry`` with the reason when the machine (not
     the file) failed.
     """
@@ -89,7 +90,6 @@ def _parse_batch(jobs: list[ParseJob], layout: Layout) -> list[dict]:
         outcomes.append(
             {"council_code": job.council_code, "sha256": job.sha256, "status": parse.status, "summary": parse.summary}
         )
-    _flush(layout, lambda: [layout.parsed(o["council_code"], o["sha256"], ".json") for o in outcomes if "summary" in o])
     return outcomes
 
 

@@ -72,25 +72,19 @@ def byte_contexts(sample: bytes, limit: int = 400) -> Counter:
     >>> byte_contexts(b"Caf\\xe9 \\xa31")
     Counter({('a', 233, ' '): 1, (' ', 163, '1'): 1})
     """
-    contexts: Counter = Counter()
-    for match in itertools.islice(_NON_ASCII.finditer(sample), limit):
-        start, end = match.span(1)
-        before = sample[start - 1 : start] if start else b" "
-        after = sample[end : end + 1] or b" "
-        contexts[(_kind(before), sample[start], _kind(after))] += 1
-    return contexts
+    last = len(sample) - 1
+    starts = (match.start() for match in itertools.islice(_NON_ASCII.finditer(sample), limit))
+    return Counter(
+        (_KIND[sample[at - 1]] if at else " ", sample[at], _KIND[sample[at + 1]] if at < last else " ") for at in starts
+    )
 
 
-_NON_ASCII = re.compile(rb"([\x80-\xff])")
-
-
-def _kind(neighbour: bytes) -> str:
-    """A neighbouring byte as the character that stands for its kind: 'a' lower, 'A' upper, '1' digit, ' ' other."""
-    if neighbour.islower():
-        return "a"
-    if neighbour.isupper():
-        return "A"
-    return "1" if neighbour.isdigit() else " "
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+#: Each byte as the character that stands for its kind: 'a' an ASCII lower-case letter, 'A' upper, '1' a digit, ' ' other.
+_KIND = tuple(
+    "a" if byte.islower() else "A" if byte.isupper() else "1" if byte.isdigit() else " "
+    for byte in (bytes([value]) for value in range(256))
+)
 
 
 def _char_score(char: str, before: str, after: str) -> float:

@@ -236,7 +236,11 @@ class Layout:
 
     def parsed(self, council_code: str, stem: str, suffix: str) -> Path:
         """A file's parse: ``<sha256>.json`` summary, ``<sha256>-<token>.arrow`` rows and ``.rejects.arrow``."""
-        return self.work / "parsed" / council_code / f"{stem}{suffix}"
+        return self.parsed_dir(council_code) / f"{stem}{suffix}"
+
+    def parsed_dir(self, council_code: str) -> Path:
+        """The folder of a council's parses."""
+        return self.work / "parsed" / council_code
 
     def build_record(self, council_code: str) -> Path:
         """What the council's published partitions were built from (files, digests, row counts)."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,6 +99,24 @@ def load_parse(layout: Layout, council_code: str, sha256: str) -> Parse | None:
     return parse if all(path.is_file() for path in parse.outputs(layout).values()) else None
 
 
+def summary_names(layout: Layout, council_code: str) -> set[str]:
+    """The names of the parse summaries a council's folder holds (none when it has no folder yet).
+
+    >>> import tempfile
+    >>> layout = Layout(Path(tempfile.mkdtemp()))
+    >>> summary_names(layout, "BIR")
+    set()
+    >>> _ = write_json(layout.parsed("BIR", "ab12", ".json"), {})
+    >>> summary_names(layout, "BIR"), summary_names(layout, "MAN")
+    ({'ab12.json'}, set())
+    """
+    try:
+        with os.scandir(layout.parsed_dir(council_code)) as entries:
+            return {entry.name for entry in entries if entry.name.endswith(".json")}
+    except (FileNotFoundError, NotADirectoryError):
+        return set()
+
+
 def new_outputs(layout: Layout, council_code: str, sha256: str) -> tuple[str, Path]:
     """A fresh token and the spend path a new parse writes (beside, never over, the last parse's)."""
     token = uuid.uuid4().hex[:12]
@@ -106,7 +125,7 @@ def new_outputs(layout: Layout, council_code: str, sha256: str) -> tuple[str, Pa
 
 def discard_outputs(layout: Layout, council_code: str, sha256: str, token: str) -> None:
     """Delete what a parse that did not finish wrote (its outputs and their partial files)."""
-    for path in layout.parsed(council_code, sha256, "").parent.glob(f"{sha256}-{token}.*"):
+    for path in layout.parsed_dir(council_code).glob(f"{sha256}-{token}.*"):
         path.unlink(missing_ok=True)
 
 
