@@ -313,7 +313,7 @@ def _normalise_folder(
             counts = [result for group in done for result in group]
         for council, result in zip(stale, counts):
             builds[council] = Build(build_inputs(by_council[council]), result)
-            write_json(tx.file(layout.build_record(council)), builds[council].to_json(), durable=False)
+            write_json(tx.file(layout.build_record(council)), builds[council].to_json(), durable=False, readable=False)
         if stale or not layout.table("rejects").exists():
             gather_rejects(layout, tx, sorted(by_council))
         recorded = with_parse_results(files, parse_results(by_council, builds))

@@ -233,7 +233,6 @@ def _apply(layout: Layout, txn: str, replacement: Replacement) -> None:
                 rename(staged, target)
         else:
             rename(staged, target)
-    fsync_dir(target.parent)
 
 
 def _finish(layout: Layout, txn: str, replacements: list[Replacement]) -> None:
@@ -242,6 +241,8 @@ def _finish(layout: Layout, txn: str, replacements: list[Replacement]) -> None:
             _apply(layout, txn, replacement)
         except OSError as exc:
             raise naming(exc, layout.root / replacement.target) from None
+    for folder in {(layout.root / r.target).parent for r in replacements}:
+        fsync_dir(folder)  # every rename on disk before the journal goes: once per folder, not per replacement
     journal = layout.journal_dir / f"{txn}.json"
     journal.unlink(missing_ok=True)
     fsync_dir(journal.parent)
