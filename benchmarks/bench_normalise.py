@@ -26,7 +26,10 @@ dataset, period), without crawling. Then it reports, side by side:
   reading cells, normalising rows (alone or with alike small files), row ids and supplier keys, staging
   writes (Arrow IPC files), and committing each parse (its JSON summary, a batch's flush).
 
-Timings on a shared machine are noisy: run with ``--repeat 3`` and read the spread.
+Timings on a shared machine are noisy: run with ``--repeat 3`` and read the spread. Each measurement also
+reports what creating a file costs at that moment (``file creation us``, see :func:`file_creation_us`): the
+stage creates some 8,000, so on a disk where that cost has risen tenfold (recent mass deletions on ext4 without a
+journal) the stage is slower for reasons outside the code; leave the disk a few minutes after deleting much.
 """
 
 from __future__ import annotations
@@ -227,6 +230,20 @@ def fresh_copy(pristine: Path, runs: Path) -> Path:
     return run
 
 
+def file_creation_us(runs: Path, files: int = 300) -> float:
+    """CPU microseconds to create one small file where the copies live, now (the files are kept, like the copies).
+
+    The stage creates about two files per parse. On ext4 without a journal (this machine's disk) a creation passes
+    over every inode freed in the last one to six minutes, so the same code measured 25 us a file on a quiet disk and
+    200-800 us minutes after some 100,000 files were deleted (a test run, another benchmark's clean-up).
+    """
+    folder = Path(tempfile.mkdtemp(prefix="probe-", dir=runs))
+    start = time.process_time()
+    for i in range(files):
+        (folder / f"{i}.json").write_bytes(b"{}")
+    return round((time.process_time() - start) / files * 1e6)
+
+
 def _nothing(batch: list, root: Path) -> list:
     return []
 
@@ -338,7 +355,8 @@ def main() -> None:
                 # The floor is read just before each measurement: this machine's speed drifts by a fifth
                 # within minutes, so a ratio is only fair between two timings taken together.
                 floor = floor_seconds(pristine)
-                result = measure(run) | {"floor": floor["seconds"]}
+                creation = file_creation_us(runs)
+                result = measure(run) | {"floor": floor["seconds"], "file creation us": creation}
                 result["ratio_to_floor"] = round(result[seconds] / floor["seconds"], 2)
                 report.setdefault("floor", floor)
                 report.setdefault(name, []).append(result)
