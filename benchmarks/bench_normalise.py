@@ -235,7 +235,7 @@ def file_creation_us(runs: Path, files: int = 300) -> float:
 
     The stage creates about two files per parse. On ext4 without a journal (this machine's disk) a creation passes
     over every inode freed in the last one to six minutes, so the same code measured 25 us a file on a quiet disk and
-    200-800 us minutes after some 100,000 files were deleted (a test run, another benchmark's clean-up).
+    200-840 us minutes after some 100,000 files were deleted (a test run, another benchmark's clean-up).
     """
     folder = Path(tempfile.mkdtemp(prefix="probe-", dir=runs))
     start = time.process_time()

@@ -82,9 +82,8 @@ def test_alike_files_of_several_councils_keep_the_ids_each_gets_alone(tmp_path: 
         rows, _ = _read(run)
         assert rows.to_pylist() == parse_file(tmp_path / name, council_code=code).spend.to_pylist(), name
         ids.append(rows.column("row_id").to_pylist())
-    assert (
-        ids[0] == ids[2] and len(set(ids[0])) == 3
-    )  # the same file's payments twice: two ids; again elsewhere: the same
+    assert len(set(ids[0])) == 3  # the same payment twice in one file: two ids
+    assert ids[0] == ids[2]  # the same file's payments again in another file: the same ids
     assert not set(ids[0]) & set(ids[1])  # another council's identical payments are its own
 
 

@@ -57,8 +57,9 @@ def parse_batch(jobs: list[ParseJob], root: Path) -> list[dict]:
     read alike are normalised in one pass (:mod:`normalise.parsing.together`); then each file's
     outputs are written, then the batch is flushed to disk once, then every summary is written
     (each its file's commit point): one flush a batch instead of two a file, and no summary ever
-    names outputs that are not whole. The summaries reach the disk with the stage's commit, which
-    flushes the whole filesystem; one lost to a crash before it only means that file is parsed again.
+    names outputs that are not whole. The summaries reach the disk with the stage's commit (which
+    flushes the whole filesystem where the system allows); one lost to a crash before it only means
+    that file is parsed again.
     Returns each file's status and summary, or ``retry`` with the reason when the machine (not
     the file) failed.
     """

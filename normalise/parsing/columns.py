@@ -134,6 +134,8 @@ def _shapes(cells: list[str]) -> list[str]:
 
     >>> _shapes([" £15 ", "12/03/2024", "Acme"])
     ['£00', '00/00/0000', 'Acme']
+    >>> _shapes(["a\\x00b", " 17 "])  # a cell holding the join character: translated cell by cell
+    ['a\\x00b', '00']
     """
     shapes = _SEPARATOR.join(cells).translate(_DIGITS_AS_ZERO).split(_SEPARATOR)
     if len(shapes) != len(cells):  # a cell held the separator itself

@@ -365,8 +365,9 @@ class ParseRun:
     def _finish_rows(self, sheet: Sheet, table: pa.Table, facts: RowFacts | None) -> pa.Table:
         """Row ids, supplier keys, redaction and provenance on a part's kept rows (``facts`` when worked out already)."""
         n = table.num_rows
-        facts = facts or row_facts(sheet.kind, sheet.dataset, self.council_code or "UNKNOWN", table)
-        council = councils().get(self.council_code or "UNKNOWN")
+        code = self.council_code or "UNKNOWN"
+        facts = facts or row_facts(sheet.kind, sheet.dataset, code, table)
+        council = councils().get(code)
         extra = {
             "row_id": counted_row_ids(facts.identities, facts.first_ids, facts.keys, self._counter),
             "council_code": _repeat(self.council_code, n),
