@@ -503,7 +503,16 @@ def contracts_path(out_path: Path) -> Path:
 
 
 def _beside(out_path: Path, table: str) -> Path:
-    return out_path.with_name(f"{out_path.stem}.{table}{out_path.suffix}")
+    return out_path.with_name(output_name(out_path.stem, table, out_path.suffix))
+
+
+def output_name(stem: str, table: str, suffix: str) -> str:
+    """The name of a parse's file of ``table``: the spend file's own, the others' beside it.
+
+    >>> output_name("a", "spend", ".arrow"), output_name("a", "rejects", ".arrow")
+    ('a.arrow', 'a.rejects.arrow')
+    """
+    return f"{stem}{suffix}" if table == "spend" else f"{stem}.{table}{suffix}"
 
 
 class _TableWriter:

@@ -203,7 +203,7 @@ def detect_delimiter(text: str) -> str:
     >>> detect_delimiter("a;b;c\\n1;2,5;3\\n"), detect_delimiter("a,b\\n1,2\\n"), detect_delimiter("a\\tb\\n1\\t2\\n")
     (';', ',', '\\t')
     """
-    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    lines = [line for line in first_lines(text, 50) if line.strip()]
     best, best_score = ",", 0
     for delimiter in DELIMITERS:
         counts = [line.count(delimiter) for line in lines]
@@ -214,6 +214,20 @@ def detect_delimiter(text: str) -> str:
         if score > best_score:
             best, best_score = delimiter, score
     return best
+
+
+def first_lines(text: str, n: int, reach: int = 1 << 16) -> list[str]:
+    """The first ``n`` lines of ``text`` (as ``str.splitlines`` cuts them), without cutting the rest of a long text.
+
+    >>> first_lines("a\\nb\\r\\nc\\rd", 3), first_lines("a\\nb", 5), first_lines("ab\\ncd\\nef", 2, reach=4)
+    (['a', 'b', 'c'], ['a', 'b'], ['ab', 'cd'])
+    """
+    while reach < len(text):
+        lines = text[:reach].splitlines()
+        if len(lines) > n:  # a line break follows each of the first n: whole lines
+            return lines[:n]
+        reach *= 4
+    return text.splitlines()[:n]
 
 
 def _utf8_chunks(opener: Callable[[], IO[bytes]], encoding: str) -> Iterator[bytes]:

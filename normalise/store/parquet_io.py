@@ -26,4 +26,5 @@ def read_table(path: Path, table: str) -> pa.Table:
     path = Path(path)
     if not path.exists():
         return empty_table(table)
-    return conform(pq.read_table(path), table)
+    with pq.ParquetFile(path) as file:  # one file: no dataset discovery (half the cost of a small file's read)
+        return conform(file.read(), table)

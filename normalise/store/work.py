@@ -26,7 +26,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from normalise.parsing.parse import contracts_path, rejects_path
+from normalise.parsing.parse import output_name
 from normalise.store.atomic import write_json
 from normalise.store.layout import Layout
 
@@ -86,8 +86,8 @@ def output_paths(
     layout: Layout, council_code: str, sha256: str, token: str, suffix: str = OUTPUT_SUFFIX
 ) -> dict[str, Path]:
     """Where a parse (``token``) writes each table: the spend file, the others beside it."""
-    spend = layout.parsed(council_code, f"{sha256}-{token}", suffix)
-    return {"spend": spend, "contracts": contracts_path(spend), "rejects": rejects_path(spend)}
+    folder, stem = layout.parsed_dir(council_code), f"{sha256}-{token}"
+    return {table: folder / output_name(stem, table, suffix) for table in TABLES}
 
 
 def load_parse(layout: Layout, council_code: str, sha256: str) -> Parse | None:
