@@ -4,11 +4,13 @@ as each file parsed alone: rows, row ids, rejects and their provenance, and ever
 from __future__ import annotations
 
 import gzip
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
+from mockweb.files import xlsx_bytes
 from normalise.parsing.parse import iter_parse, parse_file
 from normalise.parsing.together import normalise_together
 
@@ -99,6 +101,61 @@ def test_rejects_and_blank_rows_stay_with_their_own_file(published: list[Path]) 
     assert runs[0].summary["blank_rows"] == 1 and runs[1].summary["blank_rows"] == 0
     assert [str(r["amount"]) for r in feb[0].to_pylist()] == ["-250.00", "5.00"]
     assert mar[0].column("row_id")[1] != mar[0].column("row_id")[2]  # repeated payments keep distinct ids
+
+
+def _together_and_alone(paths: list[Path], **kwargs: object) -> list:
+    """Each file's (rows, rejects, summary) read with the others, after checking they equal it read alone."""
+    runs = [iter_parse(p, council_code="ABC", source_url=f"http://127.0.0.1/{p.name}", **kwargs) for p in paths]
+    units = [unit for run in runs for unit in run.plan()]
+    normalise_together(units)
+    assert all(unit.normalised is not None for unit in units)
+    read = []
+    for path, run in zip(paths, runs):
+        rows, rejects = _read(run)
+        alone = parse_file(path, council_code="ABC", source_url=f"http://127.0.0.1/{path.name}", **kwargs)
+        assert rows.to_pylist() == (alone.contracts if run.table == "contracts" else alone.spend).to_pylist()
+        assert rejects.to_pylist() == alone.rejects.to_pylist(), path.name
+        assert run.summary == alone.summary, path.name
+        read.append((rows, rejects, run.summary))
+    return read
+
+
+def test_workbooks_whose_sheets_are_named_by_month_read_alike(tmp_path: Path) -> None:
+    """A sheet's name is provenance, not layout: each row and reject keeps its own sheet's name."""
+    paths = []
+    for month in (1, 2):
+        rows = [
+            ["Payment Date", "Supplier", "Amount"],
+            [datetime(2025, month, 3), "Acme Ltd", 1200.5],
+            [datetime(2025, month, 4), "Beta plc", "#VALUE!"],
+        ]
+        path = tmp_path / f"2025-{month:02d}.xlsx"
+        path.write_bytes(xlsx_bytes(rows, f"Spend over £500 - {month:02d}-2025"))
+        paths.append(path)
+    (jan, jan_rejects, _), (feb, feb_rejects, _) = _together_and_alone(paths)
+    assert jan.column("source_sheet").to_pylist() == ["Spend over £500 - 01-2025"]
+    assert feb_rejects.column("source_sheet").to_pylist() == ["Spend over £500 - 02-2025"]
+    assert feb.column("payment_date").to_pylist()[0].month == 2
+
+
+def test_contracts_registers_of_one_layout_read_alike(tmp_path: Path) -> None:
+    header = "Contract Reference,Title,Supplier,Value,Start Date,End Date,Procurement Procedure\n"
+    registers = {
+        "q1.csv": header
+        + "C1,Cleaning,Acme Ltd,12000,01/04/2024,31/03/2026,Open\nC2,Audit,Beta LLP,9000,13/05/2024,,\n",
+        "q2.csv": header + "C1,Cleaning,Acme Ltd,12000,01/04/2024,31/03/2026,Open\n,,,,,,\nTotal,,,12000,,,\n",
+    }
+    paths = []
+    for name, text in registers.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        paths.append(tmp_path / name)
+    (q1, _, q1_summary), (q2, q2_rejects, q2_summary) = _together_and_alone(paths)
+    assert q1_summary["table"] == q2_summary["table"] == "contracts"
+    assert [str(r["start_date"]) for r in q1.to_pylist()] == ["2024-04-01", "2024-05-13"]
+    assert q1.column("row_id")[0] == q2.column("row_id")[0]  # the same contract, listed again: the same id
+    assert [(r["reason"], r["source_url"]) for r in q2_rejects.to_pylist()] == [
+        ("footer_total", "http://127.0.0.1/q2.csv")
+    ]
 
 
 def test_only_files_held_in_memory_anyway_are_planned(tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ names one (a reference, title or supplier); what cannot be read in it goes into 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -31,6 +33,13 @@ TEXT = ("reference", "title", "description", "department", "procedure", "supplie
 DATES = ("start_date", "end_date", "review_date")
 
 
+def settle_contract_dayfirst(sheet: Sheet, cell: Callable[[str], pa.Array]) -> None:
+    """Decide day or month first for the whole register from its first rows' dates (of every date column)."""
+    if not sheet.dayfirst_settled and len(cell("start_date")):
+        samples = [v for canon in DATES for v in pc.unique(cell(canon)).to_pylist()]
+        sheet.dayfirst, sheet.dayfirst_settled = decide_dayfirst(samples, default=sheet.dayfirst), True
+
+
 def normalise_contracts(sheet: Sheet, part: Part, source: Source) -> Normalised:
     """Canonical contract columns (before row ids) and rejects for one part of a batch."""
     columns, overflow, source_row, blank = drop_blank(part.batch)
@@ -49,9 +58,7 @@ def normalise_contracts(sheet: Sheet, part: Part, source: Source) -> Normalised:
     if "irrecoverable_vat" in sheet.choices:
         vat = parse_amounts(cell("irrecoverable_vat"))
         out["irrecoverable_vat"], issues["unparseable_irrecoverable_vat"] = vat.amounts, vat.bad
-    if not sheet.dayfirst_settled and n:
-        samples = [v for canon in DATES for v in pc.unique(cell(canon)).to_pylist()]
-        sheet.dayfirst, sheet.dayfirst_settled = decide_dayfirst(samples, default=sheet.dayfirst), True
+    settle_contract_dayfirst(sheet, cell)
     for canon in DATES:
         parsed = parse_dates(cell(canon), sheet.dayfirst)
         out[canon] = parsed.dates

@@ -12,6 +12,7 @@ import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from normalise.parsing.columns import Choice, Profile, map_columns, profile, profiles_of
 from normalise.parsing.encoding import repair_text
@@ -22,6 +23,8 @@ MIN_FIELDS = 2
 LOOK_PAST = 8
 #: rows tried as the header, best first, before giving up
 CANDIDATES = 4
+#: distinct cells whose named field is remembered per process
+HEADINGS_LIMIT = 65_536
 _MONEY_FIELDS = ("amount", "gross_amount")
 _DIGIT = re.compile(r"\d")
 #: what _wordy counts: ASCII letters and digits
@@ -49,7 +52,10 @@ class Header:
         return self.index + self.rows
 
 
-def row_fields(cells: Sequence[str], fields: Sequence[str] = SPEND_FIELDS + CONTRACT_FIELDS) -> set[str]:
+ALL_FIELDS = SPEND_FIELDS + CONTRACT_FIELDS
+
+
+def row_fields(cells: Sequence[str], fields: Sequence[str] = ALL_FIELDS) -> set[str]:
     """Distinct fields of ``fields`` a row's cells name, each cell counted for its best reading.
 
     >>> sorted(row_fields(["Expenditure Category", "Date", "Total Invoice Amount", "SUPPLIER", "Column1"], SPEND_FIELDS))
@@ -57,13 +63,21 @@ def row_fields(cells: Sequence[str], fields: Sequence[str] = SPEND_FIELDS + CONT
     >>> row_fields(["Report", "run on 14/11/2019"])
     set()
     """
-    found = set()
-    for cell in cells:
-        if cell and len(cell) < 120 and _wordy(cell):
-            best = [r.field for r in readings(cell) if r.field in fields]
-            if best:
-                found.add(best[0])
-    return found
+    if fields is ALL_FIELDS:  # the header search's question, asked of every cell near the top of every file
+        return {field for cell in cells if cell and (field := _named_field(cell))}
+    return {field for cell in cells if cell and (field := _best_field(cell, fields))}
+
+
+@lru_cache(maxsize=HEADINGS_LIMIT)
+def _named_field(cell: str) -> str | None:
+    """The field of any table a cell names by its best reading (a cell near the top of a file: headings and data recur)."""
+    return _best_field(cell, ALL_FIELDS)
+
+
+def _best_field(cell: str, fields: Sequence[str]) -> str | None:
+    if len(cell) >= 120 or not _wordy(cell):
+        return None
+    return next((r.field for r in readings(cell) if r.field in fields), None)
 
 
 def _wordy(cell: str) -> bool:
@@ -86,7 +100,11 @@ def _holds_figures(row: Sequence[str]) -> bool:
 
     >>> _holds_figures(["Adults", "2020-08-04", "18 SEA VIEW VILLAS", "1600"]), _holds_figures(["Date", "Amount", "2010/11"])
     (True, False)
+    >>> _holds_figures(["Date", "Supplier", "Amount"])
+    False
     """
+    if not any(_DIGIT.search(c) for c in row):
+        return False  # an amount, a date and a day number all hold a digit: most header rows end here
     values = profile([c for c in row if c.strip()])
     return round((values.money + values.dates + values.serials) * values.filled) >= 2
 
@@ -114,7 +132,9 @@ def find_header(
     for i, row in enumerate(head):
         if counts and i > max(counts) + LOOK_PAST:
             break  # well into the data: a header has been seen and no better one follows
-        count = len(row_fields(row)) + sum(1 for c in row if c and c.strip().casefold() in overridden)
+        count = len(row_fields(row))
+        if overridden:
+            count += sum(1 for c in row if c and c.strip().casefold() in overridden)
         if count >= MIN_FIELDS and not _holds_figures(row):
             counts[i] = count
     # the earliest of equally good rows, unless the next row is as good (a human header under machine names)

@@ -23,13 +23,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from normalise import schema
-from normalise.councils import councils
 from normalise.parsing.columns import Choice, column_values
 from normalise.parsing.contracts import normalise_contracts
 from normalise.parsing.council_inference import infer_council
 from normalise.parsing.datasets import adapt_to_dataset, dataset_from_values, detect_dataset, not_spend_reason
 from normalise.parsing.header import find_header
-from normalise.parsing.rowfacts import RowFacts, row_facts
+from normalise.parsing.rowfacts import Origin, finished_rows, row_facts
 from normalise.parsing.rowid import OccurrenceCounter, counted_row_ids
 from normalise.parsing.rows import VALUE_ERRORS, Normalised, Source, normalise_spend
 from normalise.parsing.sheet import Part, Sheet, segments
@@ -224,7 +223,7 @@ class ParseRun:
         threaded = self._planned is None and self.path.stat().st_size >= HEAD_BYTES
         normalised = ((unit, self._counted(self._normalise(unit))) for unit in units)
         for unit, done in prefetched(normalised, threaded=threaded):
-            yield self._finish_rows(unit.sheet, done.rows, done.facts), done.rejects
+            yield self._finish_rows(unit, done), done.rejects
         if self._planned is not None:
             self._planned = []  # a planned file's rows are not held past their writing
 
@@ -362,25 +361,18 @@ class ParseRun:
             self._tally.rejected.update(normalised.rejects.column("reason").to_pylist())
         return normalised
 
-    def _finish_rows(self, sheet: Sheet, table: pa.Table, facts: RowFacts | None) -> pa.Table:
-        """Row ids, supplier keys, redaction and provenance on a part's kept rows (``facts`` when worked out already)."""
-        n = table.num_rows
-        code = self.council_code or "UNKNOWN"
-        facts = facts or row_facts(sheet.kind, sheet.dataset, code, table)
-        council = councils().get(code)
-        extra = {
-            "row_id": counted_row_ids(facts.identities, facts.first_ids, facts.keys, self._counter),
-            "council_code": _repeat(self.council_code, n),
-            "gss_code": _repeat(council.gss_code if council else None, n),
-            "supplier_key": facts.supplier_key,
-            "redacted": facts.redacted,
-            "source_sha256": _repeat(self.sha256, n),
-            "source_url": _repeat(self.source_url, n),
-            "source_sheet": _repeat(sheet.name, n),
-        }
-        if sheet.kind == "spend":
-            extra["dataset"] = _repeat(sheet.dataset, n)
-        finished = schema.table_of(dict(zip(table.column_names, table.columns)) | extra, n, sheet.kind)
+    def _finish_rows(self, unit: Unit, done: Normalised) -> pa.Table:
+        """Row ids, supplier keys, redaction and provenance on a part's kept rows (finished already with alike files', or now)."""
+        sheet, rows = unit.sheet, done.rows
+        facts = done.facts or row_facts(sheet.kind, sheet.dataset, self.council_code or "UNKNOWN", rows)
+        finished = done.finished
+        if finished is None:
+            origin = Origin(rows.num_rows, self.council_code, self.sha256, self.source_url, sheet.name)
+            finished = finished_rows(sheet.kind, sheet.dataset, rows, facts, [origin])
+        ids = counted_row_ids(facts.identities, facts.first_ids, facts.keys, self._counter)
+        if ids is not facts.first_ids:  # an identity repeated in this file: its later rows count the earlier ones
+            index = finished.schema.get_field_index("row_id")
+            finished = finished.set_column(index, finished.field(index), ids)
         self._count(sheet, finished)
         return finished
 
@@ -419,9 +411,7 @@ class ParseRun:
             rows_rejected=sum(tally.rejected.values()),
             row_issues=dict(tally.issues),
             blank_rows=tally.blank_rows,
-            columns_mapped=sorted(
-                c for c in summary["columns"] if c in schema.arrow_schema(self.table or "spend").names
-            ),
+            columns_mapped=sorted(set(summary["columns"]) & set(schema.arrow_schema(self.table or "spend").names)),
             total_amount=str(tally.total.quantize(Decimal("0.01"))),
             date_min=_iso(tally.date_min),
             date_max=_iso(tally.date_max),
@@ -631,10 +621,6 @@ def write_parse(run: ParseRun, out_path: Path, *, fresh: bool = False) -> dict:
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def _repeat(value: str | None, n: int) -> pa.Array:
-    return pa.repeat(pa.scalar(value, pa.string()), n)
 
 
 def _period_from_titles(titles: list[str], dayfirst: bool) -> tuple[dt.date, str, str] | None:

@@ -1,18 +1,21 @@
-"""What each kept row gets from its own values before its id is counted: supplier key, redaction, identity.
+"""What each kept row gets before its id is counted: supplier key, redaction, identity, and its provenance.
 
-None of it depends on the row's file beyond its council, so the rows of alike small files get theirs
-in one pass (:mod:`normalise.parsing.together`); only the count of earlier identical rows, which
-makes a repeated transaction's id, is kept file by file (:func:`normalise.parsing.rowid.counted_row_ids`).
+None of it depends on the row's file beyond its council and where it came from (``Origin``), so the rows of
+alike small files get theirs in one pass (:mod:`normalise.parsing.together`); only the count of earlier identical
+rows, which makes a repeated transaction's id, is kept file by file (:func:`normalise.parsing.rowid.counted_row_ids`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from normalise import schema
+from normalise.councils import councils
 from normalise.names import supplier_key
 from normalise.parsing.rowid import first_row_ids, identities, identity_name
 from normalise.redaction import redacted_mask
@@ -90,3 +93,48 @@ def row_facts(kind: str, dataset: str, council: str | pa.Array, table: pa.Table)
         council, dataset, table.column(date).combine_chunks(), reference, folded, table.column(money).combine_chunks()
     )
     return RowFacts(keys, pc.fill_null(redacted, False), identity, *first_row_ids(identity))
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a run of rows comes from: how many, the council, the file's sha256 and URL, and the sheet."""
+
+    rows: int
+    council_code: str | None
+    sha256: str | None
+    source_url: str | None
+    sheet: str | None
+
+
+def finished_rows(kind: str, dataset: str, rows: pa.Table, facts: RowFacts, origins: Sequence[Origin]) -> pa.Table:
+    """Kept rows of ``kind`` as canonical rows: supplier keys, redaction, ids as first of their identity, provenance.
+
+    ``origins`` says where the rows come from, one run of rows per file in order (the rows of alike small files are
+    finished in one pass, see :mod:`.together`); an identity repeated within a file has its id fixed after, file by file.
+    """
+    n = rows.num_rows
+    extra = {"row_id": facts.first_ids, "supplier_key": facts.supplier_key, "redacted": facts.redacted}
+    extra |= provenance(origins, n)
+    if kind == "spend":
+        extra["dataset"] = pa.repeat(pa.scalar(dataset, pa.string()), n)
+    return schema.table_of(dict(zip(rows.column_names, rows.columns)) | extra, n, kind)
+
+
+def provenance(origins: Sequence[Origin], n: int) -> dict[str, pa.Array]:
+    """The provenance columns of ``n`` rows from ``origins`` in turn (each value repeated, or taken run by run)."""
+    values = {
+        "council_code": [o.council_code for o in origins],
+        "gss_code": [_gss_code(o.council_code) for o in origins],
+        "source_sha256": [o.sha256 for o in origins],
+        "source_url": [o.source_url for o in origins],
+        "source_sheet": [o.sheet for o in origins],
+    }
+    if len(origins) == 1:
+        return {name: pa.repeat(pa.scalar(v[0], pa.string()), n) for name, v in values.items()}
+    runs = np.repeat(np.arange(len(origins)), [o.rows for o in origins])
+    return {name: pc.take(pa.array(v, pa.string()), runs) for name, v in values.items()}
+
+
+def _gss_code(council_code: str | None) -> str | None:
+    council = councils().get(council_code or "UNKNOWN")
+    return council.gss_code if council else None

@@ -91,6 +91,9 @@ class OccurrenceCounter:
     >>> counter = OccurrenceCounter()
     >>> counter.take(np.array([5, 7, 5], dtype=np.uint64)).tolist(), counter.take(np.array([5, 9], dtype=np.uint64)).tolist()
     ([0, 0, 1], [2, 0])
+    >>> counter = OccurrenceCounter()  # a first part without repeats, then one with
+    >>> counter.take(np.array([3, 1], dtype=np.uint64)).tolist(), counter.take(np.array([1, 1], dtype=np.uint64)).tolist()
+    ([0, 0], [1, 2])
     """
 
     def __init__(self) -> None:
@@ -101,6 +104,11 @@ class OccurrenceCounter:
         """For each key, how many times it was seen before (earlier batches, then earlier in this one)."""
         if len(keys) == 0:
             return np.zeros(0, np.int64)
+        if not self._runs:  # a file's first part: unless a key repeats within it, nothing was seen before
+            ordered = np.sort(keys)
+            if not (ordered[1:] == ordered[:-1]).any():
+                self._add(ordered)
+                return np.zeros(len(keys), np.int64)
         order = np.argsort(keys, kind="stable")
         ordered = keys[order]
         starts = np.r_[True, ordered[1:] != ordered[:-1]]
@@ -153,7 +161,8 @@ def first_row_ids(identities: pa.Array) -> tuple[pa.Array, np.ndarray]:
 
 def counted_row_ids(identities: pa.Array, first: pa.Array, keys: np.ndarray, counter: OccurrenceCounter) -> pa.Array:
     """The row ids of a part of one file, from :func:`first_row_ids`: a row repeating an identity seen earlier in
-    the file (``counter``, which then remembers this part's) gets its occurrence count in its id."""
+    the file (``counter``, which then remembers this part's) gets its occurrence count in its id. Where no row
+    repeats one, that is ``first`` itself (the same object)."""
     if len(identities) == 0:
         return first
     ks = counter.take(keys)

@@ -47,12 +47,14 @@ class Source:
 @dataclass
 class Normalised:
     """One part of a batch: the rows kept (canonical columns, no ids yet), the rejects, and blank rows skipped;
-    ``facts`` of the kept rows when they were worked out with other files' (see :mod:`.rowfacts`)."""
+    ``facts`` of the kept rows and the rows ``finished`` (:func:`.rowfacts.finished_rows`) when they were worked out
+    with other files' (see :mod:`.together`)."""
 
     rows: pa.Table
     rejects: pa.Table
     blank: int
     facts: RowFacts | None = None
+    finished: pa.Table | None = None
 
 
 # ------------------------------------------------------------------ spend

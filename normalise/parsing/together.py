@@ -5,10 +5,12 @@ a batch of rows into canonical rows costs about a hundred pyarrow calls whatever
 such files that fixed cost is most of the work. A publisher's files keep one layout month after
 month, so a parse batch plans its small files first (each judged on its own: header, mapping,
 rows cut into parts, see :meth:`ParseRun.plan`), then normalises the parts of sheets that read alike
-(the same header cells, mapping, dataset and date order) in one pass and hands each file its own
-rows and rejects back. Normalising is value by value and row by row, so a row comes out the same
-whichever file shares its pass; so do its supplier key and its id as the first of its identity
-(:mod:`.rowfacts`). What is per file (repeats counted into row ids, the summary's counts) is done per file after.
+(the same kind of table, header cells, mapping, dataset and date order) in one pass and hands each file
+its own rows and rejects back, finished. Normalising is value by value and row by row, so a row comes
+out the same whichever file shares its pass; so do its supplier key, its id as the first of its identity
+and its provenance (its own file, URL and sheet: a sheet's name is not part of its layout, so workbooks
+named by month read alike, see :mod:`.rowfacts`). What is per file (repeats counted into row ids, the
+summary's counts) is done per file after.
 
 Only a sheet read as one part without header rows inside it (no re-mapping) is grouped; every
 other part is normalised on its own, as are the parts of a group that fails.
@@ -18,13 +20,15 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
+from dataclasses import replace
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from normalise.parsing.contracts import normalise_contracts, settle_contract_dayfirst
 from normalise.parsing.parse import Unit
-from normalise.parsing.rowfacts import row_facts
+from normalise.parsing.rowfacts import Origin, finished_rows, provenance, row_facts
 from normalise.parsing.rows import Normalised, cells_of, normalise_spend, settle_dayfirst
 from normalise.parsing.sheet import Part
 from normalise.parsing.tables import Batch
@@ -32,40 +36,49 @@ from normalise.parsing.tables import Batch
 #: while parts are normalised together, a row's unit rides in the high bits of its source row number
 _UNIT_SHIFT = 32
 _ROW_MASK = (1 << _UNIT_SHIFT) - 1
-#: the per-file provenance build_rejects writes on every reject (the rest is the same across a group)
-_PROVENANCE = {"council_code": "council_code", "source_sha256": "sha256", "source_url": "source_url"}
 
 
 def normalise_together(units: list[Unit]) -> None:
-    """Normalise the plain spend parts among ``units`` that read alike in groups, setting their ``normalised``.
+    """Normalise the plain parts among ``units`` (spend or contracts) that read alike in groups, setting their
+    ``normalised``.
 
-    Units left alone (contracts, re-mapped sheets, a layout no other unit shares) keep ``normalised``
-    None and are normalised by their own file's run.
+    Units left alone (re-mapped sheets, a layout no other unit shares) keep ``normalised`` None and are
+    normalised by their own file's run.
     """
     per_sheet = Counter(id(unit.sheet) for unit in units)
     groups: dict[tuple, list[Unit]] = defaultdict(list)
     for unit in units:
-        if unit.sheet.kind == "spend" and unit.part.header is None and per_sheet[id(unit.sheet)] == 1:
-            if not unit.sheet.period:
-                columns, n = unit.part.batch.columns, unit.part.batch.num_rows
-                settle_dayfirst(unit.sheet, cells_of(unit.sheet, columns, n)("payment_date"))
+        if unit.part.header is None and per_sheet[id(unit.sheet)] == 1:
+            _settle_dayfirst(unit)
             groups[layout(unit)].append(unit)
     for group in groups.values():
         if len(group) < 2:
             continue
+        sheet = group[0].sheet
+        normalise = normalise_contracts if sheet.kind == "contracts" else normalise_spend
         try:
-            done = _split(group, normalise_spend(group[0].sheet, _joined(group), group[0].source))
+            done = _split(group, normalise(sheet, _joined(group), group[0].source))
         except Exception:  # noqa: BLE001 - each file then normalises its own rows, where an error is its own
             continue
         for unit, normalised in zip(group, done):
             unit.normalised = normalised
 
 
+def _settle_dayfirst(unit: Unit) -> None:
+    """Day or month first, decided from the unit's own dates before it joins others (the order is part of its layout)."""
+    sheet, batch = unit.sheet, unit.part.batch
+    cell = cells_of(sheet, batch.columns, batch.num_rows)
+    if sheet.kind == "contracts":
+        settle_contract_dayfirst(sheet, cell)
+    elif not sheet.period:
+        settle_dayfirst(sheet, cell("payment_date"))
+
+
 def layout(unit: Unit) -> tuple:
     """What normalising a plain part reads of its sheet: units with equal layouts give the same rows together."""
     sheet = unit.sheet
     return (
-        sheet.name,
+        sheet.kind,
         sheet.dataset,
         tuple(sheet.cells),
         tuple(sorted((canon, choice.index) for canon, choice in sheet.choices.items())),
@@ -91,26 +104,34 @@ def _joined(group: list[Unit]) -> Part:
 
 
 def _split(group: list[Unit], together: Normalised) -> list[Normalised]:
-    """Each unit's own rows (with their :class:`.RowFacts`, worked out in one pass) and rejects, in order, so each
-    unit's are one run, with its own provenance."""
+    """Each unit's own rows (finished, with their :class:`.RowFacts`, worked out in one pass) and rejects, in order,
+    so each unit's are one run, with its own provenance."""
     rows, row_units = _own_rows(together.rows, len(group))
     rejects, reject_units = _own_rows(together.rejects, len(group))
+    kind, dataset = group[0].sheet.kind, group[0].sheet.dataset
     councils = pa.array([unit.source.council_code for unit in group], pa.string())
-    facts = row_facts(
-        "spend", group[0].sheet.dataset, pc.take(councils, np.repeat(np.arange(len(group)), row_units)), rows
-    )
-    kept_at = _starts(row_units)
-    rejected_at = _starts(reject_units)
+    facts = row_facts(kind, dataset, pc.take(councils, np.repeat(np.arange(len(group)), row_units)), rows)
+    origins = [
+        Origin(int(k), u.source.council_code, u.source.sha256, u.source.source_url, u.sheet.name)
+        for k, u in zip(row_units, group)
+    ]
+    finished = finished_rows(kind, dataset, rows, facts, origins)
+    rejected = [replace(origin, rows=int(k)) for origin, k in zip(origins, reject_units)]
+    for column, values in provenance(rejected, len(rejects)).items():
+        if (index := rejects.schema.get_field_index(column)) >= 0:
+            rejects = rejects.set_column(index, rejects.field(index), values)
+    kept_at, rejected_at = _starts(row_units), _starts(reject_units)
     out = []
     for k, unit in enumerate(group):
+        kept = int(row_units[k])
         own_rejects = rejects.slice(rejected_at[k], reject_units[k])
-        for column, attribute in _PROVENANCE.items():
-            index = own_rejects.schema.get_field_index(column)
-            value = pa.scalar(getattr(unit.source, attribute), pa.string())
-            own_rejects = own_rejects.set_column(index, own_rejects.field(index), pa.repeat(value, len(own_rejects)))
-        blank = unit.part.batch.num_rows - int(row_units[k]) - int(reject_units[k])
-        own = rows.slice(kept_at[k], row_units[k])
-        out.append(Normalised(own, own_rejects, blank, facts.slice(kept_at[k], int(row_units[k]))))
+        blank = unit.part.batch.num_rows - kept - int(reject_units[k])
+        own, facts_of, finished_of = (
+            rows.slice(kept_at[k], kept),
+            facts.slice(kept_at[k], kept),
+            finished.slice(kept_at[k], kept),
+        )
+        out.append(Normalised(own, own_rejects, blank, facts_of, finished_of))
     return out
 
 
