@@ -13,9 +13,9 @@ from collections.abc import Callable
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from normalise.parsing.rowfacts import Source
 from normalise.parsing.rows import (
     Normalised,
-    Source,
     add_registration_numbers,
     blank_to_null,
     build_rejects,
@@ -33,9 +33,9 @@ TEXT = ("reference", "title", "description", "department", "procedure", "supplie
 DATES = ("start_date", "end_date", "review_date")
 
 
-def settle_contract_dayfirst(sheet: Sheet, cell: Callable[[str], pa.Array]) -> None:
-    """Decide day or month first for the whole register from its first rows' dates (of every date column)."""
-    if not sheet.dayfirst_settled and len(cell("start_date")):
+def settle_contract_dayfirst(sheet: Sheet, cell: Callable[[str], pa.Array], rows: int) -> None:
+    """Decide day or month first for the whole register from its first ``rows`` rows' dates (of every date column)."""
+    if not sheet.dayfirst_settled and rows:
         samples = [v for canon in DATES for v in pc.unique(cell(canon)).to_pylist()]
         sheet.dayfirst, sheet.dayfirst_settled = decide_dayfirst(samples, default=sheet.dayfirst), True
 
@@ -58,7 +58,7 @@ def normalise_contracts(sheet: Sheet, part: Part, source: Source) -> Normalised:
     if "irrecoverable_vat" in sheet.choices:
         vat = parse_amounts(cell("irrecoverable_vat"))
         out["irrecoverable_vat"], issues["unparseable_irrecoverable_vat"] = vat.amounts, vat.bad
-    settle_contract_dayfirst(sheet, cell)
+    settle_contract_dayfirst(sheet, cell, n)
     for canon in DATES:
         parsed = parse_dates(cell(canon), sheet.dayfirst)
         out[canon] = parsed.dates

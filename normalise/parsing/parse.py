@@ -28,9 +28,9 @@ from normalise.parsing.contracts import normalise_contracts
 from normalise.parsing.council_inference import infer_council
 from normalise.parsing.datasets import adapt_to_dataset, dataset_from_values, detect_dataset, not_spend_reason
 from normalise.parsing.header import find_header
-from normalise.parsing.rowfacts import Origin, finished_rows, row_facts
+from normalise.parsing.rowfacts import Origin, Source, finished_rows, provenance, row_facts
 from normalise.parsing.rowid import OccurrenceCounter, counted_row_ids
-from normalise.parsing.rows import VALUE_ERRORS, Normalised, Source, normalise_spend
+from normalise.parsing.rows import VALUE_ERRORS, Normalised, normalise_spend
 from normalise.parsing.sheet import Part, Sheet, segments
 from normalise.parsing.sniff import sniff_format
 from normalise.parsing.tables import HEAD_BYTES, Grid, UnreadableFile, open_grids, prefetched
@@ -364,11 +364,11 @@ class ParseRun:
     def _finish_rows(self, unit: Unit, done: Normalised) -> pa.Table:
         """Row ids, supplier keys, redaction and provenance on a part's kept rows (finished already with alike files', or now)."""
         sheet, rows = unit.sheet, done.rows
-        facts = done.facts or row_facts(sheet.kind, sheet.dataset, self.council_code or "UNKNOWN", rows)
+        facts = done.facts or row_facts(sheet.kind, sheet.dataset, unit.source.council_code, rows)
         finished = done.finished
         if finished is None:
-            origin = Origin(rows.num_rows, self.council_code, self.sha256, self.source_url, sheet.name)
-            finished = finished_rows(sheet.kind, sheet.dataset, rows, facts, [origin])
+            columns = provenance([Origin(rows.num_rows, unit.source, sheet.name)], rows.num_rows)
+            finished = finished_rows(sheet.kind, sheet.dataset, rows, facts, columns)
         ids = counted_row_ids(facts.identities, facts.first_ids, facts.keys, self._counter)
         if ids is not facts.first_ids:  # an identity repeated in this file: its later rows count the earlier ones
             index = finished.schema.get_field_index("row_id")

@@ -96,25 +96,29 @@ def row_facts(kind: str, dataset: str, council: str | pa.Array, table: pa.Table)
 
 
 @dataclass(frozen=True)
+class Source:
+    """Where the rows come from (provenance written on every row and reject)."""
+
+    council_code: str
+    sha256: str
+    source_url: str | None
+
+
+@dataclass(frozen=True)
 class Origin:
-    """Where a run of rows comes from: how many, the council, the file's sha256 and URL, and the sheet."""
+    """A run of rows from one source: how many, and the sheet they were read from."""
 
     rows: int
-    council_code: str | None
-    sha256: str | None
-    source_url: str | None
+    source: Source
     sheet: str | None
 
 
-def finished_rows(kind: str, dataset: str, rows: pa.Table, facts: RowFacts, origins: Sequence[Origin]) -> pa.Table:
-    """Kept rows of ``kind`` as canonical rows: supplier keys, redaction, ids as first of their identity, provenance.
-
-    ``origins`` says where the rows come from, one run of rows per file in order (the rows of alike small files are
-    finished in one pass, see :mod:`.together`); an identity repeated within a file has its id fixed after, file by file.
-    """
+def finished_rows(kind: str, dataset: str, rows: pa.Table, facts: RowFacts, origin: dict[str, pa.Array]) -> pa.Table:
+    """Kept rows of ``kind`` as canonical rows: supplier keys, redaction, ids as first of their identity, and the
+    ``origin`` columns (:func:`provenance`). The rows of alike small files are finished in one pass (see
+    :mod:`.together`); an identity repeated within a file has its id fixed after, file by file."""
     n = rows.num_rows
-    extra = {"row_id": facts.first_ids, "supplier_key": facts.supplier_key, "redacted": facts.redacted}
-    extra |= provenance(origins, n)
+    extra = {"row_id": facts.first_ids, "supplier_key": facts.supplier_key, "redacted": facts.redacted} | origin
     if kind == "spend":
         extra["dataset"] = pa.repeat(pa.scalar(dataset, pa.string()), n)
     return schema.table_of(dict(zip(rows.column_names, rows.columns)) | extra, n, kind)
@@ -122,11 +126,11 @@ def finished_rows(kind: str, dataset: str, rows: pa.Table, facts: RowFacts, orig
 
 def provenance(origins: Sequence[Origin], n: int) -> dict[str, pa.Array]:
     """The provenance columns of ``n`` rows from ``origins`` in turn (each value repeated, or taken run by run)."""
-    values = {
-        "council_code": [o.council_code for o in origins],
-        "gss_code": [_gss_code(o.council_code) for o in origins],
-        "source_sha256": [o.sha256 for o in origins],
-        "source_url": [o.source_url for o in origins],
+    values: dict[str, list[str | None]] = {
+        "council_code": [o.source.council_code for o in origins],
+        "gss_code": [_gss_code(o.source.council_code) for o in origins],
+        "source_sha256": [o.source.sha256 for o in origins],
+        "source_url": [o.source.source_url for o in origins],
         "source_sheet": [o.sheet for o in origins],
     }
     if len(origins) == 1:
@@ -135,6 +139,6 @@ def provenance(origins: Sequence[Origin], n: int) -> dict[str, pa.Array]:
     return {name: pc.take(pa.array(v, pa.string()), runs) for name, v in values.items()}
 
 
-def _gss_code(council_code: str | None) -> str | None:
-    council = councils().get(council_code or "UNKNOWN")
+def _gss_code(council_code: str) -> str | None:
+    council = councils().get(council_code)
     return council.gss_code if council else None

@@ -22,7 +22,7 @@ from normalise.orgids import company_number
 from normalise.parsing.encoding import looks_mojibaked, repair_text
 from normalise.parsing.header import named_width
 from normalise.parsing.limits import MAX_CELL_BYTES
-from normalise.parsing.rowfacts import RowFacts
+from normalise.parsing.rowfacts import RowFacts, Source
 from normalise.parsing.sheet import Part, Sheet
 from normalise.parsing.tables import Batch
 from normalise.parsing.values import Amounts, decide_dayfirst, parse_amounts, parse_dates
@@ -33,15 +33,6 @@ TEXT_COLUMNS = ("department", "service_area", "expense_type", "purpose", "mercha
 _TOTAL = r"(?i)^\s*(grand |sub ?)?totals?\b"
 #: characters of each cell kept in a reject's ``raw`` when a cell is oversized
 RAW_CELL_CHARS = 1000
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where the rows come from (provenance written on every row and reject)."""
-
-    council_code: str
-    sha256: str
-    source_url: str | None
 
 
 @dataclass

@@ -69,7 +69,7 @@ def _settle_dayfirst(unit: Unit) -> None:
     sheet, batch = unit.sheet, unit.part.batch
     cell = cells_of(sheet, batch.columns, batch.num_rows)
     if sheet.kind == "contracts":
-        settle_contract_dayfirst(sheet, cell)
+        settle_contract_dayfirst(sheet, cell, batch.num_rows)
     elif not sheet.period:
         settle_dayfirst(sheet, cell("payment_date"))
 
@@ -109,13 +109,10 @@ def _split(group: list[Unit], together: Normalised) -> list[Normalised]:
     rows, row_units = _own_rows(together.rows, len(group))
     rejects, reject_units = _own_rows(together.rejects, len(group))
     kind, dataset = group[0].sheet.kind, group[0].sheet.dataset
-    councils = pa.array([unit.source.council_code for unit in group], pa.string())
-    facts = row_facts(kind, dataset, pc.take(councils, np.repeat(np.arange(len(group)), row_units)), rows)
-    origins = [
-        Origin(int(k), u.source.council_code, u.source.sha256, u.source.source_url, u.sheet.name)
-        for k, u in zip(row_units, group)
-    ]
-    finished = finished_rows(kind, dataset, rows, facts, origins)
+    origins = [Origin(int(k), unit.source, unit.sheet.name) for k, unit in zip(row_units, group)]
+    columns = provenance(origins, rows.num_rows)
+    facts = row_facts(kind, dataset, columns["council_code"], rows)
+    finished = finished_rows(kind, dataset, rows, facts, columns)
     rejected = [replace(origin, rows=int(k)) for origin, k in zip(origins, reject_units)]
     for column, values in provenance(rejected, len(rejects)).items():
         if (index := rejects.schema.get_field_index(column)) >= 0:
